@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Entry points of the KHO project. See README.md.
+
+SHELL := /bin/bash
+H := harness
+ARCHS ?= x86_64 arm64
+
+.PHONY: all demo test deps prepare capture build initramfs series check-series clean distclean help
+
+all: help
+
+help:
+	@echo "make demo          boot a kernel under QEMU and kexec into the next one"
+	@echo "make test          install dependencies, build, run every test suite"
+	@echo "make deps          install build/test dependencies (apt-get)"
+	@echo "make prepare       unpack the base kernel under out/linux, apply patches, link overlay"
+	@echo "make capture       capture edits of upstream files in out/linux into patches/"
+	@echo "make build         build the test kernels (ARCHS=\"$(ARCHS)\")"
+	@echo "make initramfs     build the guest initramfs for each arch"
+	@echo "make series        export the series with git format-patch into out/series/"
+	@echo "make check-series  git am the series on the pristine base, build x86_64 after each patch"
+
+deps:
+	@$(H)/deps.sh
+
+prepare: deps
+	@$(H)/prepare.sh
+
+capture:
+	@$(H)/capture.sh
+
+build: prepare
+	@set -e; for a in $(ARCHS); do $(H)/build.sh $$a; done
+
+initramfs: build
+	@set -e; for a in $(ARCHS); do $(H)/mkinitramfs.sh $$a; done
+
+test: prepare
+	@ARCHS="$(ARCHS)" $(H)/run-tests.sh
+
+demo: prepare
+	@$(H)/demo.sh
+
+series: prepare
+	@$(H)/series.sh
+
+check-series: series
+	@$(H)/check-series.sh
+
+clean:
+	rm -rf out/build out/logs out/series out/initramfs-*
+
+distclean:
+	rm -rf out

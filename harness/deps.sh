@@ -1,0 +1,43 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Install what building and testing the KHO series needs (Debian bookworm).
+# Packages already present are skipped, so a rerun costs one dpkg query.
+set -euo pipefail
+
+KSRC_VERSION=${KSRC_VERSION:-6.12.117-1~deb12u1}
+
+pkgs=(
+	"linux-source-6.12=$KSRC_VERSION"
+	build-essential bc bison flex libelf-dev libssl-dev dwarves
+	python3 rsync cpio xz-utils zstd kmod git quilt
+	ccache gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+	qemu-system-x86 qemu-system-arm
+	kexec-tools busybox-static
+	libfdt-dev device-tree-compiler
+	liburcu-dev
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	name=${p%%=*}
+	want=${p#*=}
+	have=$(dpkg-query -W -f='${Status} ${Version}' "$name" 2>/dev/null || true)
+	case "$have" in
+	"install ok installed "*)
+		[ "$want" = "$p" ] || [ "${have##* }" = "$want" ] && continue ;;
+	esac
+	missing+=("$p")
+done
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+if ! $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"; then
+	# The pinned source version may have left the archive: take the current one.
+	echo "deps: pinned linux-source-6.12=$KSRC_VERSION unavailable, using the archive's current version" >&2
+	$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]%%=*}"
+fi

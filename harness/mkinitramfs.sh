@@ -1,0 +1,122 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# mkinitramfs.sh ARCH [KERNEL_IMAGE]: build out/initramfs-ARCH.cpio, the
+# guest userspace of the KHO selftests: busybox-static, kexec-tools with the
+# shared libraries it needs, the kernel image to kexec into (/boot/vmlinuz),
+# and the guest side of tools/testing/selftests/kho (/init, /kho).
+#
+# x86_64 takes busybox and kexec from this machine; arm64 takes them from
+# Debian's arm64 packages (downloaded once into out/debs/arm64).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+arch=${1:?usage: mkinitramfs.sh ARCH [KERNEL_IMAGE]}
+image=${2:-$(arch_image "$arch")}
+kst=$TOP/tools/testing/selftests/kho
+cpio_out=$OUT/initramfs-$arch.cpio
+
+[ -f "$image" ] || die "$image missing: build the $arch kernel first"
+
+case "$arch" in
+x86_64)
+	sysroot=/
+	libdirs="/lib/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu /lib64"
+	debarch=amd64 ;;
+arm64)
+	sysroot=$OUT/debs/arm64/root
+	libdirs="$sysroot/lib/aarch64-linux-gnu $sysroot/usr/lib/aarch64-linux-gnu $sysroot/lib"
+	debarch=arm64 ;;
+*) die "unknown arch $arch" ;;
+esac
+
+needed() { readelf -d "$1" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
+interp() { readelf -l "$1" 2>/dev/null | sed -n 's/.*Requesting program interpreter: \(.*\)\]/\1/p'; }
+
+find_lib() {
+	local d
+	for d in $libdirs; do
+		[ -e "$d/$1" ] && { echo "$d/$1"; return 0; }
+	done
+	return 1
+}
+
+# All shared objects an ELF file needs, transitively; unresolved names are
+# printed as "missing:NAME".
+lib_closure() {
+	local -A seen=()
+	local queue=("$@") f l p
+	while [ ${#queue[@]} -gt 0 ]; do
+		f=${queue[0]}
+		queue=("${queue[@]:1}")
+		for l in $(needed "$f"); do
+			[ -n "${seen[$l]:-}" ] && continue
+			seen[$l]=1
+			if p=$(find_lib "$l"); then
+				echo "$p"
+				queue+=("$(readlink -f "$p")")
+			else
+				echo "missing:$l"
+			fi
+		done
+	done
+}
+
+fetch_arm64_userspace() {
+	local dir=$OUT/debs/arm64 pkgs=(busybox-static kexec-tools libc6) miss pkg l round
+	mkdir -p "$dir/root"
+	for round in 1 2 3 4 5; do
+		(cd "$dir" && for pkg in "${pkgs[@]}"; do
+			ls "${pkg}"_*_arm64.deb >/dev/null 2>&1 || apt-get download -q "$pkg:arm64" >/dev/null 2>&1 ||
+				{ echo "cannot download $pkg:arm64 (is arm64 in dpkg --print-foreign-architectures? run harness/deps.sh)" >&2; exit 1; }
+		done)
+		for pkg in "$dir"/*.deb; do
+			[ -f "$pkg.x" ] || { dpkg-deb -x "$pkg" "$dir/root" && touch "$pkg.x"; }
+		done
+		miss=$(lib_closure "$dir/root/sbin/kexec" | sed -n 's/^missing://p')
+		[ -z "$miss" ] && return 0
+		# The host has the same libraries for amd64: ask dpkg who ships them.
+		for l in $miss; do
+			pkg=$(dpkg -S "*/$l" 2>/dev/null | head -n 1 | cut -d: -f1)
+			[ -n "$pkg" ] || die "no package found for $l"
+			pkgs+=("$pkg")
+		done
+	done
+	die "could not resolve the libraries of arm64 kexec"
+}
+
+[ "$arch" = arm64 ] && fetch_arm64_userspace
+
+stage=$(mktemp -d "$OUT/initramfs-$arch.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+
+mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,boot,kho,etc}
+cp "$sysroot/bin/busybox" "$stage/bin/busybox"
+kexec_bin=$sysroot/sbin/kexec
+[ -e "$kexec_bin" ] || kexec_bin=$sysroot/usr/sbin/kexec
+cp "$kexec_bin" "$stage/sbin/kexec"
+
+ldso=$(interp "$kexec_bin")
+[ -n "$ldso" ] || die "cannot read the interpreter of $kexec_bin"
+mkdir -p "$stage/$(dirname "$ldso")"
+cp -L "$sysroot/$ldso" "$stage/$ldso"
+for l in $(lib_closure "$kexec_bin"); do
+	case "$l" in missing:*) die "kexec needs ${l#missing:}, not found" ;; esac
+	rel=${l#"$sysroot"}
+	rel=/${rel#/}
+	mkdir -p "$stage/$(dirname "$rel")"
+	cp -L "$l" "$stage/$rel"
+done
+
+cp "$image" "$stage/boot/vmlinuz"
+cp "$kst/guest/init" "$stage/init"
+chmod 755 "$stage/init"
+cp -r "$kst/guest/." "$stage/kho/"
+rm -f "$stage/kho/init"
+mkdir -p "$stage/kho/tests"
+cp "$kst"/tests/*.sh "$stage/kho/tests/"
+echo "$arch" > "$stage/etc/kho-arch"
+
+(cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet --owner=0:0) > "$cpio_out.tmp"
+mv "$cpio_out.tmp" "$cpio_out"
+note "initramfs $(du -h "$cpio_out" | cut -f1) -> ${cpio_out#"$TOP"/}"

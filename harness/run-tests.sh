@@ -1,0 +1,123 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run-tests.sh [SUITE...]: every test suite of the project, each printed as
+# KTAP, then one line "N passed, N failed" counting the top-level results
+# of all suites. Exit status is non-zero when anything failed.
+#
+# Suites: memblock (userspace simulator), selftests-x86_64, selftests-arm64.
+# ARCHS="x86_64" limits the architectures.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+ARCHS=${ARCHS:-x86_64 arm64}
+LOGDIR=$OUT/logs
+mkdir -p "$LOGDIR"
+passed=0
+failed=0
+suites=("$@")
+[ ${#suites[@]} -gt 0 ] || {
+	suites=(memblock)
+	for a in $ARCHS; do suites+=("selftests-$a"); done
+}
+
+# Print a suite's KTAP and count its top-level results.
+report() {
+	local line
+	while IFS= read -r line; do
+		echo "$line"
+		case "$line" in
+		"ok "*) passed=$((passed + 1)) ;;
+		"not ok "*) failed=$((failed + 1)) ;;
+		esac
+	done
+}
+
+# A step that must work before a suite can run: its failure is one result.
+setup_failed() {
+	echo "KTAP version 1"
+	echo "# $1: setup failed: $2 (log: ${3#"$TOP"/})"
+	tail -n 20 "$3" | sed 's/^/# /'
+	echo "1..1"
+	echo "not ok 1 $1"
+}
+
+suite_memblock() {
+	local dir=$TREE/tools/testing/memblock log=$LOGDIR/memblock.log out n=0 line
+	if ! make -s -C "$dir" -j"$(nproc)" main > "$log" 2>&1; then
+		setup_failed memblock "build" "$log"
+		return
+	fi
+	out=$( (cd "$dir" && ./main) 2>&1)
+	echo "$out" >> "$log"
+	echo "KTAP version 1"
+	echo "# memblock: tools/testing/memblock simulator (ASan/UBSan)"
+	echo "1..$(echo "$out" | grep -cE '^(not )?ok ')"
+	echo "$out" | while IFS= read -r line; do
+		case "$line" in
+		"ok "* | "not ok "*)
+			n=$((n + 1))
+			echo "$line" | sed -E "s/^(not )?ok [0-9]+/\1ok $n/" ;;
+		esac
+	done
+}
+
+# Build kernel and initramfs for an architecture; returns non-zero after
+# printing a failed result.
+build_arch() {
+	local arch=$1 log=$LOGDIR/build-$1.log
+	if ! "$TOP/harness/build.sh" "$arch" > "$log" 2>&1; then
+		setup_failed "selftests-$arch" "kernel build" "$log"
+		return 1
+	fi
+	if ! "$TOP/harness/mkinitramfs.sh" "$arch" >> "$log" 2>&1; then
+		setup_failed "selftests-$arch" "initramfs" "$log"
+		return 1
+	fi
+}
+
+# Scenarios run on every architecture, and whether each runs a second time
+# with a broken next kernel to show that the runner catches it.
+selftest_plan() {
+	echo "kexec_basic"
+	echo "kexec_basic -b"
+}
+
+suite_selftests() {
+	local arch=$1 kst=$TOP/tools/testing/selftests/kho n=0 total name flags rc out
+	build_arch "$arch" || return
+	total=$(selftest_plan | wc -l)
+	echo "KTAP version 1"
+	echo "# selftests: kho on $arch under QEMU (${KHO_KVM:+KVM}${KHO_KVM:-TCG})"
+	echo "1..$total"
+	while read -r name flags; do
+		n=$((n + 1))
+		out=$("$kst/vmtest.sh" -a "$arch" -k "$(arch_image "$arch")" \
+			-i "$OUT/initramfs-$arch.cpio" -t "$name" -n "$n" \
+			-l "$LOGDIR/$name.$arch${flags:+.broken}.log" $flags)
+		rc=$?
+		if [ "$flags" = "-b" ]; then
+			# Expected to fail: pass when the runner saw the dead kernel.
+			echo "$out" | sed '$d'
+			if [ $rc = 1 ] && echo "$out" | grep -q "not ok .*generation 1 did not finish"; then
+				echo "ok $n $name.$arch.detects-dead-next-kernel"
+			else
+				echo "not ok $n $name.$arch.detects-dead-next-kernel"
+			fi
+		else
+			echo "$out"
+		fi
+	done < <(selftest_plan)
+}
+
+start=$(date +%s)
+for s in "${suites[@]}"; do
+	case "$s" in
+	memblock) report < <(suite_memblock) ;;
+	selftests-*) report < <(suite_selftests "${s#selftests-}") ;;
+	*) die "unknown suite $s" ;;
+	esac
+done
+echo "# total time $(($(date +%s) - start))s"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ] && [ "$passed" -gt 0 ]

@@ -1,0 +1,91 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers for the guest side of the KHO selftests; sourced by /init.
+#
+# Results go to /dev/kmsg so that each line reaches the serial console whole,
+# prefixed with "KHOTEST: ". The host runner (vmtest.sh) collects them and
+# numbers them into KTAP.
+
+KHOTEST_GEN=0
+
+khotest_log() {
+	echo "KHOTEST: $*" > /dev/kmsg
+}
+
+khotest_param() {
+	local word
+	for word in $(cat /proc/cmdline); do
+		case "$word" in
+		"$1="*) echo "${word#*=}"; return 0 ;;
+		esac
+	done
+	return 1
+}
+
+khotest_ok() { khotest_log "ok gen$KHOTEST_GEN: $*"; }
+khotest_fail() { khotest_log "not ok gen$KHOTEST_GEN: $*"; }
+khotest_skip() { khotest_log "ok gen$KHOTEST_GEN: $1 # SKIP $2"; }
+khotest_diag() { khotest_log "# gen$KHOTEST_GEN: $*"; }
+
+# khotest_check DESCRIPTION COMMAND...: one result from a command's status.
+khotest_check() {
+	local desc=$1
+	shift
+	if "$@"; then
+		khotest_ok "$desc"
+	else
+		khotest_fail "$desc"
+	fi
+}
+
+# The last line of a scenario's output: no more results will come.
+khotest_finish() {
+	khotest_log "done gen$KHOTEST_GEN"
+	sync
+	reboot -f
+	sleep 60
+}
+
+# The command line for the next generation: ours, with khotest_gen bumped
+# and any extra words appended.
+khotest_next_cmdline() {
+	local word out=""
+	for word in $(cat /proc/cmdline); do
+		case "$word" in
+		khotest_gen=*) ;;
+		*) out="$out $word" ;;
+		esac
+	done
+	echo "${out# } khotest_gen=$((KHOTEST_GEN + 1)) $*"
+}
+
+# Rebuild an initramfs from our own root file system, so that every
+# generation can kexec into the next one with the same userspace.
+khotest_make_initrd() {
+	(cd / && find . -xdev \( -path ./proc -o -path ./sys -o -path ./dev -o -path ./tmp \) \
+		-prune -o -print | cpio -o -H newc 2>/dev/null) > /tmp/initrd.cpio
+}
+
+# khotest_kexec_load [EXTRA_CMDLINE...]: load /boot/vmlinuz with kexec_file_load.
+khotest_kexec_load() {
+	khotest_make_initrd || return 1
+	kexec -s -l /boot/vmlinuz --initrd=/tmp/initrd.cpio \
+		--command-line="$(khotest_next_cmdline "$@")"
+}
+
+# khotest_kexec_exec: jump into the loaded kernel; returns only on failure.
+khotest_kexec_exec() {
+	khotest_log "kexec gen$KHOTEST_GEN -> gen$((KHOTEST_GEN + 1))"
+	sync
+	kexec -e
+	khotest_fail "kexec -e returned"
+	return 1
+}
+
+# The runner sets khotest_break=1 to check that a next kernel which never
+# comes up is reported: the next generation then gets an init that does
+# not exist and a panic that reboots at once.
+khotest_break_words() {
+	[ "$(khotest_param khotest_break)" = 1 ] &&
+		echo "rdinit=/nonexistent root=/dev/nonexistent panic=-1"
+}
