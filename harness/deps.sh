@@ -29,10 +29,19 @@ for p in "${pkgs[@]}"; do
 	missing+=("$p")
 done
 
-[ ${#missing[@]} -eq 0 ] && exit 0
-
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
+
+# The arm64 guest userspace comes from Debian's arm64 packages
+# (harness/mkinitramfs.sh downloads them with apt-get download).
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+	echo "deps: adding the arm64 architecture to dpkg"
+	$SUDO dpkg --add-architecture arm64
+	$SUDO apt-get update -qq
+fi
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
