@@ -6,7 +6,8 @@
 # An edited file goes into the last patch of the series that already
 # changes it, so the series still applies in order. Files no patch touches
 # yet go into PATCH=NAME (a new patch appended to patches/series needs
-# SUBJECT="subsystem: what it does"). The tree is then re-prepared from
+# SUBJECT="subsystem: what it does"). FILES="path ..." captures only those
+# files and keeps other edits in the tree. The tree is then re-prepared from
 # patches/, which reproduces the edited files exactly.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -15,7 +16,9 @@ set -euo pipefail
 [ "$(tgit rev-parse HEAD)" = "$(cat "$TREE/.git/kho-applied-tip")" ] ||
 	die "HEAD of out/linux moved; commits there are not supported, reset them into the work tree"
 
-mapfile -t edited < <(tgit diff --name-only HEAD)
+# FILES="a b" limits the capture to those paths.
+# shellcheck disable=SC2086
+mapfile -t edited < <(tgit diff --name-only HEAD -- ${FILES:-})
 [ ${#edited[@]} -gt 0 ] || { note "nothing to capture"; exit 0; }
 
 # commit -> patch file, from the X-Kho-Patch trailer prepare.sh writes.
@@ -93,4 +96,16 @@ if [ -n "$new_patch" ]; then
 	fi
 fi
 
+# Re-prepare from patches/, keeping the edits that were not captured.
+keep=$(mktemp)
+mapfile -t all < <(tgit diff --name-only HEAD)
+others=()
+for f in "${all[@]}"; do
+	printf '%s\n' "${edited[@]}" | grep -qx -- "$f" || others+=("$f")
+done
+[ ${#others[@]} -eq 0 ] || tgit diff --binary HEAD -- "${others[@]}" > "$keep"
 FORCE=1 "$TOP/harness/prepare.sh"
+if [ -s "$keep" ]; then
+	tgit apply "$keep" || die "could not restore uncaptured edits; they are in $keep"
+fi
+rm -f "$keep"

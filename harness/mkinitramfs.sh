@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # mkinitramfs.sh ARCH [KERNEL_IMAGE]: build out/initramfs-ARCH.cpio, the
-# guest userspace of the KHO selftests: busybox-static, kexec-tools with the
-# shared libraries it needs, the kernel image to kexec into (/boot/vmlinuz),
+# guest userspace of the KHO selftests: busybox-static, kexec-tools and dtc
+# with the shared libraries they need, the kernel image to kexec into (/boot/vmlinuz),
 # and the guest side of tools/testing/selftests/kho (/init, /kho).
 #
 # x86_64 takes busybox and kexec from this machine; arm64 takes them from
@@ -63,7 +63,8 @@ lib_closure() {
 }
 
 fetch_arm64_userspace() {
-	local dir=$OUT/debs/arm64 pkgs=(busybox-static kexec-tools libc6) miss pkg l round
+	local dir=$OUT/debs/arm64 pkgs=(busybox-static kexec-tools device-tree-compiler libc6)
+	local miss pkg l round
 	mkdir -p "$dir/root"
 	for round in 1 2 3 4 5; do
 		(cd "$dir" && for pkg in "${pkgs[@]}"; do
@@ -73,7 +74,8 @@ fetch_arm64_userspace() {
 		for pkg in "$dir"/*.deb; do
 			[ -f "$pkg.x" ] || { dpkg-deb -x "$pkg" "$dir/root" && touch "$pkg.x"; }
 		done
-		miss=$(lib_closure "$dir/root/sbin/kexec" | sed -n 's/^missing://p')
+		miss=$(lib_closure "$dir/root/sbin/kexec" "$dir/root/usr/bin/dtc" |
+		       sed -n 's/^missing://p' | sort -u)
 		[ -z "$miss" ] && return 0
 		# The host has the same libraries for amd64: ask dpkg who ships them.
 		for l in $miss; do
@@ -96,12 +98,16 @@ kexec_bin=$sysroot/sbin/kexec
 [ -e "$kexec_bin" ] || kexec_bin=$sysroot/usr/sbin/kexec
 cp "$kexec_bin" "$stage/sbin/kexec"
 
+dtc_bin=$sysroot/usr/bin/dtc
+[ -e "$dtc_bin" ] || die "$dtc_bin missing (device-tree-compiler)"
+cp "$dtc_bin" "$stage/usr/bin/dtc"
+
 ldso=$(interp "$kexec_bin")
 [ -n "$ldso" ] || die "cannot read the interpreter of $kexec_bin"
 mkdir -p "$stage/$(dirname "$ldso")"
 cp -L "$sysroot/$ldso" "$stage/$ldso"
-for l in $(lib_closure "$kexec_bin"); do
-	case "$l" in missing:*) die "kexec needs ${l#missing:}, not found" ;; esac
+for l in $(lib_closure "$kexec_bin" "$dtc_bin" | sort -u); do
+	case "$l" in missing:*) die "a guest program needs ${l#missing:}, not found" ;; esac
 	rel=${l#"$sysroot"}
 	rel=/${rel#/}
 	mkdir -p "$stage/$(dirname "$rel")"

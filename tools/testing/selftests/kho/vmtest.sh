@@ -53,6 +53,8 @@ if [ -z "$arch" ] || [ -z "$kernel" ] || [ -z "$initrd" ] || [ ! -f "$script" ];
 fi
 gens=$(sed -n 's/^# khotest-generations: *\([0-9]*\).*/\1/p' "$script")
 gens=${gens:-1}
+# Words the scenario wants on the first kernel's command line.
+extra="$(sed -n 's/^# khotest-cmdline: *//p' "$script") $extra"
 timeout=${timeout:-$((60 + 60 * gens))}
 log=${log:-./$name.$arch.log}
 id=$name.$arch

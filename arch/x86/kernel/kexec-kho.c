@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * x86 handoff of Kexec HandOver (KHO).
+ *
+ * The outgoing kernel adds a setup_data entry of type SETUP_KEXEC_KHO to
+ * the boot parameters that kexec_file_load builds: the root tree address
+ * and the scratch table. The incoming kernel notes the entry while it
+ * parses setup_data and hands it to the KHO core right after memblock
+ * learns the memory map, before the first memblock allocation.
+ */
+#define pr_fmt(fmt) "kho: " fmt
+
+#include <linux/init.h>
+#include <linux/io.h>
+#include <linux/kexec.h>
+#include <linux/kexec_handover.h>
+#include <linux/kho/abi.h>
+#include <linux/memblock.h>
+#include <linux/sizes.h>
+#include <linux/string.h>
+
+#include <asm/bootparam.h>
+#include <asm/kexec-kho.h>
+#include <asm/setup_data.h>
+
+static u64 kho_sd_phys __initdata;
+static u32 kho_sd_len __initdata;
+static struct kho_scratch_entry kho_sd_scratch[KHO_SCRATCH_MAX_ENTRIES] __initdata;
+
+/**
+ * kho_x86_note_setup_data() - remember the KHO setup_data entry
+ * @pa_data: physical address of the entry (struct setup_data header)
+ * @data_len: its length, header included
+ */
+void __init kho_x86_note_setup_data(u64 pa_data, u32 data_len)
+{
+	kho_sd_phys = pa_data;
+	kho_sd_len = data_len;
+}
+
+/**
+ * kho_x86_populate() - hand the noted handover to the KHO core
+ *
+ * Called once memblock knows the memory and before it allocates anything.
+ */
+void __init kho_x86_populate(void)
+{
+	size_t hdr = sizeof(struct setup_data) + sizeof(struct kho_setup_data);
+	struct kho_setup_data *sd;
+	unsigned int nr;
+	u64 root, size;
+	void *p;
+
+	if (!kho_sd_phys)
+		return;
+	if (kho_sd_len < hdr) {
+		pr_err("ignoring the handover: setup_data too short\n");
+		return;
+	}
+	p = early_memremap(kho_sd_phys, kho_sd_len);
+	if (!p) {
+		pr_err("ignoring the handover: cannot map setup_data\n");
+		return;
+	}
+	sd = p + sizeof(struct setup_data);
+	nr = sd->nr_scratch;
+	root = sd->root_addr;
+	size = sd->root_size;
+	if (sd->version != KHO_SETUP_DATA_VERSION || !nr ||
+	    nr > KHO_SCRATCH_MAX_ENTRIES ||
+	    kho_sd_len < hdr + nr * sizeof(struct kho_setup_scratch)) {
+		early_memunmap(p, kho_sd_len);
+		pr_err("ignoring the handover: bad setup_data (version %u, %u scratch areas)\n",
+		       sd->version, sd->nr_scratch);
+		return;
+	}
+	BUILD_BUG_ON(sizeof(struct kho_setup_scratch) !=
+		     sizeof(struct kho_scratch_entry));
+	memcpy(kho_sd_scratch, sd->scratch, nr * sizeof(*kho_sd_scratch));
+	early_memunmap(p, kho_sd_len);
+
+	if (!kho_populate(root, size, kho_sd_scratch, nr))
+		return;
+	/*
+	 * The real-mode trampoline must be allocated below 1 MiB. No kernel
+	 * ever hands memory there over (it is never given to the page
+	 * allocator), so it is scratch too.
+	 */
+	memblock_mark_kho_scratch(0, SZ_1M);
+}
+
+/**
+ * kho_x86_setup_data_size() - room the KHO entry needs in setup_data
+ * @image: the image being loaded
+ *
+ * Return: bytes, 0 when @image carries no handover.
+ */
+unsigned int kho_x86_setup_data_size(const struct kimage *image)
+{
+	const struct kho_scratch_entry *scratch;
+	unsigned int nr;
+	phys_addr_t root;
+	size_t size;
+
+	if (!kho_handover_info(image, &root, &size, &scratch, &nr))
+		return 0;
+	return ALIGN(sizeof(struct setup_data) + sizeof(struct kho_setup_data) +
+		     nr * sizeof(struct kho_setup_scratch), 16);
+}
+
+/**
+ * kho_x86_add_setup_data() - link the KHO entry into the boot parameters
+ * @image: the image being loaded
+ * @params: its boot parameters, being built
+ * @params_load_addr: where @params will be in memory
+ * @offset: free space in @params for the entry
+ *
+ * Return: bytes used at @offset, 0 when @image carries no handover.
+ */
+unsigned int kho_x86_add_setup_data(const struct kimage *image,
+				    struct boot_params *params,
+				    unsigned long params_load_addr,
+				    unsigned int offset)
+{
+	unsigned int len = kho_x86_setup_data_size(image);
+	struct setup_data *sd = (void *)params + offset;
+	struct kho_setup_data *kho = (void *)sd->data;
+	const struct kho_scratch_entry *scratch;
+	unsigned int i, nr;
+	phys_addr_t root;
+	size_t size;
+
+	if (!len || !kho_handover_info(image, &root, &size, &scratch, &nr))
+		return 0;
+	sd->type = SETUP_KEXEC_KHO;
+	sd->len = sizeof(*kho) + nr * sizeof(kho->scratch[0]);
+	kho->root_addr = root;
+	kho->root_size = size;
+	kho->version = KHO_SETUP_DATA_VERSION;
+	kho->nr_scratch = nr;
+	for (i = 0; i < nr; i++) {
+		kho->scratch[i].addr = scratch[i].addr;
+		kho->scratch[i].size = scratch[i].size;
+	}
+	sd->next = params->hdr.setup_data;
+	params->hdr.setup_data = params_load_addr + offset;
+	return len;
+}

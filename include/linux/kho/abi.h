@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Kexec HandOver (KHO) wire format: what one kernel hands to the next.
+ *
+ * Everything in this file is ABI between two kernels that may be built from
+ * different sources. Any change to a layout or to the meaning of a field
+ * bumps the version it belongs to; a kernel refuses a handover whose
+ * versions it does not know.
+ */
+#ifndef _LINUX_KHO_ABI_H
+#define _LINUX_KHO_ABI_H
+
+#include <linux/types.h>
+
+/**
+ * DOC: KHO root tree
+ *
+ * The handover starts at the root tree: a flattened device tree (FDT) of
+ * at most %KHO_ROOT_MAX_SIZE bytes at a fixed, page aligned physical address
+ * that is passed to the next kernel by the architecture (x86: setup_data of
+ * type %SETUP_KEXEC_KHO; arm64: the ``linux,kho-fdt`` property of
+ * ``/chosen``). The FDT is only a container; integers are native endian and
+ * both kernels must use the same page size and endianness.
+ *
+ * The root node has:
+ *
+ * - ``compatible``: the string %KHO_ROOT_COMPATIBLE. Any change to this
+ *   layout changes the string.
+ * - ``page-shift``: u32, PAGE_SHIFT of the kernel that wrote the handover.
+ * - ``tracker``: u64, physical address of the preserved-memory tracker
+ *   header (&struct kho_tracker_hdr).
+ *
+ * and one child node per published blob, named after the blob, with:
+ *
+ * - ``phys``: u64, physical address of the blob;
+ * - ``size``: u64, size of the blob in bytes.
+ *
+ * A blob is opaque to KHO: by convention a client's own FDT with its own
+ * versioned ``compatible``. Blob memory is preserved memory.
+ */
+#define KHO_ROOT_COMPATIBLE	"kho-v1"
+#define KHO_ROOT_MAX_SIZE	(16 * 1024)
+#define KHO_PROP_PAGE_SHIFT	"page-shift"
+#define KHO_PROP_TRACKER	"tracker"
+#define KHO_PROP_BLOB_PHYS	"phys"
+#define KHO_PROP_BLOB_SIZE	"size"
+#define KHO_BLOB_NAME_MAX	64
+
+/**
+ * DOC: KHO scratch table
+ *
+ * The scratch areas are the memory the next kernel may use for everything
+ * it allocates before its page allocator runs. They are passed as a table
+ * of &struct kho_scratch_entry (x86: in the same setup_data entry as the
+ * root tree; arm64: the ``linux,kho-scratch`` property of ``/chosen``).
+ * Entries are page aligned, non-empty and do not overlap; there are at most
+ * %KHO_SCRATCH_MAX_ENTRIES of them.
+ */
+#define KHO_SCRATCH_MAX_ENTRIES	64
+
+/**
+ * struct kho_scratch_entry - one scratch area
+ * @addr: physical start, page aligned
+ * @size: size in bytes, page aligned, non-zero
+ */
+struct kho_scratch_entry {
+	__u64 addr;
+	__u64 size;
+};
+
+/**
+ * DOC: KHO preserved-memory tracker
+ *
+ * Preserved memory is a set of naturally aligned blocks of 2^order pages,
+ * 0 <= order < @nr_orders. For each order the tracker is a sparse bitmap
+ * with one bit per block (bit index = pfn >> order), stored as a radix
+ * tree of page-sized nodes linked by physical address:
+ *
+ * - a leaf is one page of bits: bit b of the leaf covers block index
+ *   (leaf_index << (page_shift + 3)) + b, counted in unsigned longs as
+ *   the kernel's bitmap helpers do (bit b is bit b % 64 of u64 word b / 64);
+ * - an interior node is one page of u64 physical addresses of its children
+ *   (0: no child), 2^(page_shift - 3) of them;
+ * - every order has the same number of interior levels, @levels, enough to
+ *   cover %KHO_TRACKER_PHYS_BITS of physical address space at order 0.
+ *
+ * @root[order] is the top interior node of that order, or 0 when nothing of
+ * that order is preserved. The tracker preserves its own pages (header and
+ * nodes) as order-0 blocks, so the next kernel can read it at any time.
+ *
+ * The tracker is live: it is updated in place as memory is preserved, so
+ * whatever is preserved until the jump into the next kernel is handed over.
+ */
+#define KHO_TRACKER_MAGIC	0x4b484f5452414b31ULL	/* "KHOTRAK1" */
+#define KHO_TRACKER_VERSION	1
+#define KHO_TRACKER_PHYS_BITS	52
+#define KHO_TRACKER_MAX_ORDERS	32
+
+/**
+ * struct kho_tracker_hdr - tracker header, the first page of the tracker
+ * @magic: %KHO_TRACKER_MAGIC
+ * @version: %KHO_TRACKER_VERSION
+ * @page_shift: PAGE_SHIFT of the writer
+ * @nr_orders: number of orders tracked (MAX_PAGE_ORDER + 1 of the writer)
+ * @levels: interior levels per order
+ * @root: physical address of each order's top node, 0 if empty
+ */
+struct kho_tracker_hdr {
+	__u64 magic;
+	__u32 version;
+	__u32 page_shift;
+	__u32 nr_orders;
+	__u32 levels;
+	__u64 root[KHO_TRACKER_MAX_ORDERS];
+};
+
+#endif /* _LINUX_KHO_ABI_H */

@@ -1,0 +1,645 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Kexec HandOver (KHO) core: the incoming side.
+ *
+ * 1. Early, before the first memblock allocation, the architecture hands
+ *    the root tree address and the scratch table to kho_populate(). They
+ *    are validated; the scratch areas are marked in memblock and memblock
+ *    switches to scratch-only allocation.
+ * 2. When memblock_free_all() starts, kho_memory_init() validates the
+ *    tracker and keeps every free page outside scratch reserved, with one
+ *    memblock reservation per free range (not per preserved page). It walks
+ *    the tracker in address order: the gaps between preserved blocks go to
+ *    the page allocator in large chunks, and each preserved block is
+ *    stamped with its order in its first struct page, so clients can
+ *    restore it.
+ * 3. An early initcall keeps a copy of the root tree for clients.
+ * 4. Preserved memory no client claimed is released after the initcalls
+ *    (or on request through sysfs with kho_keep_unclaimed).
+ *
+ * Anything wrong in the handover is reported in one line and the kernel
+ * boots on without it.
+ */
+#define pr_fmt(fmt) "kho: " fmt
+
+#include <linux/crash_dump.h>
+#include <linux/init.h>
+#include <linux/io.h>
+#include <linux/kexec_handover.h>
+#include <linux/libfdt.h>
+#include <linux/memblock.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+
+#include "kexec_handover_internal.h"
+#include "../mm/internal.h"
+
+/* page->private of the first page of a preserved block not yet claimed */
+#define KHO_STAMP_MAGIC		0x4b484f50UL	/* "KHOP" */
+#define KHO_STAMP(order)	((KHO_STAMP_MAGIC << 8) | (order))
+#define KHO_STAMP_NODE		KHO_STAMP(0xff)
+
+struct kho_in_range {
+	phys_addr_t start;
+	phys_addr_t end;
+};
+
+static struct {
+	struct mutex lock;
+	phys_addr_t root_phys;
+	u64 tracker_phys;
+	bool found;
+	bool valid;
+	bool keep_unclaimed;
+	void *root;
+	size_t root_size;
+	struct kho_tracker tracker;
+	struct kho_in_range *ranges;
+	unsigned int nr_ranges;
+} kho_in = {
+	.lock = __MUTEX_INITIALIZER(kho_in.lock),
+};
+
+struct kho_in_stats kho_in_stats;
+
+static int __init kho_parse_keep_unclaimed(char *p)
+{
+	kho_in.keep_unclaimed = true;
+	return 0;
+}
+early_param("kho_keep_unclaimed", kho_parse_keep_unclaimed);
+
+/**
+ * is_kho_boot() - was this kernel booted with a valid handover
+ *
+ * Return: true when the previous kernel handed memory over and this kernel
+ * accepted it.
+ */
+bool is_kho_boot(void)
+{
+	return kho_in.valid;
+}
+EXPORT_SYMBOL_GPL(is_kho_boot);
+
+static bool __init kho_phys_in_scratch(phys_addr_t start, phys_addr_t size)
+{
+	return kho_range_in_scratch(start, start + size);
+}
+
+/**
+ * kho_populate() - take the handover found by the architecture code
+ * @root_phys: physical address of the root tree
+ * @root_size: size of the memory holding it
+ * @scratch: scratch table, mapped by the caller
+ * @nr: entries in @scratch
+ *
+ * Called before the first memblock allocation, once memblock knows the
+ * memory. On success memblock allocates only from scratch from now on.
+ *
+ * Return: true if the handover was accepted.
+ */
+bool __init kho_populate(phys_addr_t root_phys, size_t root_size,
+			 const struct kho_scratch_entry *scratch,
+			 unsigned int nr)
+{
+	const char *why;
+	unsigned int i;
+	u64 tracker;
+	void *fdt;
+	int err;
+
+	if (!kho_enable) {
+		pr_info("kho=off: ignoring the handover from the previous kernel\n");
+		return false;
+	}
+	if (is_kdump_kernel()) {
+		pr_info("crash kernel: ignoring the handover\n");
+		return false;
+	}
+	if (!root_size || root_size > KHO_ROOT_MAX_SIZE ||
+	    !PAGE_ALIGNED(root_phys) ||
+	    !memblock_is_region_memory(root_phys, root_size)) {
+		why = "bad root tree address";
+		goto fail;
+	}
+	if (kho_scratch_check(scratch, nr, PAGE_SIZE, &why))
+		goto fail;
+	for (i = 0; i < nr; i++) {
+		if (!memblock_is_region_memory(scratch[i].addr, scratch[i].size)) {
+			why = "scratch area outside memory";
+			goto fail;
+		}
+		if (root_phys < scratch[i].addr + scratch[i].size &&
+		    scratch[i].addr < root_phys + root_size) {
+			why = "root tree in scratch memory";
+			goto fail;
+		}
+	}
+	fdt = early_memremap(root_phys, root_size);
+	if (!fdt) {
+		why = "cannot map the root tree";
+		goto fail;
+	}
+	err = kho_root_check(fdt, root_size, PAGE_SHIFT, &tracker, &why);
+	early_memunmap(fdt, root_size);
+	if (err)
+		goto fail;
+
+	memcpy(kho_scratch, scratch, nr * sizeof(*scratch));
+	kho_nr_scratch = nr;
+	if (!memblock_is_region_memory(tracker, PAGE_SIZE) ||
+	    kho_phys_in_scratch(tracker, PAGE_SIZE)) {
+		kho_nr_scratch = 0;
+		why = "bad tracker address";
+		goto fail;
+	}
+	for (i = 0; i < nr; i++)
+		memblock_mark_kho_scratch(scratch[i].addr, scratch[i].size);
+	memblock_set_kho_scratch_only();
+	kho_in.root_phys = root_phys;
+	kho_in.root_size = root_size;
+	kho_in.tracker_phys = tracker;
+	kho_in.found = true;
+	pr_info("handover from the previous kernel: root tree at %pa, %u scratch areas\n",
+		&root_phys, nr);
+	return true;
+fail:
+	pr_err("ignoring the handover from the previous kernel: %s\n", why);
+	return false;
+}
+
+/* Incoming tracker pages are only read where they may be. */
+static void *__init kho_in_map_checked(void *ctx, u64 phys)
+{
+	if (!PAGE_ALIGNED(phys) || !memblock_is_region_memory(phys, PAGE_SIZE) ||
+	    kho_phys_in_scratch(phys, PAGE_SIZE))
+		return NULL;
+	return phys_to_virt(phys);
+}
+
+/* After kho_tracker_open() checked every node. */
+static void *kho_in_map(void *ctx, u64 phys)
+{
+	return phys_to_virt(phys);
+}
+
+static const struct kho_tracker_ops kho_in_checked_ops __initconst = {
+	.map = kho_in_map_checked,
+};
+
+static const struct kho_tracker_ops kho_in_ops = {
+	.map = kho_in_map,
+};
+
+struct kho_node_check {
+	const struct kho_tracker *t;
+	bool ok;
+};
+
+static void __init kho_in_check_node(void *arg, u64 phys)
+{
+	struct kho_node_check *c = arg;
+
+	if (!kho_tracker_test(c->t, phys >> PAGE_SHIFT, 0))
+		c->ok = false;
+}
+
+/* The free ranges of [s, e) outside scratch, page aligned. */
+static unsigned int __init kho_in_split(phys_addr_t s, phys_addr_t e,
+					struct kho_in_range *out,
+					unsigned int room)
+{
+	unsigned int i, n = 0;
+
+	s = PAGE_ALIGN(s);
+	e = PAGE_ALIGN_DOWN(e);
+	while (s < e) {
+		phys_addr_t next = e;
+		bool inside = false;
+
+		for (i = 0; i < kho_nr_scratch; i++) {
+			phys_addr_t a = kho_scratch[i].addr;
+			phys_addr_t b = a + kho_scratch[i].size;
+
+			if (a <= s && s < b) {
+				s = b;
+				inside = true;
+				break;
+			}
+			if (a > s && a < next)
+				next = a;
+		}
+		if (inside)
+			continue;
+		if (out && n < room)
+			out[n] = (struct kho_in_range){ s, next };
+		n++;
+		s = next;
+	}
+	return n;
+}
+
+static void __init kho_in_release_gap(phys_addr_t start, phys_addr_t end)
+{
+	if (start < end)
+		memblock_release_pages(start, end - start);
+}
+
+static void __init kho_in_mark_node(void *arg, u64 phys)
+{
+	set_page_private(pfn_to_page(PHYS_PFN(phys)), KHO_STAMP_NODE);
+	kho_in_stats.tracker_bytes += PAGE_SIZE;
+}
+
+/*
+ * Walk the tracker over the free ranges in address order: stamp each
+ * preserved block in its first struct page and give the gaps between
+ * blocks to the page allocator, one call per gap.
+ */
+static void __init kho_in_walk_ranges(void)
+{
+	struct kho_tracker_iter it;
+	unsigned int i, order;
+	u64 pfn;
+
+	kho_tracker_for_each_node(&kho_in.tracker, kho_in_mark_node, NULL);
+	for (i = 0; i < kho_in.nr_ranges; i++) {
+		struct kho_in_range *r = &kho_in.ranges[i];
+		phys_addr_t cur = r->start;
+
+		kho_tracker_iter_start(&it, &kho_in.tracker, PHYS_PFN(r->start),
+				       PHYS_PFN(r->end));
+		while (kho_tracker_iter_next(&it, &pfn, &order)) {
+			phys_addr_t bs = PFN_PHYS(pfn);
+			phys_addr_t be = bs + (PAGE_SIZE << order);
+			struct page *page = pfn_to_page(pfn);
+
+			if (bs < r->start || be > r->end || bs < cur) {
+				/* Not in free memory, or overlapping. */
+				kho_in_stats.bad_blocks++;
+				cur = max(cur, min(be, r->end));
+				continue;
+			}
+			kho_in_release_gap(cur, bs);
+			cur = be;
+			if (page_private(page) == KHO_STAMP_NODE)
+				continue;
+			set_page_private(page, KHO_STAMP(order));
+			kho_in_stats.blocks[order]++;
+			kho_in_stats.preserved_bytes += PAGE_SIZE << order;
+		}
+		kho_in_release_gap(cur, r->end);
+	}
+	if (kho_in_stats.bad_blocks)
+		pr_warn("%lu preserved blocks outside free memory ignored\n",
+			kho_in_stats.bad_blocks);
+}
+
+/*
+ * Keep every free page outside scratch away from memblock_free_all(): one
+ * reservation per free range, marked so that memblock leaves their struct
+ * pages alone. The walk then frees the gaps between preserved blocks.
+ */
+static bool __init kho_in_keep_free_memory(void)
+{
+	phys_addr_t s, e;
+	unsigned int n = 0, i;
+	u64 it;
+
+	for_each_free_mem_range(it, NUMA_NO_NODE, MEMBLOCK_NONE, &s, &e, NULL)
+		n += kho_in_split(s, e, NULL, 0);
+	/* Scratch-only is still on: this lands in scratch. */
+	kho_in.ranges = memblock_alloc(max(n, 1U) * sizeof(*kho_in.ranges),
+				       SMP_CACHE_BYTES);
+	if (!kho_in.ranges)
+		return false;
+	kho_in.nr_ranges = 0;
+	for_each_free_mem_range(it, NUMA_NO_NODE, MEMBLOCK_NONE, &s, &e, NULL)
+		kho_in.nr_ranges += kho_in_split(s, e,
+						 kho_in.ranges + kho_in.nr_ranges,
+						 n - kho_in.nr_ranges);
+	if (kho_in.nr_ranges > n)
+		return false;
+	for (i = 0; i < kho_in.nr_ranges; i++) {
+		phys_addr_t base = kho_in.ranges[i].start;
+		phys_addr_t size = kho_in.ranges[i].end - base;
+
+		if (memblock_reserve(base, size) ||
+		    memblock_reserved_mark_noinit(base, size))
+			return false;
+	}
+	kho_in_walk_ranges();
+	return true;
+}
+
+static bool __init kho_in_open(void)
+{
+	struct kho_node_check check = { .t = &kho_in.tracker, .ok = true };
+	const char *why = "out of memory";
+
+	if (kho_tracker_open(&kho_in.tracker, &kho_in_checked_ops,
+			     kho_in.tracker_phys, PAGE_SHIFT,
+			     MAX_PAGE_ORDER + 1, &why))
+		goto fail;
+	kho_tracker_for_each_node(&kho_in.tracker, kho_in_check_node, &check);
+	if (!check.ok) {
+		why = "tracker does not preserve itself";
+		goto fail;
+	}
+	kho_in.tracker.ops = &kho_in_ops;
+	if (!kho_in_keep_free_memory())
+		goto fail;
+	return true;
+fail:
+	pr_err("ignoring the handover from the previous kernel: tracker: %s\n",
+	       why);
+	return false;
+}
+
+/**
+ * kho_memory_init() - set up memory before the page allocator starts
+ *
+ * Called by memblock_free_all() before it frees memory. On a KHO boot,
+ * keeps preserved memory away from the page allocator and frees the rest
+ * outside scratch; with KHO enabled, reserves scratch on the first boot of
+ * a chain; turns scratch pageblocks into MIGRATE_CMA.
+ */
+void __init kho_memory_init(void)
+{
+	unsigned int i;
+
+	if (kho_in.found)
+		kho_in.valid = kho_in_open();
+	else if (kho_enable && !is_kdump_kernel())
+		kho_reserve_scratch();
+	memblock_clear_kho_scratch_only();
+	if (!kho_nr_scratch)
+		return;
+	if (!kho_in.found) {
+		/* Reserved only to find room: free it into CMA pageblocks. */
+		for (i = 0; i < kho_nr_scratch; i++)
+			memblock_phys_free(kho_scratch[i].addr,
+					   kho_scratch[i].size);
+	}
+	memblock_kho_scratch_init_cma();
+}
+
+/* Claim one stamped block; the caller holds kho_in.lock. */
+static struct page *kho_claim_block(unsigned long pfn, unsigned int *order)
+{
+	unsigned long i, nr, priv;
+	struct page *page;
+
+	if (!pfn_valid(pfn))
+		return NULL;
+	page = pfn_to_page(pfn);
+	priv = page_private(page);
+	if (priv >> 8 != KHO_STAMP_MAGIC || (priv & 0xff) > MAX_PAGE_ORDER)
+		return NULL;
+	*order = priv & 0xff;
+	nr = 1UL << *order;
+	for (i = 0; i < nr; i++) {
+		ClearPageReserved(page + i);
+		set_page_count(page + i, 0);
+	}
+	set_page_private(page, 0);
+	set_page_count(page, 1);
+	adjust_managed_page_count(page, nr);
+	return page;
+}
+
+/**
+ * kho_restore_folio() - take back a folio preserved by the previous kernel
+ * @phys: its physical address
+ *
+ * Return: the folio, at the order it was preserved with and with one
+ * reference, or NULL if no preserved folio starts at @phys (or it was
+ * already restored or released).
+ */
+struct folio *kho_restore_folio(phys_addr_t phys)
+{
+	unsigned int order;
+	struct page *page;
+
+	if (!kho_in.valid || !PAGE_ALIGNED(phys))
+		return NULL;
+	mutex_lock(&kho_in.lock);
+	page = kho_claim_block(PHYS_PFN(phys), &order);
+	if (page)
+		kho_in_stats.claimed_bytes += PAGE_SIZE << order;
+	mutex_unlock(&kho_in.lock);
+	if (!page)
+		return NULL;
+	if (order)
+		prep_compound_page(page, order);
+	return page_folio(page);
+}
+EXPORT_SYMBOL_GPL(kho_restore_folio);
+
+/**
+ * kho_restore_pages() - take back pages preserved with kho_preserve_pages()
+ * @phys: physical address of the first page
+ * @nr_pages: number of pages, as preserved
+ *
+ * Return: the first of @nr_pages order-0 pages with one reference each, or
+ * NULL if the range is not exactly made of unclaimed preserved blocks (then
+ * nothing is claimed).
+ */
+struct page *kho_restore_pages(phys_addr_t phys, unsigned long nr_pages)
+{
+	unsigned long pfn = PHYS_PFN(phys), end = pfn + nr_pages, p, i;
+	unsigned int order;
+	struct page *page;
+
+	if (!kho_in.valid || !PAGE_ALIGNED(phys) || !nr_pages)
+		return NULL;
+	mutex_lock(&kho_in.lock);
+	for (p = pfn; p < end; p += 1UL << order) {
+		unsigned long priv;
+
+		if (!pfn_valid(p))
+			goto fail;
+		priv = page_private(pfn_to_page(p));
+		order = priv & 0xff;
+		if (priv >> 8 != KHO_STAMP_MAGIC || order > MAX_PAGE_ORDER ||
+		    p + (1UL << order) > end)
+			goto fail;
+	}
+	for (p = pfn; p < end; p += 1UL << order) {
+		page = kho_claim_block(p, &order);
+		for (i = 1; i < (1UL << order); i++)
+			set_page_count(page + i, 1);
+		kho_in_stats.claimed_bytes += PAGE_SIZE << order;
+	}
+	mutex_unlock(&kho_in.lock);
+	return pfn_to_page(pfn);
+fail:
+	mutex_unlock(&kho_in.lock);
+	return NULL;
+}
+EXPORT_SYMBOL_GPL(kho_restore_pages);
+
+/**
+ * kho_restore_preserved() - take back memory from kho_alloc_preserve()
+ * @phys: its physical address, e.g. a blob's from kho_get_blob()
+ * @size: its size
+ *
+ * Free the memory with free_pages(addr, get_order(@size)), or keep it and
+ * preserve it again for the next kernel with kho_preserve_folio().
+ *
+ * Return: the kernel address of the memory, or NULL.
+ */
+void *kho_restore_preserved(phys_addr_t phys, size_t size)
+{
+	struct folio *folio = kho_restore_folio(phys);
+
+	if (!folio)
+		return NULL;
+	if (folio_size(folio) < size) {
+		folio_put(folio);
+		return NULL;
+	}
+	return folio_address(folio);
+}
+EXPORT_SYMBOL_GPL(kho_restore_preserved);
+
+/**
+ * kho_get_blob() - find a blob the previous kernel published
+ * @name: its name
+ * @phys: its physical address
+ * @size: its size
+ *
+ * The blob is preserved memory: read it in place with phys_to_virt(), or
+ * own it with kho_restore_preserved(). Either must happen before unclaimed
+ * memory is released.
+ *
+ * Return: 0, or -ENOENT.
+ */
+int kho_get_blob(const char *name, phys_addr_t *phys, size_t *size)
+{
+	u64 p, s;
+
+	if (!kho_in.valid || !kho_in.root ||
+	    kho_root_find_blob(kho_in.root, name, &p, &s))
+		return -ENOENT;
+	*phys = p;
+	*size = s;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(kho_get_blob);
+
+/**
+ * kho_in_root() - the incoming root tree, for sysfs
+ * @size: its size
+ *
+ * Return: a copy of the root tree, or NULL when this is not a KHO boot.
+ */
+const void *kho_in_root(size_t *size)
+{
+	*size = kho_in.root ? fdt_totalsize(kho_in.root) : 0;
+	return kho_in.root;
+}
+
+struct kho_node_list {
+	u64 *phys;
+	unsigned long n;
+};
+
+static void kho_in_collect_node(void *arg, u64 phys)
+{
+	struct kho_node_list *l = arg;
+
+	l->phys[l->n++] = phys;
+}
+
+/**
+ * kho_in_release_unclaimed() - give unclaimed preserved memory back
+ *
+ * Every preserved block no client restored goes to the page allocator,
+ * and so do the incoming tracker's own pages.
+ *
+ * Return: 0, -ENOENT when this is not a KHO boot, -EALREADY if done.
+ */
+int kho_in_release_unclaimed(void)
+{
+	struct kho_node_list nodes;
+	struct kho_tracker_iter it;
+	unsigned int i, order;
+	u64 pfn;
+
+	if (!kho_in.valid)
+		return -ENOENT;
+	nodes.n = 0;
+	nodes.phys = kvmalloc_array(kho_in.tracker.nr_nodes, sizeof(u64),
+				    GFP_KERNEL);
+	if (!nodes.phys)
+		return -ENOMEM;
+	mutex_lock(&kho_in.lock);
+	if (kho_in_stats.released) {
+		mutex_unlock(&kho_in.lock);
+		kvfree(nodes.phys);
+		return -EALREADY;
+	}
+	kho_tracker_for_each_node(&kho_in.tracker, kho_in_collect_node, &nodes);
+	for (i = 0; i < kho_in.nr_ranges; i++) {
+		kho_tracker_iter_start(&it, &kho_in.tracker,
+				       PHYS_PFN(kho_in.ranges[i].start),
+				       PHYS_PFN(kho_in.ranges[i].end));
+		while (kho_tracker_iter_next(&it, &pfn, &order)) {
+			struct page *page;
+
+			if (page_private(pfn_to_page(pfn)) != KHO_STAMP(order))
+				continue;
+			page = kho_claim_block(pfn, &order);
+			kho_in_stats.released_bytes += PAGE_SIZE << order;
+			__free_pages(page, order);
+		}
+	}
+	/* The walk is over: the tracker's own pages can go now. */
+	for (i = 0; i < nodes.n; i++) {
+		struct page *page = pfn_to_page(PHYS_PFN(nodes.phys[i]));
+
+		if (page_private(page) != KHO_STAMP_NODE)
+			continue;
+		set_page_private(page, KHO_STAMP(0));
+		page = kho_claim_block(PHYS_PFN(nodes.phys[i]), &order);
+		__free_pages(page, 0);
+	}
+	kho_in_stats.released = true;
+	mutex_unlock(&kho_in.lock);
+	kvfree(nodes.phys);
+	pr_info("released %llu bytes of unclaimed preserved memory\n",
+		kho_in_stats.released_bytes);
+	return 0;
+}
+
+/**
+ * kho_in_init() - finish taking the handover, from the KHO early initcall
+ */
+void __init kho_in_init(void)
+{
+	unsigned long blocks = 0;
+	unsigned int order;
+	void *root;
+
+	if (!kho_in.valid)
+		return;
+	root = phys_to_virt(kho_in.root_phys);
+	kho_in.root = kmemdup(root, fdt_totalsize(root), GFP_KERNEL);
+	/* The core keeps a copy: the root's own memory can go back. */
+	root = kho_restore_preserved(kho_in.root_phys, kho_in.root_size);
+	if (root)
+		free_pages((unsigned long)root, get_order(kho_in.root_size));
+	for (order = 0; order <= MAX_PAGE_ORDER; order++)
+		blocks += kho_in_stats.blocks[order];
+	pr_info("%llu bytes preserved by the previous kernel in %lu blocks, tracker %llu bytes\n",
+		kho_in_stats.preserved_bytes, blocks, kho_in_stats.tracker_bytes);
+}
+
+static int __init kho_in_late(void)
+{
+	if (kho_in.valid && !kho_in.keep_unclaimed)
+		kho_in_release_unclaimed();
+	return 0;
+}
+late_initcall_sync(kho_in_late);

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KHO root tree and scratch table: build them, and check the ones written
+ * by another kernel.
+ *
+ * Pure libfdt logic on a buffer (layout: include/linux/kho/abi.h), so that
+ * it also builds in userspace for tests and fuzzing.
+ */
+#include <linux/errno.h>
+#include <linux/kho/abi.h>
+#include <linux/libfdt.h>
+#include <linux/string.h>
+#include <linux/types.h>
+
+#include "kexec_handover_internal.h"
+
+/**
+ * kho_blob_name_valid() - check a blob name
+ * @name: the name
+ *
+ * A blob name is a node name in the root tree: 1 to KHO_BLOB_NAME_MAX - 1
+ * characters out of letters, digits and ",._+-", not starting with ".".
+ *
+ * Return: true if @name can be used.
+ */
+bool kho_blob_name_valid(const char *name)
+{
+	size_t i, len = strnlen(name, KHO_BLOB_NAME_MAX);
+
+	if (!len || len >= KHO_BLOB_NAME_MAX || name[0] == '.')
+		return false;
+	for (i = 0; i < len; i++) {
+		char c = name[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr(",._+-", c))
+			continue;
+		return false;
+	}
+	return true;
+}
+
+/**
+ * kho_root_build() - write a root tree into a buffer
+ * @buf: destination
+ * @size: size of @buf
+ * @page_shift: PAGE_SHIFT of this kernel
+ * @tracker_phys: physical address of the tracker header
+ * @blobs: published blobs
+ * @nr_blobs: number of @blobs
+ *
+ * Return: 0, or -ENOSPC when the tree does not fit into @buf, or -EINVAL.
+ */
+int kho_root_build(void *buf, size_t size, unsigned int page_shift,
+		   u64 tracker_phys, const struct kho_root_blob *blobs,
+		   unsigned int nr_blobs)
+{
+	unsigned int i;
+	int err;
+
+	err = fdt_create(buf, size);
+	err = err ?: fdt_finish_reservemap(buf);
+	err = err ?: fdt_begin_node(buf, "");
+	err = err ?: fdt_property_string(buf, "compatible",
+					 KHO_ROOT_COMPATIBLE);
+	err = err ?: fdt_property(buf, KHO_PROP_PAGE_SHIFT, &page_shift,
+				  sizeof(u32));
+	err = err ?: fdt_property(buf, KHO_PROP_TRACKER, &tracker_phys,
+				  sizeof(tracker_phys));
+	for (i = 0; !err && i < nr_blobs; i++) {
+		err = fdt_begin_node(buf, blobs[i].name);
+		err = err ?: fdt_property(buf, KHO_PROP_BLOB_PHYS,
+					  &blobs[i].phys, sizeof(u64));
+		err = err ?: fdt_property(buf, KHO_PROP_BLOB_SIZE,
+					  &blobs[i].size, sizeof(u64));
+		err = err ?: fdt_end_node(buf);
+	}
+	err = err ?: fdt_end_node(buf);
+	err = err ?: fdt_finish(buf);
+	if (err == -FDT_ERR_NOSPACE)
+		return -ENOSPC;
+	return err ? -EINVAL : 0;
+}
+
+static int kho_get_u64(const void *fdt, int node, const char *name, u64 *val)
+{
+	const void *p;
+	int len;
+
+	p = fdt_getprop(fdt, node, name, &len);
+	if (!p || len != sizeof(u64))
+		return -EINVAL;
+	memcpy(val, p, sizeof(u64));
+	return 0;
+}
+
+/* Walk every node and property once: libfdt checks each offset it visits. */
+static int kho_fdt_check_structure(const void *fdt)
+{
+	int node = 0, depth = 0, prop, len;
+
+	/* fdt_next_node() leaves depth negative past the root's end. */
+	while (node >= 0 && depth >= 0) {
+		if (!fdt_get_name(fdt, node, &len))
+			return -EINVAL;
+		fdt_for_each_property_offset(prop, fdt, node) {
+			if (!fdt_getprop_by_offset(fdt, prop, NULL, &len))
+				return -EINVAL;
+		}
+		if (prop != -FDT_ERR_NOTFOUND)
+			return -EINVAL;
+		node = fdt_next_node(fdt, node, &depth);
+		if (depth > 1)
+			return -EINVAL;
+	}
+	return node >= 0 || node == -FDT_ERR_NOTFOUND ? 0 : -EINVAL;
+}
+
+/**
+ * kho_scratch_check() - validate a scratch table written by another kernel
+ * @table: the entries
+ * @nr: number of entries
+ * @page_size: page size of this kernel
+ * @why: a short reason, on failure
+ *
+ * Return: 0 if every entry is page aligned, non-empty, does not wrap and
+ * does not overlap another one; -EINVAL otherwise.
+ */
+int kho_scratch_check(const struct kho_scratch_entry *table, unsigned int nr,
+		      u64 page_size, const char **why)
+{
+	unsigned int i, j;
+
+	if (!nr || nr > KHO_SCRATCH_MAX_ENTRIES) {
+		*why = "bad number of scratch areas";
+		return -EINVAL;
+	}
+	for (i = 0; i < nr; i++) {
+		u64 a = table[i].addr, s = table[i].size;
+
+		if (!s || (a | s) & (page_size - 1) || a + s < a) {
+			*why = "bad scratch area";
+			return -EINVAL;
+		}
+		for (j = 0; j < i; j++) {
+			if (a < table[j].addr + table[j].size &&
+			    table[j].addr < a + s) {
+				*why = "overlapping scratch areas";
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
+/**
+ * kho_root_check() - validate a root tree written by another kernel
+ * @fdt: the tree
+ * @max_size: bytes readable at @fdt
+ * @page_shift: PAGE_SHIFT of this kernel
+ * @tracker_phys: the tracker address, on success
+ * @why: a short reason, on failure
+ *
+ * Checks the FDT header and structure, the compatible string, the page
+ * size, and that every blob node carries a valid name, address and size.
+ * Addresses are only checked for alignment and overflow here; whether they
+ * lie in preserved memory is for the caller to check.
+ *
+ * Return: 0 if the tree can be used, -EINVAL otherwise.
+ */
+int kho_root_check(const void *fdt, size_t max_size, unsigned int page_shift,
+		   u64 *tracker_phys, const char **why)
+{
+	const void *p;
+	int node, len;
+	u32 shift;
+
+	if (max_size < sizeof(struct fdt_header) || fdt_magic(fdt) != FDT_MAGIC) {
+		*why = "not an FDT";
+		return -EINVAL;
+	}
+	if (fdt_check_header(fdt) || fdt_totalsize(fdt) > max_size ||
+	    kho_fdt_check_structure(fdt)) {
+		*why = "corrupted FDT";
+		return -EINVAL;
+	}
+	if (fdt_node_check_compatible(fdt, 0, KHO_ROOT_COMPATIBLE)) {
+		*why = "incompatible version (compatible is not " KHO_ROOT_COMPATIBLE ")";
+		return -EINVAL;
+	}
+	p = fdt_getprop(fdt, 0, KHO_PROP_PAGE_SHIFT, &len);
+	if (!p || len != sizeof(u32)) {
+		*why = "missing page-shift";
+		return -EINVAL;
+	}
+	memcpy(&shift, p, sizeof(shift));
+	if (shift != page_shift) {
+		*why = "page size differs";
+		return -EINVAL;
+	}
+	if (kho_get_u64(fdt, 0, KHO_PROP_TRACKER, tracker_phys) ||
+	    !*tracker_phys || *tracker_phys & ((1ULL << page_shift) - 1)) {
+		*why = "bad tracker address";
+		return -EINVAL;
+	}
+	fdt_for_each_subnode(node, fdt, 0) {
+		const char *name = fdt_get_name(fdt, node, NULL);
+		u64 phys, size;
+
+		if (!name || !kho_blob_name_valid(name) ||
+		    kho_get_u64(fdt, node, KHO_PROP_BLOB_PHYS, &phys) ||
+		    kho_get_u64(fdt, node, KHO_PROP_BLOB_SIZE, &size) ||
+		    !size || phys + size < phys) {
+			*why = "bad blob node";
+			return -EINVAL;
+		}
+	}
+	if (node != -FDT_ERR_NOTFOUND) {
+		*why = "corrupted FDT";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/**
+ * kho_root_find_blob() - look a blob up by name in a checked root tree
+ * @fdt: the tree, checked with kho_root_check()
+ * @name: blob name
+ * @phys: its physical address
+ * @size: its size
+ *
+ * Return: 0, or -ENOENT.
+ */
+int kho_root_find_blob(const void *fdt, const char *name, u64 *phys,
+		       u64 *size)
+{
+	int node = fdt_subnode_offset(fdt, 0, name);
+
+	if (node < 0 || kho_get_u64(fdt, node, KHO_PROP_BLOB_PHYS, phys) ||
+	    kho_get_u64(fdt, node, KHO_PROP_BLOB_SIZE, size))
+		return -ENOENT;
+	return 0;
+}
+
+/**
+ * kho_root_next_blob() - iterate over the blobs of a checked root tree
+ * @fdt: the tree, checked with kho_root_check()
+ * @prev: 0 to start, then the previous return value
+ * @blob: the blob found
+ *
+ * Return: a positive cursor for the next call, or -ENOENT at the end.
+ */
+int kho_root_next_blob(const void *fdt, int prev, struct kho_root_blob *blob)
+{
+	int node = prev ? fdt_next_subnode(fdt, prev) : fdt_first_subnode(fdt, 0);
+
+	if (node < 0)
+		return -ENOENT;
+	blob->name = fdt_get_name(fdt, node, NULL);
+	if (!blob->name ||
+	    kho_get_u64(fdt, node, KHO_PROP_BLOB_PHYS, &blob->phys) ||
+	    kho_get_u64(fdt, node, KHO_PROP_BLOB_SIZE, &blob->size))
+		return -ENOENT;
+	return node;
+}

@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Test client of Kexec HandOver (KHO).
+ *
+ * With test_kho.size=SIZE on the command line of a kernel with kho=on, it
+ * preserves folios of random orders adding up to SIZE bytes, filled with
+ * pseudo-random data, plus a range of order-0 pages, and publishes the
+ * list with checksums in its blob "test-kho" (an FDT, compatible
+ * "kho-test-v1"). It also preserves one folio and unpreserves it again.
+ *
+ * In the next kernel it restores and checks everything: every checksum,
+ * and that the unpreserved folio did not come back. Then it frees what it
+ * restored and preserves a new set for the next generation.
+ *
+ * Results are printed as "test_kho: generation N: ..." lines.
+ */
+#define pr_fmt(fmt) "test_kho: " fmt
+
+#include <linux/crc32.h>
+#include <linux/init.h>
+#include <linux/kexec_handover.h>
+#include <linux/libfdt.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+
+#define TEST_KHO_BLOB		"test-kho"
+#define TEST_KHO_COMPATIBLE	"kho-test-v1"
+#define TEST_KHO_MAX_FOLIOS	4096
+#define TEST_KHO_NR_PAGES	5
+
+static char *size_param;
+module_param_named(size, size_param, charp, 0400);
+MODULE_PARM_DESC(size, "bytes of folios to preserve (K, M, G suffixes)");
+
+/* One preserved item, as stored in the blob. */
+struct test_kho_item {
+	u64 phys;
+	u64 order_or_nr;
+	u64 csum;
+};
+
+static u32 test_kho_fill(void *p, size_t len, u64 seed)
+{
+	u64 *w = p, x = seed | 1;
+	size_t i;
+
+	for (i = 0; i < len / sizeof(u64); i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		w[i] = x;
+	}
+	return crc32(0, p, len);
+}
+
+static int test_kho_preserve(u32 gen, u64 bytes)
+{
+	struct test_kho_item *items;
+	struct folio *folio, *gone;
+	unsigned int n = 0, i;
+	struct page *pages;
+	void *blob = NULL;
+	size_t blob_size;
+	u64 done = 0;
+	int err = -ENOMEM;
+
+	items = kcalloc(TEST_KHO_MAX_FOLIOS, sizeof(*items), GFP_KERNEL);
+	if (!items)
+		return -ENOMEM;
+
+	while (done < bytes && n < TEST_KHO_MAX_FOLIOS) {
+		unsigned int order = get_random_u32_below(MAX_PAGE_ORDER + 1);
+
+		while (order && (PAGE_SIZE << order) > bytes - done)
+			order--;
+		folio = folio_alloc(GFP_KERNEL | __GFP_NOWARN, order);
+		if (!folio)
+			goto fail;
+		items[n].phys = PFN_PHYS(folio_pfn(folio));
+		items[n].order_or_nr = order;
+		items[n].csum = test_kho_fill(folio_address(folio),
+					      folio_size(folio),
+					      items[n].phys ^ gen);
+		err = kho_preserve_folio(folio);
+		if (err) {
+			folio_put(folio);
+			goto fail;
+		}
+		n++;
+		done += folio_size(folio);
+	}
+
+	/* A page range that is not a power of two. */
+	pages = alloc_pages(GFP_KERNEL, 3);
+	if (!pages)
+		goto fail;
+	split_page(pages, 3);
+	for (i = TEST_KHO_NR_PAGES; i < 8; i++)
+		__free_page(pages + i);
+	items[n].phys = PFN_PHYS(page_to_pfn(pages));
+	items[n].order_or_nr = TEST_KHO_NR_PAGES;
+	items[n].csum = test_kho_fill(page_address(pages),
+				      TEST_KHO_NR_PAGES * PAGE_SIZE,
+				      items[n].phys ^ gen);
+	err = kho_preserve_pages(pages, TEST_KHO_NR_PAGES);
+	if (err)
+		goto fail;
+	n++;
+
+	/* Preserved, then unpreserved: must not reach the next kernel. */
+	gone = folio_alloc(GFP_KERNEL, 0);
+	if (!gone)
+		goto fail;
+	err = kho_preserve_folio(gone);
+	err = err ?: kho_unpreserve_folio(gone);
+	if (err)
+		goto fail;
+
+	blob_size = PAGE_ALIGN(n * sizeof(*items) + 1024);
+	blob = kho_alloc_preserve(blob_size);
+	if (!blob)
+		goto fail;
+	err = fdt_create(blob, blob_size);
+	err = err ?: fdt_finish_reservemap(blob);
+	err = err ?: fdt_begin_node(blob, "");
+	err = err ?: fdt_property_string(blob, "compatible", TEST_KHO_COMPATIBLE);
+	err = err ?: fdt_property_u32(blob, "generation", gen);
+	err = err ?: fdt_property_u64(blob, "unpreserved",
+				      PFN_PHYS(folio_pfn(gone)));
+	err = err ?: fdt_property(blob, "items", items, n * sizeof(*items));
+	err = err ?: fdt_property_u32(blob, "items-crc",
+				      crc32(0, items, n * sizeof(*items)));
+	err = err ?: fdt_end_node(blob);
+	err = err ?: fdt_finish(blob);
+	if (err) {
+		err = -EINVAL;
+		goto fail;
+	}
+	err = kho_add_blob(TEST_KHO_BLOB, blob, fdt_totalsize(blob));
+	if (err)
+		goto fail;
+	/* Keep the unpreserved folio allocated so nothing else preserves it. */
+	pr_info("generation %u: preserved %u folios and %u pages, %llu bytes\n",
+		gen, n - 1, TEST_KHO_NR_PAGES, done);
+	kfree(items);
+	return 0;
+
+fail:
+	pr_err("generation %u: FAILED to preserve (%d)\n", gen, err);
+	kho_unpreserve_free(blob);
+	kfree(items);
+	return err;
+}
+
+static int test_kho_verify(phys_addr_t phys, size_t size, u32 *gen)
+{
+	const struct test_kho_item *items;
+	const void *blob, *p;
+	unsigned int n, i, bad = 0;
+	u64 bytes = 0, gone;
+	int len;
+
+	blob = kho_restore_preserved(phys, size);
+	if (!blob) {
+		pr_err("generation ?: FAILED: cannot restore the blob\n");
+		return -EINVAL;
+	}
+	if (fdt_check_header(blob) || fdt_totalsize(blob) > size ||
+	    fdt_node_check_compatible(blob, 0, TEST_KHO_COMPATIBLE)) {
+		pr_err("generation ?: FAILED: blob is not " TEST_KHO_COMPATIBLE "\n");
+		return -EINVAL;
+	}
+	p = fdt_getprop(blob, 0, "generation", &len);
+	*gen = p && len == sizeof(u32) ? fdt32_to_cpu(*(fdt32_t *)p) + 1 : 0;
+	items = fdt_getprop(blob, 0, "items", &len);
+	p = fdt_getprop(blob, 0, "items-crc", NULL);
+	if (!items || len % sizeof(*items) || !p ||
+	    crc32(0, items, len) != fdt32_to_cpu(*(fdt32_t *)p)) {
+		pr_err("generation %u: FAILED: item list corrupted\n", *gen);
+		return -EINVAL;
+	}
+	n = len / sizeof(*items);
+
+	for (i = 0; i < n; i++) {
+		const struct test_kho_item *it = &items[i];
+		bool folio = i + 1 < n;
+		size_t sz = folio ? PAGE_SIZE << it->order_or_nr :
+				    it->order_or_nr * PAGE_SIZE;
+		struct folio *f = NULL;
+		struct page *pg = NULL;
+		void *addr;
+
+		if (folio) {
+			f = kho_restore_folio(it->phys);
+			if (f && folio_order(f) != it->order_or_nr) {
+				pr_err("generation %u: folio %pa restored at order %u, preserved at %llu\n",
+				       *gen, &it->phys, folio_order(f),
+				       it->order_or_nr);
+				bad++;
+			}
+			addr = f ? folio_address(f) : NULL;
+		} else {
+			pg = kho_restore_pages(it->phys, it->order_or_nr);
+			addr = pg ? page_address(pg) : NULL;
+		}
+		if (!addr) {
+			pr_err("generation %u: cannot restore %pa\n", *gen,
+			       &it->phys);
+			bad++;
+			continue;
+		}
+		if (crc32(0, addr, sz) != it->csum) {
+			pr_err("generation %u: checksum mismatch at %pa\n",
+			       *gen, &it->phys);
+			bad++;
+		}
+		bytes += sz;
+		if (f) {
+			folio_put(f);
+		} else {
+			unsigned long k;
+
+			for (k = 0; k < it->order_or_nr; k++)
+				__free_page(pg + k);
+		}
+	}
+
+	p = fdt_getprop(blob, 0, "unpreserved", &len);
+	if (p && len == sizeof(u64)) {
+		gone = fdt64_to_cpu(*(fdt64_t *)p);
+		if (kho_restore_folio(gone)) {
+			pr_err("generation %u: unpreserved folio came back\n", *gen);
+			bad++;
+		}
+	}
+	free_pages((unsigned long)blob, get_order(size));
+	if (bad) {
+		pr_err("generation %u: FAILED: %u of %u items bad\n", *gen, bad, n);
+		return -EIO;
+	}
+	pr_info("generation %u: verified %u folios and %u pages, %llu bytes\n",
+		*gen, n - 1, TEST_KHO_NR_PAGES, bytes);
+	return 0;
+}
+
+static int __init test_kho_init(void)
+{
+	phys_addr_t phys;
+	size_t size;
+	u64 bytes;
+	u32 gen = 0;
+
+	if (is_kho_boot()) {
+		if (kho_get_blob(TEST_KHO_BLOB, &phys, &size))
+			pr_info("no blob from the previous kernel\n");
+		else
+			test_kho_verify(phys, size, &gen);
+	}
+	if (!size_param || !kho_is_enabled())
+		return 0;
+	bytes = memparse(size_param, NULL);
+	if (!bytes)
+		return 0;
+	test_kho_preserve(gen, bytes);
+	return 0;
+}
+late_initcall(test_kho_init);

@@ -1,0 +1,83 @@
+# SPDX-License-Identifier: GPL-2.0
+# khotest-generations: 4
+# khotest-arch: x86_64
+# khotest-cmdline: kho=on test_kho.size=16M
+#
+# Kexec HandOver end to end with the test client (CONFIG_TEST_KEXEC_HANDOVER):
+# generation 0 preserves 16 MiB of folios of random orders and a blob;
+# generations 1 and 2 verify what the previous kernel preserved and
+# preserve a new set; generation 3 boots with kho=off and must come up
+# cleanly, ignoring the handover. Along the way: the root trees in
+# /sys/kernel/kho decode with dtc, and kexec_load (kexec without -s) is
+# refused while memory is preserved.
+
+kho_check_fdt() {
+	# $1: fdt file, $2: text that must appear in the decoded tree
+	dtc -I dtb -O dts "$1" > /tmp/tree.dts 2>/tmp/dtc.err &&
+		grep -q "$2" /tmp/tree.dts
+}
+
+kho_dmesg_has() {
+	dmesg | grep -q "$1"
+}
+
+khotest_run() {
+	KHOTEST_GEN=$1
+	khotest_ok "booted $(uname -r) on $(cat /etc/kho-arch)"
+
+	if [ "$1" = 3 ]; then
+		khotest_check "kho=off ignores the handover" \
+			kho_dmesg_has "kho: kho=off: ignoring the handover"
+		khotest_check "no incoming handover in sysfs" \
+			test ! -e /sys/kernel/kho/in
+		khotest_check "test client found nothing to verify" \
+			sh -c '! dmesg | grep -q "test_kho: generation"'
+		return
+	fi
+
+	khotest_check "scratch areas listed" test -s /sys/kernel/kho/scratch
+	khotest_diag "scratch: $(tr '\n' ' ' < /sys/kernel/kho/scratch)"
+	if [ "$1" -gt 0 ]; then
+		khotest_check "handover accepted" \
+			kho_dmesg_has "kho: handover from the previous kernel"
+		khotest_check "in/fdt decodes with dtc" \
+			kho_check_fdt /sys/kernel/kho/in/fdt 'compatible = "kho-v1"'
+		khotest_check "in/fdt links the test blob" \
+			kho_check_fdt /sys/kernel/kho/in/fdt 'test-kho {'
+		khotest_check "test client verified generation $1" \
+			kho_dmesg_has "test_kho: generation $1: verified"
+		khotest_check "no test client failure" \
+			sh -c '! dmesg | grep -q "test_kho: .*FAILED"'
+		khotest_check "unclaimed memory released" \
+			grep -q "^released 1" /sys/kernel/kho/in/stats
+		khotest_diag "in/stats: $(tr '\n' ' ' < /sys/kernel/kho/in/stats)"
+	fi
+	khotest_check "test client preserved generation $1" \
+		kho_dmesg_has "test_kho: generation $1: preserved"
+	khotest_check "out/fdt decodes with dtc" \
+		kho_check_fdt /sys/kernel/kho/out/fdt 'compatible = "kho-v1"'
+	khotest_check "out/fdt links the test blob" \
+		kho_check_fdt /sys/kernel/kho/out/fdt 'test-kho {'
+	khotest_check "out/blobs/test-kho is the client's FDT" \
+		kho_check_fdt /sys/kernel/kho/out/blobs/test-kho 'kho-test-v1'
+	khotest_diag "out/stats: $(tr '\n' ' ' < /sys/kernel/kho/out/stats)"
+
+	khotest_make_initrd
+	if kexec -l /boot/vmlinuz --initrd=/tmp/initrd.cpio \
+		--command-line="$(khotest_next_cmdline)" 2>/dev/null; then
+		khotest_fail "kexec_load without -s refused while memory is preserved"
+		kexec -u
+	else
+		khotest_check "kexec_load without -s refused while memory is preserved" \
+			kho_dmesg_has "kexec_load cannot carry the handover"
+	fi
+
+	next=""
+	[ "$1" = 2 ] && next="kho=off"
+	if khotest_kexec_load $next $(khotest_break_words); then
+		khotest_ok "kexec -s -l"
+		khotest_kexec_exec
+	else
+		khotest_fail "kexec -s -l"
+	fi
+}
