@@ -45,7 +45,7 @@ struct kho_in_range {
 };
 
 static struct {
-	struct mutex lock;
+	struct mutex lock;	/* claims against the release of unclaimed memory */
 	phys_addr_t root_phys;
 	u64 tracker_phys;
 	bool found;

@@ -46,7 +46,7 @@ struct kho_blob {
 };
 
 struct kho_out {
-	struct mutex lock;
+	struct mutex lock;	/* tracker, root tree, blobs and state */
 	struct kho_tracker tracker;
 	void *root;
 	phys_addr_t root_phys;

@@ -175,8 +175,13 @@ int kho_root_check(const void *fdt, size_t max_size, unsigned int page_shift,
 	int node, len;
 	u32 shift;
 
-	if (max_size < sizeof(struct fdt_header) || fdt_magic(fdt) != FDT_MAGIC) {
-		*why = "not an FDT";
+	if (max_size < sizeof(struct fdt_header)) {
+		*why = "root tree too small";
+		return -EINVAL;
+	}
+	if (fdt_magic(fdt) != FDT_MAGIC) {
+		/* kho_update_root() clears an aborted handover. */
+		*why = fdt_magic(fdt) ? "not an FDT" : "aborted by the previous kernel";
 		return -EINVAL;
 	}
 	if (fdt_check_header(fdt) || fdt_totalsize(fdt) > max_size ||

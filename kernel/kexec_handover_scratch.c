@@ -24,6 +24,7 @@
 #include <linux/init.h>
 #include <linux/initrd.h>
 #include <linux/kernel.h>
+#include <linux/kstrtox.h>
 #include <linux/memblock.h>
 #include <linux/nodemask.h>
 #include <linux/pageblock-flags.h>
@@ -55,10 +56,14 @@ static int __init kho_parse_scratch(char *p)
 
 	if (!p)
 		goto bad;
-	if (p[strlen(p) - 1] == '%') {
-		unsigned long pct = simple_strtoul(p, &end, 10);
+	if (p[0] && p[strlen(p) - 1] == '%') {
+		char num[8];
+		unsigned int pct;
 
-		if (end == p || *end != '%' || !pct || pct > 1000)
+		if (strscpy(num, p, sizeof(num)) < 2)
+			goto bad;
+		num[strlen(num) - 1] = '\0';
+		if (kstrtouint(num, 10, &pct) || !pct || pct > 1000)
 			goto bad;
 		scratch_pct = pct;
 		return 0;

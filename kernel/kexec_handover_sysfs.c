@@ -49,6 +49,7 @@ static ssize_t abort_store(struct kobject *kobj, struct kobj_attribute *attr,
 	err = kho_set_aborted(val);
 	return err ?: count;
 }
+
 static struct kobj_attribute abort_attr = __ATTR_RW_MODE(abort, 0600);
 
 static ssize_t scratch_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -62,6 +63,7 @@ static ssize_t scratch_show(struct kobject *kobj, struct kobj_attribute *attr,
 				     kho_scratch[i].addr, kho_scratch[i].size);
 	return len;
 }
+
 static struct kobj_attribute scratch_attr = __ATTR_RO_MODE(scratch, 0400);
 
 static struct attribute *kho_attrs[] = {
@@ -84,6 +86,7 @@ static ssize_t out_fdt_read(struct file *file, struct kobject *kobj,
 	mutex_unlock(&kho_out.lock);
 	return ret;
 }
+
 static struct bin_attribute out_fdt_attr =
 	__BIN_ATTR(fdt, 0400, out_fdt_read, NULL, KHO_ROOT_MAX_SIZE);
 
@@ -112,6 +115,7 @@ static ssize_t out_stats_show(struct kobject *kobj, struct kobj_attribute *attr,
 	mutex_unlock(&kho_out.lock);
 	return len;
 }
+
 static struct kobj_attribute out_stats_attr = __ATTR(stats, 0400,
 						      out_stats_show, NULL);
 
@@ -124,6 +128,7 @@ static ssize_t in_fdt_read(struct file *file, struct kobject *kobj,
 
 	return memory_read_from_buffer(buf, count, &off, root, size);
 }
+
 static struct bin_attribute in_fdt_attr =
 	__BIN_ATTR(fdt, 0400, in_fdt_read, NULL, KHO_ROOT_MAX_SIZE);
 
@@ -150,6 +155,7 @@ static ssize_t in_stats_show(struct kobject *kobj, struct kobj_attribute *attr,
 	len += sysfs_emit_at(buf, len, "released %d\n", s->released);
 	return len;
 }
+
 static struct kobj_attribute in_stats_attr = __ATTR(stats, 0400,
 						     in_stats_show, NULL);
 
@@ -165,6 +171,7 @@ static ssize_t release_store(struct kobject *kobj, struct kobj_attribute *attr,
 	err = kho_in_release_unclaimed();
 	return err ?: count;
 }
+
 static struct kobj_attribute release_attr = __ATTR_WO(release);
 
 static ssize_t blob_read(struct file *file, struct kobject *kobj,

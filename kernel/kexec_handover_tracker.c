@@ -666,7 +666,8 @@ void kho_tracker_destroy(struct kho_tracker *t)
  * kho_tracker_open() - attach to a tracker written by another kernel
  * @t: tracker to initialize
  * @ops: access to the incoming memory; only @ops->map is used. It must
- *	refuse addresses that are not RAM, or that are scratch memory.
+ *	refuse addresses that are not RAM, or that are scratch memory, and
+ *	return writable memory (see below).
  * @hdr_phys: physical address of the header, from the root tree
  * @page_shift: our page size
  * @max_orders: largest number of orders we accept
@@ -682,7 +683,8 @@ void kho_tracker_destroy(struct kho_tracker *t)
  * order-0 bit of each node it visits (a second visit finds it clear), then
  * sets them again: on success the tracker is left unchanged. On failure
  * the bits are set again as far as the garbage allows; a tracker that
- * failed to open must not be used.
+ * failed to open must not be used. Each page is visited once, so the walk
+ * is bounded by the pages @ops->map accepts, whatever the garbage.
  *
  * Return: 0 or -EINVAL.
  */

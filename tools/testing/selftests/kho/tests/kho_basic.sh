@@ -17,6 +17,20 @@ kho_check_fdt() {
 		grep -q "$2" /tmp/tree.dts
 }
 
+# Kexec placed the kernel and KASLR may only have moved it within scratch.
+kho_kernel_in_scratch() {
+	local start end addr size
+	start=$(grep "Kernel code" /proc/iomem | head -n 1 | sed 's/^ *\([0-9a-f]*\)-\([0-9a-f]*\).*/\1/')
+	end=$(grep "Kernel bss" /proc/iomem | head -n 1 | sed 's/^ *\([0-9a-f]*\)-\([0-9a-f]*\).*/\2/')
+	[ -n "$start" ] && [ -n "$end" ] || return 1
+	khotest_diag "kernel at 0x$start-0x$end"
+	while read -r addr size; do
+		[ $((0x$start)) -ge $((addr)) ] &&
+			[ $((0x$end)) -lt $((addr + size)) ] && return 0
+	done < /sys/kernel/kho/scratch
+	return 1
+}
+
 kho_dmesg_has() {
 	dmesg | grep -q "$1"
 }
@@ -40,6 +54,7 @@ khotest_run() {
 	if [ "$1" -gt 0 ]; then
 		khotest_check "handover accepted" \
 			kho_dmesg_has "kho: handover from the previous kernel"
+		khotest_check "kernel image placed in scratch" kho_kernel_in_scratch
 		khotest_check "in/fdt decodes with dtc" \
 			kho_check_fdt /sys/kernel/kho/in/fdt 'compatible = "kho-v1"'
 		khotest_check "in/fdt links the test blob" \
