@@ -5,7 +5,8 @@
 # KTAP, then one line "N passed, N failed" counting the top-level results
 # of all suites. Exit status is non-zero when anything failed.
 #
-# Suites: memblock (userspace simulator), selftests-x86_64, selftests-arm64.
+# Suites: memblock (userspace simulator), tracker (userspace tests of the
+# KHO tracker), selftests-x86_64, selftests-arm64 (QEMU, KUnit included).
 # ARCHS="x86_64" limits the architectures.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -18,7 +19,7 @@ failed=0
 skipped=0
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || {
-	suites=(memblock)
+	suites=(memblock tracker)
 	for a in $ARCHS; do suites+=("selftests-$a"); done
 }
 
@@ -64,6 +65,19 @@ suite_memblock() {
 			echo "$line" | sed -E "s/^(not )?ok [0-9]+ :? */\1ok $n /" ;;
 		esac
 	done
+}
+
+suite_tracker() {
+	local log=$LOGDIR/tracker.log out rc
+	if ! make -s -C "$TREE/tools/testing/kho" kho_tracker_test > "$log" 2>&1; then
+		setup_failed tracker "build" "$log"
+		return
+	fi
+	out=$( (cd "$TREE/tools/testing/kho" && ./kho_tracker_test) 2>&1) && rc=0 || rc=$?
+	echo "$out" >> "$log"
+	echo "$out" | grep -v '^# [0-9]* passed, '
+	# A crash (sanitizer abort) before the plan is complete is a failure.
+	[ $rc = 0 ] || echo "not ok 0 tracker test program exited with status $rc"
 }
 
 # Build kernel and initramfs for an architecture; returns non-zero after
@@ -133,6 +147,7 @@ start=$(date +%s)
 for s in "${suites[@]}"; do
 	case "$s" in
 	memblock) report < <(suite_memblock) ;;
+	tracker) report < <(suite_tracker) ;;
 	selftests-*) report < <(suite_selftests "${s#selftests-}") ;;
 	*) die "unknown suite $s" ;;
 	esac

@@ -262,7 +262,7 @@ static void __init kho_in_walk_ranges(void)
 	unsigned int i, order;
 	u64 pfn;
 
-	kho_tracker_for_each_node(&kho_in.tracker, kho_in_mark_node, NULL);
+	kho_tracker_walk_nodes(&kho_in.tracker, kho_in_mark_node, NULL);
 	for (i = 0; i < kho_in.nr_ranges; i++) {
 		struct kho_in_range *r = &kho_in.ranges[i];
 		phys_addr_t cur = r->start;
@@ -341,7 +341,7 @@ static bool __init kho_in_open(void)
 			     kho_in.tracker_phys, PAGE_SHIFT,
 			     MAX_PAGE_ORDER + 1, &why))
 		goto fail;
-	kho_tracker_for_each_node(&kho_in.tracker, kho_in_check_node, &check);
+	kho_tracker_walk_nodes(&kho_in.tracker, kho_in_check_node, &check);
 	if (!check.ok) {
 		why = "tracker does not preserve itself";
 		goto fail;
@@ -580,7 +580,7 @@ int kho_in_release_unclaimed(void)
 		kvfree(nodes.phys);
 		return -EALREADY;
 	}
-	kho_tracker_for_each_node(&kho_in.tracker, kho_in_collect_node, &nodes);
+	kho_tracker_walk_nodes(&kho_in.tracker, kho_in_collect_node, &nodes);
 	for (i = 0; i < kho_in.nr_ranges; i++) {
 		kho_tracker_iter_start(&it, &kho_in.tracker,
 				       PHYS_PFN(kho_in.ranges[i].start),

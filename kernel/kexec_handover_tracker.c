@@ -650,7 +650,7 @@ static int kt_walk(struct kt_walk *w)
  *
  * Frees every node, header included, with @t->ops->free_page. For an
  * incoming tracker (kho_tracker_open()) nothing is freed: its pages belong
- * to the caller, who finds them with kho_tracker_for_each_node(). @t is
+ * to the caller, who finds them with kho_tracker_walk_nodes(). @t is
  * zeroed in both cases.
  */
 void kho_tracker_destroy(struct kho_tracker *t)
@@ -780,8 +780,8 @@ fail:
  * @fn: called with @arg and the physical address of each page
  * @arg: passed to @fn
  *
- * Also known as kho_tracker_for_each_node(). The header comes first, then
- * the nodes order by order, parents before children.
+ * The header comes first, then the nodes order by order, parents before
+ * children.
  */
 void kho_tracker_walk_nodes(const struct kho_tracker *t,
 			    void (*fn)(void *arg, u64 phys), void *arg)

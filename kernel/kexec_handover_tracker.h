@@ -94,10 +94,5 @@ bool kho_tracker_iter_next(struct kho_tracker_iter *it, u64 *pfn,
 
 void kho_tracker_walk_nodes(const struct kho_tracker *t,
 			    void (*fn)(void *arg, u64 phys), void *arg);
-/*
- * The same, under the name callers use (a macro: checkpatch takes a function
- * named *for_each* for a loop).
- */
-#define kho_tracker_for_each_node kho_tracker_walk_nodes
 
 #endif /* _KEXEC_HANDOVER_TRACKER_H */
