@@ -13,6 +13,8 @@ arch=${1:?usage: build.sh ARCH [TREE [BUILD_DIR]]}
 src=${2:-$TREE}
 obj=${3:-$OUT/build/$arch}
 jobs=${JOBS:-$(nproc)}
+src=$(realpath -m "$src")
+obj=$(realpath -m "$obj")
 
 read -r -a flags <<< "$(arch_make_flags "$arch")"
 cc=$(arch_cc "$arch")
@@ -33,22 +35,31 @@ if ! cmp -s "$frag.new" "$frag" || [ ! -f "$obj/.config" ]; then
 	note "configuring $arch"
 	kmake KCONFIG_ALLCONFIG="$frag.new" allnoconfig >/dev/null
 	missing=0
+	# The last line about a symbol wins, as in Kconfig fragments.
+	declare -A want=()
 	while IFS= read -r line; do
 		case "$line" in
-		CONFIG_*=*)
+		CONFIG_*=*) want[${line%%=*}]=$line ;;
+		"# CONFIG_"*" is not set")
+			sym=${line#\# }
+			want[${sym%% *}]=$line ;;
+		esac
+	done < "$frag.new"
+	for sym in "${!want[@]}"; do
+		line=${want[$sym]}
+		case "$line" in
+		CONFIG_*)
 			if ! grep -qx -- "$line" "$obj/.config"; then
 				echo "config: $line requested but not set" >&2
 				missing=1
 			fi ;;
-		"# CONFIG_"*" is not set")
-			sym=${line#\# }
-			sym=${sym%% *}
+		*)
 			if grep -q "^$sym=" "$obj/.config"; then
 				echo "config: $sym requested off but set" >&2
 				missing=1
 			fi ;;
 		esac
-	done < "$frag.new"
+	done
 	[ $missing = 0 ] || { rm -f "$frag"; die "config fragment not satisfied for $arch"; }
 	mv "$frag.new" "$frag"
 else

@@ -115,6 +115,9 @@ for l in $(lib_closure "$kexec_bin" "$dtc_bin" | sort -u); do
 done
 
 cp "$image" "$stage/boot/vmlinuz"
+# A second kernel with another page size, when built (arm64).
+extra64k=$OUT/build/$arch-64k/arch/arm64/boot/Image
+[ "$arch" = arm64 ] && [ -f "$extra64k" ] && cp "$extra64k" "$stage/boot/vmlinuz-64k"
 cp "$kst/guest/init" "$stage/init"
 chmod 755 "$stage/init"
 cp -r "$kst/guest/." "$stage/kho/"

@@ -88,6 +88,11 @@ build_arch() {
 		setup_failed "selftests-$arch" "kernel build" "$log"
 		return 1
 	fi
+	if [ "$arch" = arm64 ] && ! EXTRA_CONFIG=$TOP/tools/testing/selftests/kho/config.arm64-64k \
+		"$TOP/harness/build.sh" arm64 "$TREE" "$OUT/build/arm64-64k" >> "$log" 2>&1; then
+		setup_failed "selftests-$arch" "64K-page kernel build" "$log"
+		return 1
+	fi
 	if ! "$TOP/harness/mkinitramfs.sh" "$arch" >> "$log" 2>&1; then
 		setup_failed "selftests-$arch" "initramfs" "$log"
 		return 1
@@ -122,7 +127,7 @@ suite_selftests() {
 	while read -r name flags; do
 		n=$((n + 1))
 		if [ "$flags" = skip ]; then
-			echo "ok $n $name.$arch # SKIP not supported on $arch yet"
+			echo "ok $n $name.$arch # SKIP the scenario is for other architectures"
 			continue
 		fi
 		out=$("$kst/vmtest.sh" -a "$arch" -k "$(arch_image "$arch")" \

@@ -399,6 +399,10 @@ int kho_set_aborted(bool abort)
 	mutex_lock(&kho_out.lock);
 	if (kho_out.frozen) {
 		err = -EBUSY;
+	} else if (!abort && kexec_image && !kexec_image->file_mode) {
+		/* That image was loaded without the handover. */
+		pr_err("cannot re-enable the handover: a kexec_load image is loaded; unload it first\n");
+		err = -EBUSY;
 	} else if (kho_out.aborted != abort) {
 		kho_out.aborted = abort;
 		err = kho_update_root();

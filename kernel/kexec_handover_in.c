@@ -117,8 +117,21 @@ bool __init kho_populate(phys_addr_t root_phys, size_t root_size,
 		return false;
 	}
 	if (!root_size || root_size > KHO_ROOT_MAX_SIZE ||
-	    !PAGE_ALIGNED(root_phys) ||
 	    !memblock_is_region_memory(root_phys, root_size)) {
+		why = "bad root tree address";
+		goto fail;
+	}
+	/* The root tree first: it tells a page size mismatch. */
+	fdt = early_memremap(root_phys, root_size);
+	if (!fdt) {
+		why = "cannot map the root tree";
+		goto fail;
+	}
+	err = kho_root_check(fdt, root_size, PAGE_SHIFT, &tracker, &why);
+	early_memunmap(fdt, root_size);
+	if (err)
+		goto fail;
+	if (!PAGE_ALIGNED(root_phys)) {
 		why = "bad root tree address";
 		goto fail;
 	}
@@ -135,18 +148,10 @@ bool __init kho_populate(phys_addr_t root_phys, size_t root_size,
 			goto fail;
 		}
 	}
-	fdt = early_memremap(root_phys, root_size);
-	if (!fdt) {
-		why = "cannot map the root tree";
-		goto fail;
-	}
-	err = kho_root_check(fdt, root_size, PAGE_SHIFT, &tracker, &why);
-	early_memunmap(fdt, root_size);
-	if (err)
-		goto fail;
 
 	memcpy(kho_scratch, scratch, nr * sizeof(*scratch));
 	kho_nr_scratch = nr;
+	kho_sort_scratch();
 	if (!memblock_is_region_memory(tracker, PAGE_SIZE) ||
 	    kho_phys_in_scratch(tracker, PAGE_SIZE)) {
 		kho_nr_scratch = 0;
@@ -326,16 +331,23 @@ static bool __init kho_in_keep_free_memory(void)
 
 		if (memblock_reserve(base, size) ||
 		    memblock_reserved_mark_noinit(base, size))
-			return false;
+			goto undo;
 	}
 	kho_in_walk_ranges();
 	return true;
+undo:
+	/* Lose nothing: memblock_free_all() frees all of it again. */
+	while (i--)
+		memblock_phys_free(kho_in.ranges[i].start,
+				   kho_in.ranges[i].end - kho_in.ranges[i].start);
+	return false;
 }
 
 static bool __init kho_in_open(void)
 {
 	struct kho_node_check check = { .t = &kho_in.tracker, .ok = true };
 	const char *why = "out of memory";
+	const void *root;
 
 	if (kho_tracker_open(&kho_in.tracker, &kho_in_checked_ops,
 			     kho_in.tracker_phys, PAGE_SHIFT,
@@ -347,6 +359,12 @@ static bool __init kho_in_open(void)
 		goto fail;
 	}
 	kho_in.tracker.ops = &kho_in_ops;
+	/* Keep a copy of the root tree before any of its memory is freed. */
+	root = phys_to_virt(kho_in.root_phys);
+	kho_in.root = memblock_alloc(fdt_totalsize(root), SMP_CACHE_BYTES);
+	if (!kho_in.root)
+		goto fail;
+	memcpy(kho_in.root, root, fdt_totalsize(root));
 	if (!kho_in_keep_free_memory())
 		goto fail;
 	return true;
@@ -384,19 +402,49 @@ void __init kho_memory_init(void)
 	memblock_kho_scratch_init_cma();
 }
 
+/* Is [pfn, pfn + nr) inside one of the ranges kept at boot. */
+static bool kho_in_ranges(unsigned long pfn, unsigned long nr)
+{
+	phys_addr_t s = PFN_PHYS(pfn), e = PFN_PHYS(pfn + nr);
+	unsigned int lo = 0, hi = kho_in.nr_ranges;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (kho_in.ranges[mid].end <= s)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < kho_in.nr_ranges && kho_in.ranges[lo].start <= s &&
+	       e <= kho_in.ranges[lo].end;
+}
+
+/* The order of the unclaimed block at @pfn, or -1. */
+static int kho_in_stamped_order(unsigned long pfn)
+{
+	unsigned long priv;
+
+	if (!kho_in_ranges(pfn, 1) || !pfn_valid(pfn))
+		return -1;
+	priv = page_private(pfn_to_page(pfn));
+	if (priv >> 8 != KHO_STAMP_MAGIC || (priv & 0xff) > MAX_PAGE_ORDER ||
+	    !kho_in_ranges(pfn, 1UL << (priv & 0xff)))
+		return -1;
+	return priv & 0xff;
+}
+
 /* Claim one stamped block; the caller holds kho_in.lock. */
 static struct page *kho_claim_block(unsigned long pfn, unsigned int *order)
 {
-	unsigned long i, nr, priv;
+	unsigned long i, nr;
 	struct page *page;
+	int o = kho_in_stamped_order(pfn);
 
-	if (!pfn_valid(pfn))
+	if (o < 0)
 		return NULL;
 	page = pfn_to_page(pfn);
-	priv = page_private(page);
-	if (priv >> 8 != KHO_STAMP_MAGIC || (priv & 0xff) > MAX_PAGE_ORDER)
-		return NULL;
-	*order = priv & 0xff;
+	*order = o;
 	nr = 1UL << *order;
 	for (i = 0; i < nr; i++) {
 		ClearPageReserved(page + i);
@@ -406,6 +454,17 @@ static struct page *kho_claim_block(unsigned long pfn, unsigned int *order)
 	set_page_count(page, 1);
 	adjust_managed_page_count(page, nr);
 	return page;
+}
+
+/* A blob lies in one unclaimed preserved block. */
+static bool kho_in_blob_valid(u64 phys, u64 size)
+{
+	int order;
+
+	if (!PAGE_ALIGNED(phys) || !size || phys + size < phys)
+		return false;
+	order = kho_in_stamped_order(PHYS_PFN(phys));
+	return order >= 0 && size <= PAGE_SIZE << order;
 }
 
 /**
@@ -455,15 +514,11 @@ struct page *kho_restore_pages(phys_addr_t phys, unsigned long nr_pages)
 		return NULL;
 	mutex_lock(&kho_in.lock);
 	for (p = pfn; p < end; p += 1UL << order) {
-		unsigned long priv;
+		int o = kho_in_stamped_order(p);
 
-		if (!pfn_valid(p))
+		if (o < 0 || p + (1UL << o) > end)
 			goto fail;
-		priv = page_private(pfn_to_page(p));
-		order = priv & 0xff;
-		if (priv >> 8 != KHO_STAMP_MAGIC || order > MAX_PAGE_ORDER ||
-		    p + (1UL << order) > end)
-			goto fail;
+		order = o;
 	}
 	for (p = pfn; p < end; p += 1UL << order) {
 		page = kho_claim_block(p, &order);
@@ -484,7 +539,7 @@ EXPORT_SYMBOL_GPL(kho_restore_pages);
  * @phys: its physical address, e.g. a blob's from kho_get_blob()
  * @size: its size
  *
- * Free the memory with free_pages(addr, get_order(@size)), or keep it and
+ * Free the memory with folio_put(virt_to_folio(addr)), or keep it and
  * preserve it again for the next kernel with kho_preserve_folio().
  *
  * Return: the kernel address of the memory, or NULL.
@@ -522,9 +577,37 @@ int kho_get_blob(const char *name, phys_addr_t *phys, size_t *size)
 	if (!kho_in.valid || !kho_in.root ||
 	    kho_root_find_blob(kho_in.root, name, &p, &s))
 		return -ENOENT;
+	if (!kho_in_blob_valid(p, s)) {
+		pr_warn("blob %s is not preserved memory: ignored\n", name);
+		return -ENOENT;
+	}
 	*phys = p;
 	*size = s;
 	return 0;
+}
+
+/**
+ * kho_in_read_blob() - read an incoming blob that no client claimed yet
+ * @phys: the blob's address
+ * @size: its size
+ * @buf: destination
+ * @off: offset into the blob
+ * @count: bytes to read
+ *
+ * Return: bytes read, or -ENODATA once the blob's memory was claimed or
+ * released (it may be in other hands by then).
+ */
+ssize_t kho_in_read_blob(u64 phys, u64 size, char *buf, loff_t off,
+			 size_t count)
+{
+	ssize_t ret = -ENODATA;
+
+	mutex_lock(&kho_in.lock);
+	if (kho_in.valid && kho_in_blob_valid(phys, size))
+		ret = memory_read_from_buffer(buf, count, &off,
+					      phys_to_virt(phys), size);
+	mutex_unlock(&kho_in.lock);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(kho_get_blob);
 
@@ -536,7 +619,11 @@ EXPORT_SYMBOL_GPL(kho_get_blob);
  */
 const void *kho_in_root(size_t *size)
 {
-	*size = kho_in.root ? fdt_totalsize(kho_in.root) : 0;
+	if (!kho_in.valid) {
+		*size = 0;
+		return NULL;
+	}
+	*size = fdt_totalsize(kho_in.root);
 	return kho_in.root;
 }
 
@@ -591,6 +678,8 @@ int kho_in_release_unclaimed(void)
 			if (page_private(pfn_to_page(pfn)) != KHO_STAMP(order))
 				continue;
 			page = kho_claim_block(pfn, &order);
+			if (!page)
+				continue;
 			kho_in_stats.released_bytes += PAGE_SIZE << order;
 			__free_pages(page, order);
 		}
@@ -603,7 +692,8 @@ int kho_in_release_unclaimed(void)
 			continue;
 		set_page_private(page, KHO_STAMP(0));
 		page = kho_claim_block(PHYS_PFN(nodes.phys[i]), &order);
-		__free_pages(page, 0);
+		if (page)
+			__free_pages(page, 0);
 	}
 	kho_in_stats.released = true;
 	mutex_unlock(&kho_in.lock);
@@ -624,12 +714,10 @@ void __init kho_in_init(void)
 
 	if (!kho_in.valid)
 		return;
-	root = phys_to_virt(kho_in.root_phys);
-	kho_in.root = kmemdup(root, fdt_totalsize(root), GFP_KERNEL);
 	/* The core keeps a copy: the root's own memory can go back. */
 	root = kho_restore_preserved(kho_in.root_phys, kho_in.root_size);
 	if (root)
-		free_pages((unsigned long)root, get_order(kho_in.root_size));
+		folio_put(virt_to_folio(root));
 	for (order = 0; order <= MAX_PAGE_ORDER; order++)
 		blocks += kho_in_stats.blocks[order];
 	pr_info("%llu bytes preserved by the previous kernel in %lu blocks, tracker %llu bytes\n",

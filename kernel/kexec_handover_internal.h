@@ -35,6 +35,7 @@ int kho_scratch_check(const struct kho_scratch_entry *table, unsigned int nr,
 extern struct kho_scratch_entry kho_scratch[KHO_SCRATCH_MAX_ENTRIES];
 extern unsigned int kho_nr_scratch;
 void kho_reserve_scratch(void);
+void kho_sort_scratch(void);
 bool kho_range_in_scratch(phys_addr_t start, phys_addr_t end);
 
 /* kexec_handover.c: outgoing side */
@@ -76,6 +77,8 @@ struct kho_in_stats {
 extern struct kho_in_stats kho_in_stats;
 const void *kho_in_root(size_t *size);
 int kho_in_release_unclaimed(void);
+ssize_t kho_in_read_blob(u64 phys, u64 size, char *buf, loff_t off,
+			 size_t count);
 void kho_in_init(void);
 
 /* kexec_handover_sysfs.c */

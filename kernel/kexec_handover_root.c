@@ -63,16 +63,14 @@ int kho_root_build(void *buf, size_t size, unsigned int page_shift,
 	err = err ?: fdt_begin_node(buf, "");
 	err = err ?: fdt_property_string(buf, "compatible",
 					 KHO_ROOT_COMPATIBLE);
-	err = err ?: fdt_property(buf, KHO_PROP_PAGE_SHIFT, &page_shift,
-				  sizeof(u32));
-	err = err ?: fdt_property(buf, KHO_PROP_TRACKER, &tracker_phys,
-				  sizeof(tracker_phys));
+	err = err ?: fdt_property_u32(buf, KHO_PROP_PAGE_SHIFT, page_shift);
+	err = err ?: fdt_property_u64(buf, KHO_PROP_TRACKER, tracker_phys);
 	for (i = 0; !err && i < nr_blobs; i++) {
 		err = fdt_begin_node(buf, blobs[i].name);
-		err = err ?: fdt_property(buf, KHO_PROP_BLOB_PHYS,
-					  &blobs[i].phys, sizeof(u64));
-		err = err ?: fdt_property(buf, KHO_PROP_BLOB_SIZE,
-					  &blobs[i].size, sizeof(u64));
+		err = err ?: fdt_property_u64(buf, KHO_PROP_BLOB_ADDR,
+					      blobs[i].phys);
+		err = err ?: fdt_property_u64(buf, KHO_PROP_BLOB_SIZE,
+					      blobs[i].size);
 		err = err ?: fdt_end_node(buf);
 	}
 	err = err ?: fdt_end_node(buf);
@@ -88,9 +86,9 @@ static int kho_get_u64(const void *fdt, int node, const char *name, u64 *val)
 	int len;
 
 	p = fdt_getprop(fdt, node, name, &len);
-	if (!p || len != sizeof(u64))
+	if (!p || len != sizeof(fdt64_t))
 		return -EINVAL;
-	memcpy(val, p, sizeof(u64));
+	*val = fdt64_ld(p);
 	return 0;
 }
 
@@ -194,11 +192,11 @@ int kho_root_check(const void *fdt, size_t max_size, unsigned int page_shift,
 		return -EINVAL;
 	}
 	p = fdt_getprop(fdt, 0, KHO_PROP_PAGE_SHIFT, &len);
-	if (!p || len != sizeof(u32)) {
+	if (!p || len != sizeof(fdt32_t)) {
 		*why = "missing page-shift";
 		return -EINVAL;
 	}
-	memcpy(&shift, p, sizeof(shift));
+	shift = fdt32_ld(p);
 	if (shift != page_shift) {
 		*why = "page size differs";
 		return -EINVAL;
@@ -213,7 +211,7 @@ int kho_root_check(const void *fdt, size_t max_size, unsigned int page_shift,
 		u64 phys, size;
 
 		if (!name || !kho_blob_name_valid(name) ||
-		    kho_get_u64(fdt, node, KHO_PROP_BLOB_PHYS, &phys) ||
+		    kho_get_u64(fdt, node, KHO_PROP_BLOB_ADDR, &phys) ||
 		    kho_get_u64(fdt, node, KHO_PROP_BLOB_SIZE, &size) ||
 		    !size || phys + size < phys) {
 			*why = "bad blob node";
@@ -241,7 +239,7 @@ int kho_root_find_blob(const void *fdt, const char *name, u64 *phys,
 {
 	int node = fdt_subnode_offset(fdt, 0, name);
 
-	if (node < 0 || kho_get_u64(fdt, node, KHO_PROP_BLOB_PHYS, phys) ||
+	if (node < 0 || kho_get_u64(fdt, node, KHO_PROP_BLOB_ADDR, phys) ||
 	    kho_get_u64(fdt, node, KHO_PROP_BLOB_SIZE, size))
 		return -ENOENT;
 	return 0;
@@ -263,7 +261,7 @@ int kho_root_next_blob(const void *fdt, int prev, struct kho_root_blob *blob)
 		return -ENOENT;
 	blob->name = fdt_get_name(fdt, node, NULL);
 	if (!blob->name ||
-	    kho_get_u64(fdt, node, KHO_PROP_BLOB_PHYS, &blob->phys) ||
+	    kho_get_u64(fdt, node, KHO_PROP_BLOB_ADDR, &blob->phys) ||
 	    kho_get_u64(fdt, node, KHO_PROP_BLOB_SIZE, &blob->size))
 		return -ENOENT;
 	return node;

@@ -99,22 +99,30 @@ static phys_addr_t __init scratch_size(unsigned int which, phys_addr_t need)
 static bool __init scratch_add(phys_addr_t size, phys_addr_t end, int nid,
 			       const char *what)
 {
+	char name[16];
+
 	phys_addr_t align = PAGE_SIZE << pageblock_order;
 	phys_addr_t addr;
 
-	if (kho_nr_scratch >= KHO_SCRATCH_MAX_ENTRIES)
+	if (nid == NUMA_NO_NODE)
+		strscpy(name, what, sizeof(name));
+	else
+		snprintf(name, sizeof(name), "node %d", nid);
+	if (kho_nr_scratch >= KHO_SCRATCH_MAX_ENTRIES) {
+		pr_err("more than %d scratch areas\n", KHO_SCRATCH_MAX_ENTRIES);
 		return false;
+	}
 	addr = memblock_alloc_range_nid(size, align, 0, end, nid, true);
 	if (!addr) {
 		pr_err("cannot reserve %pa bytes of %s scratch memory\n",
-		       &size, what);
+		       &size, name);
 		return false;
 	}
 	memblock_mark_kho_scratch(addr, size);
 	kho_scratch[kho_nr_scratch].addr = addr;
 	kho_scratch[kho_nr_scratch].size = size;
 	kho_nr_scratch++;
-	pr_info("%s scratch: %pa + %pa\n", what, &addr, &size);
+	pr_info("%s scratch: %pa + %pa\n", name, &addr, &size);
 	return true;
 }
 
@@ -148,6 +156,7 @@ void __init kho_reserve_scratch(void)
 				 MEMBLOCK_ALLOC_ACCESSIBLE, nid, "node"))
 			goto fail;
 	}
+	kho_sort_scratch();
 	return;
 
 fail:
@@ -159,6 +168,26 @@ fail:
 				   kho_scratch[kho_nr_scratch].size);
 	}
 	pr_err("no scratch memory: KHO disabled\n");
+}
+
+/**
+ * kho_sort_scratch() - order the scratch table by address
+ *
+ * kexec_file places segments bottom-up or top-down through the table, and
+ * some loaders need a segment above another one (arm64: the initrd above
+ * the kernel).
+ */
+void kho_sort_scratch(void)
+{
+	unsigned int i, j;
+
+	for (i = 1; i < kho_nr_scratch; i++) {
+		struct kho_scratch_entry e = kho_scratch[i];
+
+		for (j = i; j && kho_scratch[j - 1].addr > e.addr; j--)
+			kho_scratch[j] = kho_scratch[j - 1];
+		kho_scratch[j] = e;
+	}
 }
 
 /**

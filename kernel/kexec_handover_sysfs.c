@@ -182,13 +182,8 @@ static ssize_t blob_read(struct file *file, struct kobject *kobj,
 		container_of(attr, struct kho_blob_attr, attr);
 	ssize_t ret;
 
-	if (kobj == kho_in_blobs_kobj) {
-		/* Released memory may be reused by now. */
-		if (kho_in_stats.released)
-			return -ENODATA;
-		return memory_read_from_buffer(buf, count, &off,
-					       phys_to_virt(v->phys), v->size);
-	}
+	if (kobj == kho_in_blobs_kobj)
+		return kho_in_read_blob(v->phys, v->size, buf, off, count);
 	mutex_lock(&kho_out.lock);
 	ret = memory_read_from_buffer(buf, count, &off, phys_to_virt(v->phys),
 				      v->size);

@@ -70,7 +70,8 @@ static int test_kho_preserve(u32 gen, u64 bytes)
 	if (!items)
 		return -ENOMEM;
 
-	while (done < bytes && n < TEST_KHO_MAX_FOLIOS) {
+	/* One item stays for the page range. */
+	while (done < bytes && n < TEST_KHO_MAX_FOLIOS - 1) {
 		unsigned int order = get_random_u32_below(MAX_PAGE_ORDER + 1);
 
 		while (order && (PAGE_SIZE << order) > bytes - done)
@@ -170,6 +171,7 @@ static int test_kho_verify(phys_addr_t phys, size_t size, u32 *gen)
 	if (fdt_check_header(blob) || fdt_totalsize(blob) > size ||
 	    fdt_node_check_compatible(blob, 0, TEST_KHO_COMPATIBLE)) {
 		pr_err("generation ?: FAILED: blob is not " TEST_KHO_COMPATIBLE "\n");
+		folio_put(virt_to_folio(blob));
 		return -EINVAL;
 	}
 	p = fdt_getprop(blob, 0, "generation", &len);
@@ -179,6 +181,7 @@ static int test_kho_verify(phys_addr_t phys, size_t size, u32 *gen)
 	if (!items || len % sizeof(*items) || !p ||
 	    crc32(0, items, len) != fdt32_to_cpu(*(fdt32_t *)p)) {
 		pr_err("generation %u: FAILED: item list corrupted\n", *gen);
+		folio_put(virt_to_folio(blob));
 		return -EINVAL;
 	}
 	n = len / sizeof(*items);
@@ -235,7 +238,7 @@ static int test_kho_verify(phys_addr_t phys, size_t size, u32 *gen)
 			bad++;
 		}
 	}
-	free_pages((unsigned long)blob, get_order(size));
+	folio_put(virt_to_folio(blob));
 	if (bad) {
 		pr_err("generation %u: FAILED: %u of %u items bad\n", *gen, bad, n);
 		return -EIO;

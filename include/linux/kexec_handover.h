@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/*
- * Kexec HandOver (KHO): hand memory and serialized state to the next kernel.
+/**
+ * DOC: Kexec HandOver (KHO) client API
  *
  * A client (a driver or subsystem) preserves the memory it wants to keep
  * with kho_preserve_folio() or kho_preserve_pages() and publishes its own
@@ -142,6 +142,14 @@ static inline void kho_memory_init(void)
 static inline bool kho_kexec_load_allowed(void)
 {
 	return true;
+}
+
+static inline bool kho_handover_info(const struct kimage *image,
+				     phys_addr_t *root_phys, size_t *root_size,
+				     const struct kho_scratch_entry **scratch,
+				     unsigned int *nr_scratch)
+{
+	return false;
 }
 
 static inline int kho_locate_mem_hole(struct kexec_buf *kbuf,

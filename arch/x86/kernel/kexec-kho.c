@@ -76,6 +76,7 @@ void __init kho_x86_populate(void)
 	}
 	BUILD_BUG_ON(sizeof(struct kho_setup_scratch) !=
 		     sizeof(struct kho_scratch_entry));
+	BUILD_BUG_ON(KHO_SETUP_MAX_SCRATCH != KHO_SCRATCH_MAX_ENTRIES);
 	memcpy(kho_sd_scratch, sd->scratch, nr * sizeof(*kho_sd_scratch));
 	early_memunmap(p, kho_sd_len);
 

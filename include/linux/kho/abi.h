@@ -19,8 +19,9 @@
  * at most %KHO_ROOT_MAX_SIZE bytes at a fixed, page aligned physical address
  * that is passed to the next kernel by the architecture (x86: setup_data of
  * type %SETUP_KEXEC_KHO; arm64: the ``linux,kho-fdt`` property of
- * ``/chosen``). The FDT is only a container; integers are native endian and
- * both kernels must use the same page size and endianness.
+ * ``/chosen``). Integers in the tree are big endian, as in any FDT; the
+ * tracker it points to is native endian, so both kernels must use the
+ * same page size and endianness.
  *
  * The root node has:
  *
@@ -32,7 +33,7 @@
  *
  * and one child node per published blob, named after the blob, with:
  *
- * - ``phys``: u64, physical address of the blob;
+ * - ``addr``: u64, physical address of the blob;
  * - ``size``: u64, size of the blob in bytes.
  *
  * A blob is opaque to KHO: by convention a client's own FDT with its own
@@ -42,7 +43,7 @@
 #define KHO_ROOT_MAX_SIZE	(16 * 1024)
 #define KHO_PROP_PAGE_SHIFT	"page-shift"
 #define KHO_PROP_TRACKER	"tracker"
-#define KHO_PROP_BLOB_PHYS	"phys"
+#define KHO_PROP_BLOB_ADDR	"addr"
 #define KHO_PROP_BLOB_SIZE	"size"
 #define KHO_BLOB_NAME_MAX	64
 

@@ -66,10 +66,11 @@ khotest_make_initrd() {
 		-prune -o -print | cpio -o -H newc 2>/dev/null) > /tmp/initrd.cpio
 }
 
-# khotest_kexec_load [EXTRA_CMDLINE...]: load /boot/vmlinuz with kexec_file_load.
+# khotest_kexec_load [EXTRA_CMDLINE...]: load the next kernel, /boot/vmlinuz
+# or $KHOTEST_KERNEL, with kexec_file_load.
 khotest_kexec_load() {
 	khotest_make_initrd || return 1
-	kexec -s -l /boot/vmlinuz --initrd=/tmp/initrd.cpio \
+	kexec -s -l "${KHOTEST_KERNEL:-/boot/vmlinuz}" --initrd=/tmp/initrd.cpio \
 		--command-line="$(khotest_next_cmdline "$@")"
 }
 

@@ -1,6 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
 # khotest-generations: 2
-# khotest-arch: x86_64
 # khotest-cmdline: kho=on test_kho.size=4M
 #
 # Aborting the handover through /sys/kernel/kho/abort: kexec_load is

@@ -1,6 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
 # khotest-generations: 4
-# khotest-arch: x86_64
 # khotest-cmdline: kho=on test_kho.size=16M
 #
 # Kexec HandOver end to end with the test client (CONFIG_TEST_KEXEC_HANDOVER):
@@ -21,7 +20,7 @@ kho_check_fdt() {
 kho_kernel_in_scratch() {
 	local start end addr size
 	start=$(grep "Kernel code" /proc/iomem | head -n 1 | sed 's/^ *\([0-9a-f]*\)-\([0-9a-f]*\).*/\1/')
-	end=$(grep "Kernel bss" /proc/iomem | head -n 1 | sed 's/^ *\([0-9a-f]*\)-\([0-9a-f]*\).*/\2/')
+	end=$(grep " : Kernel " /proc/iomem | tail -n 1 | sed 's/^ *\([0-9a-f]*\)-\([0-9a-f]*\).*/\2/')
 	[ -n "$start" ] && [ -n "$end" ] || return 1
 	khotest_diag "kernel at 0x$start-0x$end"
 	while read -r addr size; do

@@ -1,6 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
 # khotest-generations: 1
-# khotest-arch: x86_64
 # khotest-cmdline: kho=on kunit.enable=1
 #
 # The KHO KUnit suite (CONFIG_KEXEC_HANDOVER_KUNIT_TEST), run at boot with
