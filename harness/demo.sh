@@ -1,13 +1,18 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The demo: boot the x86_64 kernel under QEMU, kexec into the next kernel
-# from inside the guest, and tell what happened from the serial log.
-# DEMO_ARCH=arm64 shows the same on arm64.
+# The demo: boot the x86_64 kernel under QEMU with kho=on; the KHO test
+# client preserves 16 MiB of memory and a blob; the guest kexecs into the
+# next kernel, which restores and verifies everything and hands it on
+# again, for three handovers; the last kernel boots with kho=off. Then tell
+# what happened from the serial log.
+# DEMO_ARCH=arm64 shows the same on arm64; DEMO_SCENARIO=kexec_basic shows
+# a plain kexec.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 arch=${DEMO_ARCH:-x86_64}
+scenario=${DEMO_SCENARIO:-kho_basic}
 log=$OUT/logs/demo-$arch.log
 mkdir -p "$OUT/logs"
 
@@ -17,10 +22,10 @@ note "building the $arch kernel and guest initramfs (incremental after the first
 "$TOP/harness/mkinitramfs.sh" "$arch" >> "$OUT/logs/demo-build-$arch.log" 2>&1 ||
 	{ tail -n 30 "$OUT/logs/demo-build-$arch.log"; die "initramfs failed"; }
 
-note "booting generation 0 under QEMU; the guest kexecs into generation 1"
+note "booting generation 0 under QEMU ($scenario); each generation kexecs into the next"
 rc=0
 "$TOP/tools/testing/selftests/kho/vmtest.sh" -a "$arch" -k "$(arch_image "$arch")" \
-	-i "$OUT/initramfs-$arch.cpio" -t kexec_basic -l "$log" > "$log.ktap" || rc=$?
+	-i "$OUT/initramfs-$arch.cpio" -t "$scenario" -l "$log" > "$log.ktap" || rc=$?
 
 echo
 echo "What the guest went through (from ${log#"$TOP"/}):"
@@ -33,8 +38,10 @@ tr -d '\r' < "$log" | while IFS= read -r line; do
 		gen=$((gen + 1)) ;;
 	*"Kernel command line: "*)
 		echo "    command line: ${line#*ommand line: }" ;;
+	*"] kho: "* | *"] test_kho: "*)
+		echo "    kernel: ${line#*] }" | cut -c1-110 ;;
 	*"KHOTEST: "*)
-		echo "    ${line#*KHOTEST: }" ;;
+		echo "    test:   ${line#*KHOTEST: }" | cut -c1-110 ;;
 	esac
 done
 echo

@@ -20,6 +20,7 @@
 #include <linux/string.h>
 
 #include "kexec_handover_internal.h"
+#include "kexec_internal.h"
 
 bool kho_enable __ro_after_init;
 
@@ -68,7 +69,7 @@ static void *kho_tracker_map(void *ctx, u64 phys)
 	return phys_to_virt(phys);
 }
 
-static const struct kho_tracker_ops kho_out_tracker_ops = {
+const struct kho_tracker_ops kho_out_tracker_ops = {
 	.alloc_page = kho_tracker_alloc_page,
 	.free_page = kho_tracker_free_page,
 	.map = kho_tracker_map,
@@ -396,19 +397,25 @@ int kho_set_aborted(bool abort)
 
 	if (!kho_out.ready)
 		return -EOPNOTSUPP;
+	/* Keeps the loaded image stable while we look at it. */
+	if (!kexec_trylock())
+		return -EBUSY;
 	mutex_lock(&kho_out.lock);
 	if (kho_out.frozen) {
 		err = -EBUSY;
+	} else if (kho_out.aborted == abort) {
+		err = 0;
 	} else if (!abort && kexec_image && !kexec_image->file_mode) {
 		/* That image was loaded without the handover. */
 		pr_err("cannot re-enable the handover: a kexec_load image is loaded; unload it first\n");
 		err = -EBUSY;
-	} else if (kho_out.aborted != abort) {
+	} else {
 		kho_out.aborted = abort;
 		err = kho_update_root();
 		pr_info("outgoing handover %s\n", abort ? "aborted" : "re-enabled");
 	}
 	mutex_unlock(&kho_out.lock);
+	kexec_unlock();
 	return err;
 }
 

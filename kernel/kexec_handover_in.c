@@ -446,10 +446,13 @@ static struct page *kho_claim_block(unsigned long pfn, unsigned int *order)
 	page = pfn_to_page(pfn);
 	*order = o;
 	nr = 1UL << *order;
-	for (i = 0; i < nr; i++) {
-		ClearPageReserved(page + i);
+	/*
+	 * memmap init left every page with one reference and, as memblock
+	 * kept the range NOINIT, without PG_reserved: a block is handed out
+	 * like a freshly allocated one, references on its head only.
+	 */
+	for (i = 1; i < nr; i++)
 		set_page_count(page + i, 0);
-	}
 	set_page_private(page, 0);
 	set_page_count(page, 1);
 	adjust_managed_page_count(page, nr);
@@ -578,13 +581,15 @@ int kho_get_blob(const char *name, phys_addr_t *phys, size_t *size)
 	    kho_root_find_blob(kho_in.root, name, &p, &s))
 		return -ENOENT;
 	if (!kho_in_blob_valid(p, s)) {
-		pr_warn("blob %s is not preserved memory: ignored\n", name);
+		pr_warn("blob %s is not, or no longer, unclaimed preserved memory\n",
+			name);
 		return -ENOENT;
 	}
 	*phys = p;
 	*size = s;
 	return 0;
 }
+EXPORT_SYMBOL_GPL(kho_get_blob);
 
 /**
  * kho_in_read_blob() - read an incoming blob that no client claimed yet
@@ -609,7 +614,6 @@ ssize_t kho_in_read_blob(u64 phys, u64 size, char *buf, loff_t off,
 	mutex_unlock(&kho_in.lock);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(kho_get_blob);
 
 /**
  * kho_in_root() - the incoming root tree, for sysfs
@@ -714,10 +718,16 @@ void __init kho_in_init(void)
 
 	if (!kho_in.valid)
 		return;
-	/* The core keeps a copy: the root's own memory can go back. */
+	/*
+	 * The core keeps a copy: the root's own memory can go back, cleared,
+	 * so that a stale reference to it (a device tree reused by kexec_load)
+	 * finds no handover there.
+	 */
 	root = kho_restore_preserved(kho_in.root_phys, kho_in.root_size);
-	if (root)
+	if (root) {
+		memset(root, 0, kho_in.root_size);
 		folio_put(virt_to_folio(root));
+	}
 	for (order = 0; order <= MAX_PAGE_ORDER; order++)
 		blocks += kho_in_stats.blocks[order];
 	pr_info("%llu bytes preserved by the previous kernel in %lu blocks, tracker %llu bytes\n",

@@ -59,6 +59,8 @@ struct kho_out {
 };
 
 extern struct kho_out kho_out;
+/* Tracker pages from the page allocator, addressed through the direct map. */
+extern const struct kho_tracker_ops kho_out_tracker_ops;
 extern bool kho_enable;
 
 int kho_set_aborted(bool abort);

@@ -43,6 +43,7 @@ unsigned int kho_nr_scratch;
 static unsigned int scratch_pct __initdata = KHO_SCRATCH_DEFAULT_PCT;
 static phys_addr_t scratch_fixed[3] __initdata;	/* lowmem, global, pernode */
 static bool scratch_is_fixed __initdata;
+static phys_addr_t scratch_need[MAX_NUMNODES] __initdata;
 
 /*
  * kho_scratch=N%: each area is N% of what this kernel needed.
@@ -136,24 +137,36 @@ static bool __init scratch_add(phys_addr_t size, phys_addr_t end, int nid,
 void __init kho_reserve_scratch(void)
 {
 	phys_addr_t image = _end - _text;
-	phys_addr_t initrd = 0;
+	phys_addr_t initrd = 0, low, global;
 	int nid;
 
 #ifdef CONFIG_BLK_DEV_INITRD
 	if (initrd_end > initrd_start)
 		initrd = initrd_end - initrd_start;
 #endif
-	if (!scratch_add(scratch_size(0, memblock_allocated_low_size()),
-			 ARCH_LOW_ADDRESS_LIMIT, NUMA_NO_NODE, "lowmem") ||
-	    !scratch_add(scratch_size(1, image + initrd),
-			 MEMBLOCK_ALLOC_ACCESSIBLE, NUMA_NO_NODE, "global"))
-		goto fail;
-
+	/* Measure everything first: scratch allocations count as well. */
+	low = memblock_allocated_low_size();
+	global = image + initrd;
+	if (!scratch_is_fixed)
+		pr_info("scratch at %u%% of this boot: low allocations %pa, kernel image and initrd %pa\n",
+			scratch_pct, &low, &global);
+	low = scratch_size(0, low);
+	global = scratch_size(1, global);
 	for_each_online_node(nid) {
 		phys_addr_t need = memblock_allocated_size(nid);
 
-		if (!scratch_add(scratch_size(2, need),
-				 MEMBLOCK_ALLOC_ACCESSIBLE, nid, "node"))
+		if (!scratch_is_fixed)
+			pr_info("node %d allocations %pa\n", nid, &need);
+		scratch_need[nid] = scratch_size(2, need);
+	}
+
+	if (!scratch_add(low, ARCH_LOW_ADDRESS_LIMIT, NUMA_NO_NODE, "lowmem") ||
+	    !scratch_add(global, MEMBLOCK_ALLOC_ACCESSIBLE, NUMA_NO_NODE,
+			 "global"))
+		goto fail;
+	for_each_online_node(nid) {
+		if (!scratch_add(scratch_need[nid], MEMBLOCK_ALLOC_ACCESSIBLE,
+				 nid, "node"))
 			goto fail;
 	}
 	kho_sort_scratch();

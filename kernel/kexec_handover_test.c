@@ -14,30 +14,7 @@
 
 #include "kexec_handover_internal.h"
 
-static void *kt_alloc(void *ctx, u64 *phys)
-{
-	void *p = (void *)get_zeroed_page(GFP_KERNEL);
-
-	if (p)
-		*phys = virt_to_phys(p);
-	return p;
-}
-
-static void kt_free(void *ctx, void *virt, u64 phys)
-{
-	free_page((unsigned long)virt);
-}
-
-static void *kt_map(void *ctx, u64 phys)
-{
-	return phys_to_virt(phys);
-}
-
-static const struct kho_tracker_ops kt_ops = {
-	.alloc_page = kt_alloc,
-	.free_page = kt_free,
-	.map = kt_map,
-};
+#define kt_ops kho_out_tracker_ops
 
 /* Blocks in ascending address order, as the iterator must return them. */
 static const struct {

@@ -83,6 +83,19 @@ khotest_kexec_exec() {
 	return 1
 }
 
+# khotest_kexec_next DESCRIPTION [EXTRA_CMDLINE...]: load the next kernel and
+# jump into it, reporting the load as one result.
+khotest_kexec_next() {
+	local desc=$1
+	shift
+	if khotest_kexec_load "$@" $(khotest_break_words); then
+		khotest_ok "$desc"
+		khotest_kexec_exec
+	else
+		khotest_fail "$desc"
+	fi
+}
+
 # The runner sets khotest_break=1 to check that a next kernel which never
 # comes up is reported: the next generation then gets an init that does
 # not exist and a panic that reboots at once.

@@ -10,12 +10,7 @@ khotest_run() {
 		"$(grep -c ^processor /proc/cpuinfo) cpus"
 	case "$1" in
 	0)
-		if khotest_kexec_load $(khotest_break_words); then
-			khotest_ok "kexec -s -l"
-			khotest_kexec_exec
-		else
-			khotest_fail "kexec -s -l"
-		fi ;;
+		khotest_kexec_next "kexec -s -l" ;;
 	1)
 		khotest_check "booted by kexec" grep -q "khotest_gen=1" /proc/cmdline ;;
 	esac

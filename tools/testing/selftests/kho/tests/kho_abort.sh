@@ -34,12 +34,7 @@ khotest_run() {
 			kexec -l /boot/vmlinuz --initrd=/tmp/initrd.cpio \
 			--command-line="$(khotest_next_cmdline)"
 		kexec -u
-		if khotest_kexec_load $(khotest_break_words); then
-			khotest_ok "kexec -s -l"
-			khotest_kexec_exec
-		else
-			khotest_fail "kexec -s -l"
-		fi ;;
+		khotest_kexec_next "kexec -s -l" ;;
 	1)
 		khotest_check "aborted handover reported" \
 			sh -c 'dmesg | grep -q "kho: ignoring the handover from the previous kernel: aborted"'
