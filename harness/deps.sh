@@ -9,7 +9,7 @@ KSRC_VERSION=${KSRC_VERSION:-6.12.117-1~deb12u1}
 pkgs=(
 	"linux-source-6.12=$KSRC_VERSION"
 	build-essential bc bison flex libelf-dev libssl-dev dwarves
-	python3 rsync cpio xz-utils zstd kmod git quilt
+	python3 python3-ply python3-git rsync cpio xz-utils zstd kmod git quilt
 	ccache gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 	qemu-system-x86 qemu-system-arm
 	kexec-tools busybox-static

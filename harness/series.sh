@@ -91,7 +91,8 @@ note "checkpatch --strict on $n patch(es)"
 fail=0
 for f in "$dest"/[0-9][0-9][0-9][0-9]-*.patch; do
 	case "$f" in *0000-cover-letter.patch) continue ;; esac
-	if ! out=$(cd "$work" && scripts/checkpatch.pl --strict --quiet "$f" 2>&1); then
+	# Debian's python3 has ply and git for spdxcheck.py, whatever python3 is first.
+	if ! out=$(cd "$work" && PATH=/usr/bin:$PATH scripts/checkpatch.pl --strict --quiet "$f" 2>&1); then
 		echo "$out" >&2
 		fail=1
 	fi

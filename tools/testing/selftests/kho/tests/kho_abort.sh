@@ -36,8 +36,8 @@ khotest_run() {
 		kexec -u
 		khotest_kexec_next "kexec -s -l" ;;
 	1)
-		khotest_check "aborted handover reported" \
-			sh -c 'dmesg | grep -q "kho: ignoring the handover from the previous kernel: aborted"'
+		khotest_check "aborted handover reported" sh -c \
+			'dmesg | grep -q "ignoring the handover from the previous kernel: aborted"'
 		khotest_check "no incoming handover in sysfs" \
 			test ! -e /sys/kernel/kho/in
 		khotest_check "KHO enabled again with fresh scratch" \

@@ -19,8 +19,10 @@ kho_check_fdt() {
 # Kexec placed the kernel and KASLR may only have moved it within scratch.
 kho_kernel_in_scratch() {
 	local start end addr size
-	start=$(grep "Kernel code" /proc/iomem | head -n 1 | sed 's/^ *\([0-9a-f]*\)-\([0-9a-f]*\).*/\1/')
-	end=$(grep " : Kernel " /proc/iomem | tail -n 1 | sed 's/^ *\([0-9a-f]*\)-\([0-9a-f]*\).*/\2/')
+	start=$(grep "Kernel code" /proc/iomem | head -n 1 |
+		sed 's/^ *\([0-9a-f]*\)-.*/\1/')
+	end=$(grep " : Kernel " /proc/iomem | tail -n 1 |
+		sed 's/^ *[0-9a-f]*-\([0-9a-f]*\) .*/\1/')
 	[ -n "$start" ] && [ -n "$end" ] || return 1
 	khotest_diag "kernel at 0x$start-0x$end"
 	while read -r addr size; do
