@@ -250,8 +250,13 @@ static void __init kho_in_release_gap(phys_addr_t start, phys_addr_t end)
 		memblock_release_pages(start, end - start);
 }
 
+static bool kho_in_ranges(unsigned long pfn, unsigned long nr);
+
 static void __init kho_in_mark_node(void *arg, u64 phys)
 {
+	/* Only pages kept out of the allocator are ours to mark. */
+	if (!kho_in_ranges(PHYS_PFN(phys), 1))
+		return;
 	set_page_private(pfn_to_page(PHYS_PFN(phys)), KHO_STAMP_NODE);
 	kho_in_stats.tracker_bytes += PAGE_SIZE;
 }
