@@ -342,9 +342,10 @@ static bool __init kho_in_keep_free_memory(void)
 	return true;
 undo:
 	/* Lose nothing: memblock_free_all() frees all of it again. */
-	while (i--)
+	do {
 		memblock_phys_free(kho_in.ranges[i].start,
 				   kho_in.ranges[i].end - kho_in.ranges[i].start);
+	} while (i--);
 	return false;
 }
 
