@@ -18,7 +18,9 @@ obj=$(realpath -m "$obj")
 
 read -r -a flags <<< "$(arch_make_flags "$arch")"
 cc=$(arch_cc "$arch")
-export CCACHE_DIR=${CCACHE_DIR:-$OUT/ccache}
+# The compiler cache lives outside the clone, so that another clone (or CI)
+# on the same machine builds warm.
+export CCACHE_DIR=${CCACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kho-ccache}
 export CCACHE_BASEDIR=$OUT
 export KBUILD_BUILD_TIMESTAMP="1970-01-01" KBUILD_BUILD_USER=kho KBUILD_BUILD_HOST=kho
 

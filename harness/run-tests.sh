@@ -19,7 +19,8 @@ failed=0
 skipped=0
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || {
-	suites=(memblock tracker)
+	# SCENARIO=NAME: that selftest scenario only.
+	[ -n "${SCENARIO:-}" ] || suites=(memblock tracker)
 	for a in $ARCHS; do suites+=("selftests-$a"); done
 }
 
@@ -88,7 +89,7 @@ build_arch() {
 		setup_failed "selftests-$arch" "kernel build" "$log"
 		return 1
 	fi
-	if [ "$arch" = arm64 ] && ! EXTRA_CONFIG=$TOP/tools/testing/selftests/kho/config.arm64-64k \
+	if [ "$arch" = arm64 ] && [ "${SCENARIO:-kho_pagesize}" = kho_pagesize ] && ! EXTRA_CONFIG=$TOP/tools/testing/selftests/kho/config.arm64-64k \
 		"$TOP/harness/build.sh" arm64 "$TREE" "$OUT/build/arm64-64k" >> "$log" 2>&1; then
 		setup_failed "selftests-$arch" "64K-page kernel build" "$log"
 		return 1
@@ -99,64 +100,87 @@ build_arch() {
 	fi
 }
 
-# Every scenario of tools/testing/selftests/kho/tests; kexec_basic runs a
-# second time with a broken next kernel to show that the runner catches it.
-# A scenario limited to other architectures ("# khotest-arch: ...") is
-# skipped.
+# Every scenario of tools/testing/selftests/kho/tests on every machine it
+# names ("# khotest-machines: small host", default small; see vmtest.sh -M),
+# one line "NAME MACHINE [FLAGS]"; kexec_basic runs a second time on the
+# small machine with a broken next kernel to show that the runner catches
+# it. A scenario limited to other architectures ("# khotest-arch: ...") is
+# skipped; SCENARIO=NAME limits the plan to one scenario.
 selftest_plan() {
-	local f name archs
+	local f name archs machines m
 	for f in "$TOP"/tools/testing/selftests/kho/tests/*.sh; do
 		name=$(basename "$f" .sh)
+		[ -n "${SCENARIO:-}" ] && [ "$name" != "$SCENARIO" ] && continue
 		archs=$(sed -n 's/^# khotest-arch: *//p' "$f")
-		if [ -n "$archs" ] && ! echo " $archs " | grep -q " $1 "; then
-			echo "$name skip"
-			continue
-		fi
-		echo "$name"
-		[ "$name" = kexec_basic ] && echo "$name -b"
+		machines=$(sed -n 's/^# khotest-machines: *//p' "$f")
+		for m in ${machines:-small}; do
+			if [ -n "$archs" ] && ! echo " $archs " | grep -q " $1 "; then
+				echo "$name $m skip"
+				continue
+			fi
+			echo "$name $m"
+			[ "$name" = kexec_basic ] && [ "$m" = small ] && echo "$name $m -b"
+		done
 	done
 }
 
 suite_selftests() {
-	local arch=$1 kst=$TOP/tools/testing/selftests/kho n=0 total name flags rc out
+	local arch=$1 kst=$TOP/tools/testing/selftests/kho n=0 total name machine flags rc out
 	build_arch "$arch" || return
 	total=$(selftest_plan "$arch" | wc -l)
 	echo "KTAP version 1"
 	echo "# selftests: kho on $arch under QEMU (${KHO_KVM:+KVM}${KHO_KVM:-TCG})"
 	echo "1..$total"
-	while read -r name flags; do
+	while read -r name machine flags; do
 		n=$((n + 1))
 		if [ "$flags" = skip ]; then
-			echo "ok $n $name.$arch # SKIP the scenario is for other architectures"
+			echo "ok $n $name.$arch.$machine # SKIP the scenario is for other architectures"
 			continue
 		fi
-		out=$("$kst/vmtest.sh" -a "$arch" -k "$(arch_image "$arch")" \
+		out=$("$kst/vmtest.sh" -a "$arch" -M "$machine" -k "$(arch_image "$arch")" \
 			-i "$OUT/initramfs-$arch.cpio" -t "$name" -n "$n" \
-			-l "$LOGDIR/$name.$arch${flags:+.broken}.log" $flags)
+			-l "$LOGDIR/$name.$arch.$machine${flags:+.broken}.log" $flags)
 		rc=$?
 		if [ "$flags" = "-b" ]; then
 			# Expected to fail: pass when the runner saw the dead kernel.
 			echo "$out" | sed '$d'
 			if [ $rc = 1 ] && echo "$out" | grep -q "not ok .*generation 1 did not finish"; then
-				echo "ok $n $name.$arch.detects-dead-next-kernel"
+				echo "ok $n $name.$arch.$machine.detects-dead-next-kernel"
 			else
-				echo "not ok $n $name.$arch.detects-dead-next-kernel"
+				echo "not ok $n $name.$arch.$machine.detects-dead-next-kernel"
 			fi
 		else
 			echo "$out"
+			ran+=("$name.$arch: $machine")
 		fi
 	done < <(selftest_plan "$arch")
 }
 
+# Which machines each scenario ran on, for the summary.
+machines_summary() {
+	local f
+	[ -f "$LOGDIR/machines" ] || return 0
+	echo "# machines: small = 1 GiB, one node, SeaBIOS (x86_64 -M pc) or a device tree (arm64 -M virt);"
+	echo "#   host = UEFI (OVMF, -M q35; qemu-efi-aarch64 through ACPI), 6 GiB, 2 NUMA nodes (node 1 memoryless), crashkernel=256M"
+	sort "$LOGDIR/machines" | awk -F': ' '
+		$1 != prev { if (prev != "") print line; prev = $1; line = "# " $1 " ran on: " $2; next }
+		{ line = line ", " $2 }
+		END { if (prev != "") print line }'
+}
+
 start=$(date +%s)
+rm -f "$LOGDIR/machines"
 for s in "${suites[@]}"; do
 	case "$s" in
 	memblock) report < <(suite_memblock) ;;
 	tracker) report < <(suite_tracker) ;;
-	selftests-*) report < <(suite_selftests "${s#selftests-}") ;;
+	selftests-*) report < <(ran=(); suite_selftests "${s#selftests-}"
+			       [ ${#ran[@]} = 0 ] ||
+				       printf '%s\n' "${ran[@]}" >> "$LOGDIR/machines") ;;
 	*) die "unknown suite $s" ;;
 	esac
 done
+machines_summary
 echo "# total time $(($(date +%s) - start))s"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ] && [ "$passed" -gt 0 ]

@@ -481,28 +481,39 @@ bool kho_handover_info(const struct kimage *image, phys_addr_t *root_phys,
  * @kbuf: the segment
  * @func: kexec_file's placement callback, called per scratch area
  *
+ * The kexec area, sized for the segments, is tried first. A segment that
+ * does not fit there goes into another area, with a warning: that area was
+ * sized for the next kernel's early allocations.
+ *
  * Return: 1 if placed, 0 if KHO does not handle this image, -ENOSPC if no
  * scratch area can hold the segment.
  */
 int kho_locate_mem_hole(struct kexec_buf *kbuf,
 			int (*func)(struct resource *, void *))
 {
-	unsigned int i, n = kho_nr_scratch;
+	unsigned int order[KHO_SCRATCH_MAX_ENTRIES];
+	unsigned int i, n;
 
 	if (!kho_out.ready || kbuf->image->type == KEXEC_TYPE_CRASH)
 		return 0;
+	n = kho_scratch_order(order, kbuf->top_down);
 	for (i = 0; i < n; i++) {
-		unsigned int k = kbuf->top_down ? n - 1 - i : i;
+		const struct kho_scratch_entry *e = &kho_scratch[order[i]];
 		struct resource res = {
-			.start = kho_scratch[k].addr,
-			.end = kho_scratch[k].addr + kho_scratch[k].size - 1,
+			.start = e->addr,
+			.end = e->addr + e->size - 1,
 		};
 
-		if (func(&res, kbuf) == 1)
-			return 1;
+		if (func(&res, kbuf) != 1)
+			continue;
+		if (order[i])
+			pr_warn("kexec segment of %zu bytes does not fit into the kexec scratch area (%llu bytes): placed in scratch area %u at %#llx, which the next kernel's early allocations then lack\n",
+				kbuf->memsz, kho_scratch[0].size, order[i],
+				e->addr);
+		return 1;
 	}
-	pr_err("kexec segment of %zu bytes does not fit into scratch memory\n",
-	       kbuf->memsz);
+	pr_err("kexec segment of %zu bytes does not fit into scratch memory (kexec area %llu bytes): boot the first kernel of the chain with a larger kho_scratch=\n",
+	       kbuf->memsz, n ? kho_scratch[0].size : 0);
 	return -ENOSPC;
 }
 
@@ -565,7 +576,6 @@ static int __init kho_init(void)
 {
 	int err;
 
-	kho_in_init();
 	if (!kho_enable)
 		return 0;
 	if (is_kdump_kernel() || !kho_nr_scratch) {

@@ -102,6 +102,7 @@ bool __init kho_populate(phys_addr_t root_phys, size_t root_size,
 			 const struct kho_scratch_entry *scratch,
 			 unsigned int nr)
 {
+	phys_addr_t early;
 	const char *why;
 	unsigned int i;
 	u64 tracker;
@@ -149,9 +150,9 @@ bool __init kho_populate(phys_addr_t root_phys, size_t root_size,
 		}
 	}
 
+	/* Kept in the order received: the first entry is the kexec area. */
 	memcpy(kho_scratch, scratch, nr * sizeof(*scratch));
 	kho_nr_scratch = nr;
-	kho_sort_scratch();
 	if (!memblock_is_region_memory(tracker, PAGE_SIZE) ||
 	    kho_phys_in_scratch(tracker, PAGE_SIZE)) {
 		kho_nr_scratch = 0;
@@ -161,6 +162,10 @@ bool __init kho_populate(phys_addr_t root_phys, size_t root_size,
 	for (i = 0; i < nr; i++)
 		memblock_mark_kho_scratch(scratch[i].addr, scratch[i].size);
 	memblock_set_kho_scratch_only();
+	early = memblock_allocated_size(NUMA_NO_NODE);
+	if (early)
+		pr_warn("%pa bytes were allocated before the handover was taken: they may overlap preserved memory\n",
+			&early);
 	kho_in.root_phys = root_phys;
 	kho_in.root_size = root_size;
 	kho_in.tracker_phys = tracker;
@@ -252,57 +257,198 @@ static void __init kho_in_release_gap(phys_addr_t start, phys_addr_t end)
 
 static bool kho_in_ranges(unsigned long pfn, unsigned long nr);
 
+/*
+ * With CONFIG_DEFERRED_STRUCT_PAGE_INIT, the struct pages of a node from
+ * deferred_memmap_start_pfn() on are not initialized when memblock_free_all()
+ * runs, and deferred init skips the ranges kept here (they are reserved).
+ * The walk is done in two parts: what is initialized, from
+ * kho_memory_init(); the rest of each node from that node's deferred init
+ * thread, kho_memory_init_deferred(), which initializes the struct pages of
+ * the kept ranges first. Nothing forces an early init of the memory map.
+ */
+static unsigned long kho_in_deferred_pfn[MAX_NUMNODES] __initdata;
+static bool kho_in_node_pending[MAX_NUMNODES] __initdata;
+static atomic_t kho_in_nodes_pending = ATOMIC_INIT(0);
+static bool kho_in_walk_done;
+static DEFINE_SPINLOCK(kho_in_stats_lock);
+
+/* Is the walk of the whole handover over: may struct pages be read. */
+static bool kho_in_ready(void)
+{
+	/* Pairs with kho_in_set_ready(): the stamps are visible. */
+	return smp_load_acquire(&kho_in_walk_done);
+}
+
+static void __init kho_in_set_ready(void)
+{
+	/* Every stamp of every part is written before the flag. */
+	smp_store_release(&kho_in_walk_done, true);
+}
+
+/* The part of [@s, @e) (one node) the walk of @nid, or of -1, does. */
+static bool __init kho_in_part(phys_addr_t *s, phys_addr_t *e, int nid)
+{
+	int node = early_pfn_to_nid(PHYS_PFN(*s));
+	phys_addr_t split;
+
+	if (kho_in_deferred_pfn[node] == ULONG_MAX)
+		split = *e;
+	else
+		split = clamp_t(phys_addr_t, PFN_PHYS(kho_in_deferred_pfn[node]),
+				*s, *e);
+	if (nid < 0) {
+		*e = split;
+	} else {
+		if (node != nid)
+			return false;
+		*s = split;
+	}
+	return *s < *e;
+}
+
+struct kho_in_walk {
+	int nid;			/* -1: the early part */
+	struct kho_in_stats stats;	/* merged into kho_in_stats */
+};
+
 static void __init kho_in_mark_node(void *arg, u64 phys)
 {
+	struct kho_in_walk *w = arg;
+	phys_addr_t s = phys, e = phys + PAGE_SIZE;
+
 	/* Only pages kept out of the allocator are ours to mark. */
-	if (!kho_in_ranges(PHYS_PFN(phys), 1))
+	if (!kho_in_ranges(PHYS_PFN(phys), 1) || !kho_in_part(&s, &e, w->nid))
 		return;
 	set_page_private(pfn_to_page(PHYS_PFN(phys)), KHO_STAMP_NODE);
-	kho_in_stats.tracker_bytes += PAGE_SIZE;
+	w->stats.tracker_bytes += PAGE_SIZE;
 }
 
 /*
- * Walk the tracker over the free ranges in address order: stamp each
- * preserved block in its first struct page and give the gaps between
- * blocks to the page allocator, one call per gap.
+ * Walk the tracker over [@start, @end), a part of a kept range, in
+ * address order: stamp each preserved block in its first struct page and
+ * give the gaps between blocks to the page allocator, one call per gap.
+ */
+static void __init kho_in_walk_part(struct kho_in_walk *w, phys_addr_t start,
+				    phys_addr_t end)
+{
+	struct kho_tracker_iter it;
+	phys_addr_t cur = start;
+	unsigned int order;
+	u64 pfn;
+
+	kho_tracker_iter_start(&it, &kho_in.tracker, PHYS_PFN(start),
+			       PHYS_PFN(end));
+	while (kho_tracker_iter_next(&it, &pfn, &order)) {
+		phys_addr_t bs = PFN_PHYS(pfn);
+		phys_addr_t be = bs + (PAGE_SIZE << order);
+		struct page *page = pfn_to_page(pfn);
+
+		if (bs < start || be > end || bs < cur) {
+			/* Not in free memory, or overlapping. */
+			w->stats.bad_blocks++;
+			cur = max(cur, min(be, end));
+			continue;
+		}
+		kho_in_release_gap(cur, bs);
+		cur = be;
+		if (page_private(page) == KHO_STAMP_NODE)
+			continue;
+		set_page_private(page, KHO_STAMP(order));
+		w->stats.blocks[order]++;
+		w->stats.preserved_bytes += PAGE_SIZE << order;
+	}
+	kho_in_release_gap(cur, end);
+}
+
+/* The walk of the early part (@nid -1) or of @nid's deferred part. */
+static void __init kho_in_walk(int nid)
+{
+	struct kho_in_walk w = { .nid = nid };
+	struct kho_in_stats *st = &kho_in_stats;
+	unsigned int i, order;
+
+	/* Deferred struct pages first: stamps go into initialized pages. */
+	for (i = 0; nid >= 0 && i < kho_in.nr_ranges; i++) {
+		phys_addr_t s = kho_in.ranges[i].start, e = kho_in.ranges[i].end;
+
+		if (kho_in_part(&s, &e, nid))
+			deferred_init_reserved_pages(PHYS_PFN(s), PHYS_PFN(e), nid);
+	}
+	kho_tracker_walk_nodes(&kho_in.tracker, kho_in_mark_node, &w);
+	for (i = 0; i < kho_in.nr_ranges; i++) {
+		phys_addr_t s = kho_in.ranges[i].start, e = kho_in.ranges[i].end;
+
+		if (!kho_in_part(&s, &e, nid))
+			continue;
+		kho_in_walk_part(&w, s, e);
+		/* The deferred part runs in a kthread. */
+		if (nid >= 0)
+			cond_resched();
+	}
+
+	spin_lock(&kho_in_stats_lock);
+	for (order = 0; order < KHO_TRACKER_MAX_ORDERS; order++)
+		st->blocks[order] += w.stats.blocks[order];
+	st->preserved_bytes += w.stats.preserved_bytes;
+	if (nid >= 0)
+		st->deferred_bytes += w.stats.preserved_bytes;
+	st->tracker_bytes += w.stats.tracker_bytes;
+	st->bad_blocks += w.stats.bad_blocks;
+	spin_unlock(&kho_in_stats_lock);
+}
+
+/* One node's part is done; the last one opens the incoming handover. */
+static void __init kho_in_node_done(int nid)
+{
+	kho_in_node_pending[nid] = false;
+	if (atomic_dec_and_test(&kho_in_nodes_pending))
+		kho_in_set_ready();
+}
+
+/**
+ * kho_memory_init_deferred() - take over a node's deferred preserved memory
+ * @nid: the node
+ *
+ * Called by the node's deferred struct page init thread once the node's
+ * free memory is initialized: initializes the struct pages of the ranges
+ * kept for the handover on that node and walks them.
+ *
+ * Context: the node's deferred init kthread, before page_alloc_init_late()
+ * returns; other nodes may run this at the same time.
+ */
+void __init kho_memory_init_deferred(int nid)
+{
+	if (!kho_in.valid || !kho_in_node_pending[nid])
+		return;
+	kho_in_walk(nid);
+	kho_in_node_done(nid);
+}
+
+/*
+ * Record where each node's deferred memory map starts and which nodes
+ * have kept ranges there, then walk what is initialized.
  */
 static void __init kho_in_walk_ranges(void)
 {
-	struct kho_tracker_iter it;
-	unsigned int i, order;
-	u64 pfn;
+	unsigned int i;
+	int nid, pending = 0;
 
-	kho_tracker_walk_nodes(&kho_in.tracker, kho_in_mark_node, NULL);
+	for_each_node(nid)
+		kho_in_deferred_pfn[nid] = deferred_memmap_start_pfn(nid);
 	for (i = 0; i < kho_in.nr_ranges; i++) {
-		struct kho_in_range *r = &kho_in.ranges[i];
-		phys_addr_t cur = r->start;
+		phys_addr_t s = kho_in.ranges[i].start, e = kho_in.ranges[i].end;
 
-		kho_tracker_iter_start(&it, &kho_in.tracker, PHYS_PFN(r->start),
-				       PHYS_PFN(r->end));
-		while (kho_tracker_iter_next(&it, &pfn, &order)) {
-			phys_addr_t bs = PFN_PHYS(pfn);
-			phys_addr_t be = bs + (PAGE_SIZE << order);
-			struct page *page = pfn_to_page(pfn);
-
-			if (bs < r->start || be > r->end || bs < cur) {
-				/* Not in free memory, or overlapping. */
-				kho_in_stats.bad_blocks++;
-				cur = max(cur, min(be, r->end));
-				continue;
-			}
-			kho_in_release_gap(cur, bs);
-			cur = be;
-			if (page_private(page) == KHO_STAMP_NODE)
-				continue;
-			set_page_private(page, KHO_STAMP(order));
-			kho_in_stats.blocks[order]++;
-			kho_in_stats.preserved_bytes += PAGE_SIZE << order;
+		nid = early_pfn_to_nid(PHYS_PFN(s));
+		if (kho_in_part(&s, &e, nid) && !kho_in_node_pending[nid]) {
+			kho_in_node_pending[nid] = true;
+			pending++;
 		}
-		kho_in_release_gap(cur, r->end);
 	}
-	if (kho_in_stats.bad_blocks)
-		pr_warn("%lu preserved blocks outside free memory ignored\n",
-			kho_in_stats.bad_blocks);
+	/* One more for this part, so nobody finishes before it is done. */
+	atomic_set(&kho_in_nodes_pending, pending + 1);
+	kho_in_walk(-1);
+	if (atomic_dec_and_test(&kho_in_nodes_pending))
+		kho_in_set_ready();
 }
 
 /*
@@ -431,7 +577,7 @@ static int kho_in_stamped_order(unsigned long pfn)
 {
 	unsigned long priv;
 
-	if (!kho_in_ranges(pfn, 1) || !pfn_valid(pfn))
+	if (!kho_in_ready() || !kho_in_ranges(pfn, 1) || !pfn_valid(pfn))
 		return -1;
 	priv = page_private(pfn_to_page(pfn));
 	if (priv >> 8 != KHO_STAMP_MAGIC || (priv & 0xff) > MAX_PAGE_ORDER ||
@@ -713,17 +859,48 @@ int kho_in_release_unclaimed(void)
 	return 0;
 }
 
-/**
- * kho_in_init() - finish taking the handover, from the KHO early initcall
+/*
+ * Architectures that keep memblock after boot (arm64) show its reserved
+ * ranges in /proc/iomem and use them to find free memory: once the walk
+ * is over, the free ranges kept for it are no longer reserved.
  */
-void __init kho_in_init(void)
+static void __init kho_in_unreserve_kept(void)
+{
+	unsigned int i;
+
+	if (!IS_ENABLED(CONFIG_ARCH_KEEP_MEMBLOCK))
+		return;
+	for (i = 0; i < kho_in.nr_ranges; i++)
+		memblock_phys_free(kho_in.ranges[i].start,
+				   kho_in.ranges[i].end - kho_in.ranges[i].start);
+}
+
+/*
+ * Finish taking the handover once the memory map is complete: every node's
+ * deferred init ran (page_alloc_init_late() waited for them), so this runs
+ * from a core initcall; clients restore from then on.
+ */
+static int __init kho_in_init(void)
 {
 	unsigned long blocks = 0;
 	unsigned int order;
 	void *root;
+	int nid;
 
 	if (!kho_in.valid)
-		return;
+		return 0;
+	/* A node whose deferred init did not call back: walk it now. */
+	for_each_node(nid) {
+		if (kho_in_node_pending[nid]) {
+			pr_warn("node %d: deferred memory map init did not take the handover, done late\n",
+				nid);
+			kho_in_walk(nid);
+			kho_in_node_done(nid);
+		}
+	}
+	if (WARN_ON(!kho_in_ready()))
+		kho_in_set_ready();
+	kho_in_unreserve_kept();
 	/*
 	 * The core keeps a copy: the root's own memory can go back, cleared,
 	 * so that a stale reference to it (a device tree reused by kexec_load)
@@ -736,9 +913,14 @@ void __init kho_in_init(void)
 	}
 	for (order = 0; order <= MAX_PAGE_ORDER; order++)
 		blocks += kho_in_stats.blocks[order];
+	if (kho_in_stats.bad_blocks)
+		pr_warn("%lu preserved blocks outside free memory ignored\n",
+			kho_in_stats.bad_blocks);
 	pr_info("%llu bytes preserved by the previous kernel in %lu blocks, tracker %llu bytes\n",
 		kho_in_stats.preserved_bytes, blocks, kho_in_stats.tracker_bytes);
+	return 0;
 }
+core_initcall(kho_in_init);
 
 static int __init kho_in_late(void)
 {

@@ -35,7 +35,7 @@ int kho_scratch_check(const struct kho_scratch_entry *table, unsigned int nr,
 extern struct kho_scratch_entry kho_scratch[KHO_SCRATCH_MAX_ENTRIES];
 extern unsigned int kho_nr_scratch;
 void kho_reserve_scratch(void);
-void kho_sort_scratch(void);
+unsigned int kho_scratch_order(unsigned int *order, bool top_down);
 bool kho_range_in_scratch(phys_addr_t start, phys_addr_t end);
 
 /* kexec_handover.c: outgoing side */
@@ -69,6 +69,7 @@ int kho_set_aborted(bool abort);
 struct kho_in_stats {
 	unsigned long blocks[KHO_TRACKER_MAX_ORDERS];
 	u64 preserved_bytes;
+	u64 deferred_bytes;	/* of which taken during deferred memmap init */
 	u64 claimed_bytes;
 	u64 released_bytes;
 	u64 tracker_bytes;
@@ -81,7 +82,6 @@ const void *kho_in_root(size_t *size);
 int kho_in_release_unclaimed(void);
 ssize_t kho_in_read_blob(u64 phys, u64 size, char *buf, loff_t off,
 			 size_t count);
-void kho_in_init(void);
 
 /* kexec_handover_sysfs.c */
 void kho_sysfs_blobs_changed(void);

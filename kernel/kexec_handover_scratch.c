@@ -3,21 +3,24 @@
  * KHO scratch memory: the areas a kernel booted by KHO may use for its
  * early allocations.
  *
- * The first kernel that enables KHO reserves them: one below the low
- * memory limit, one anywhere ("global") and one per NUMA node. Every later
- * kernel of a chain inherits the same areas through the handover and hands
- * them on, so chains have no length limit. Kexec segments always go into
- * scratch, and after boot scratch pageblocks are MIGRATE_CMA, so no page
- * that can be preserved ever sits in scratch.
+ * The first kernel that enables KHO reserves them: one for the kexec
+ * segments ("global", always the first entry of the table), one below the
+ * low memory limit and one per NUMA node with memory. Every later kernel
+ * of a chain inherits the same areas through the handover and hands them
+ * on in the same order, so chains have no length limit. Kexec segments
+ * always go into scratch, the kexec area first, and after boot scratch
+ * pageblocks are MIGRATE_CMA, so no page that can be preserved ever sits
+ * in scratch.
  *
- * Sizes: by default each area is 100% of what this kernel needed for the
- * same purpose during its own boot, with a floor of KHO_SCRATCH_MIN:
- *   lowmem:   memblock allocations asked below ARCH_LOW_ADDRESS_LIMIT;
+ * Sizes: by default each area is 125% of what this kernel needed for the
+ * same purpose during its own boot (a quarter of headroom for a larger
+ * next kernel), with a floor of KHO_SCRATCH_MIN:
  *   global:   the kernel image and the initrd (the next kexec segments);
- *   per node: memblock allocations that landed on that node.
- * The next kernel of a chain is normally the same kernel on the same
- * machine, so it needs about what this one needed; see
- * Documentation/kho/admin.rst for the reasoning and for kho_scratch=.
+ *   lowmem:   memblock allocations asked below ARCH_LOW_ADDRESS_LIMIT
+ *             (crash kernel, swiotlb, ...);
+ *   per node: the other memblock allocations that landed on that node
+ *             (memory map, CMA, reserve_mem=, boot-time huge pages, ...).
+ * See Documentation/kho/admin.rst for the reasoning and for kho_scratch=.
  */
 #define pr_fmt(fmt) "kho: " fmt
 
@@ -35,7 +38,7 @@
 #include "kexec_handover_internal.h"
 
 #define KHO_SCRATCH_MIN		SZ_16M
-#define KHO_SCRATCH_DEFAULT_PCT	100
+#define KHO_SCRATCH_DEFAULT_PCT	125
 
 struct kho_scratch_entry kho_scratch[KHO_SCRATCH_MAX_ENTRIES];
 unsigned int kho_nr_scratch;
@@ -100,10 +103,9 @@ static phys_addr_t __init scratch_size(unsigned int which, phys_addr_t need)
 static bool __init scratch_add(phys_addr_t size, phys_addr_t end, int nid,
 			       const char *what)
 {
-	char name[16];
-
 	phys_addr_t align = PAGE_SIZE << pageblock_order;
 	phys_addr_t addr;
+	char name[16];
 
 	if (nid == NUMA_NO_NODE)
 		strscpy(name, what, sizeof(name));
@@ -131,13 +133,16 @@ static bool __init scratch_add(phys_addr_t size, phys_addr_t end, int nid,
  * kho_reserve_scratch() - reserve scratch areas on a boot without handover
  *
  * Called late in memblock's life, when this kernel's own boot allocations
- * are known. On failure KHO is disabled: without scratch there can be no
- * handover.
+ * are known. The kexec area comes first in the table. A node area that
+ * cannot be reserved (a node whose memory is all hotpluggable, or too
+ * small) is skipped: the next kernel's allocations for that node fall back
+ * to the other areas. So is the lowmem area when this boot asked for no low
+ * memory. Without a kexec area there can be no handover: KHO is disabled.
  */
 void __init kho_reserve_scratch(void)
 {
 	phys_addr_t image = _end - _text;
-	phys_addr_t initrd = 0, low, global;
+	phys_addr_t initrd = 0, low_need, low, global;
 	int nid;
 
 #ifdef CONFIG_BLK_DEV_INITRD
@@ -145,14 +150,14 @@ void __init kho_reserve_scratch(void)
 		initrd = initrd_end - initrd_start;
 #endif
 	/* Measure everything first: scratch allocations count as well. */
-	low = memblock_allocated_low_size();
+	low_need = memblock_allocated_low_size();
 	global = image + initrd;
 	if (!scratch_is_fixed)
 		pr_info("scratch at %u%% of this boot: low allocations %pa, kernel image and initrd %pa\n",
-			scratch_pct, &low, &global);
-	low = scratch_size(0, low);
+			scratch_pct, &low_need, &global);
+	low = scratch_size(0, low_need);
 	global = scratch_size(1, global);
-	for_each_online_node(nid) {
+	for_each_node_state(nid, N_MEMORY) {
 		phys_addr_t need = memblock_allocated_size(nid);
 
 		if (!scratch_is_fixed)
@@ -160,16 +165,20 @@ void __init kho_reserve_scratch(void)
 		scratch_need[nid] = scratch_size(2, need);
 	}
 
-	if (!scratch_add(low, ARCH_LOW_ADDRESS_LIMIT, NUMA_NO_NODE, "lowmem") ||
-	    !scratch_add(global, MEMBLOCK_ALLOC_ACCESSIBLE, NUMA_NO_NODE,
+	if (!scratch_add(global, MEMBLOCK_ALLOC_ACCESSIBLE, NUMA_NO_NODE,
 			 "global"))
 		goto fail;
-	for_each_online_node(nid) {
+	if (!scratch_add(low, ARCH_LOW_ADDRESS_LIMIT, NUMA_NO_NODE, "lowmem")) {
+		if (low_need)
+			goto fail;
+		pr_info("no lowmem scratch: this boot asked for no low memory\n");
+	}
+	for_each_node_state(nid, N_MEMORY) {
 		if (!scratch_add(scratch_need[nid], MEMBLOCK_ALLOC_ACCESSIBLE,
 				 nid, "node"))
-			goto fail;
+			pr_warn("node %d has no scratch area: the next kernel allocates its early memory on other nodes\n",
+				nid);
 	}
-	kho_sort_scratch();
 	return;
 
 fail:
@@ -184,23 +193,36 @@ fail:
 }
 
 /**
- * kho_sort_scratch() - order the scratch table by address
+ * kho_scratch_order() - the order kexec_file tries the scratch areas in
+ * @order: filled with indexes into kho_scratch[]
+ * @top_down: the segment is placed top-down
  *
- * kexec_file places segments bottom-up or top-down through the table, and
- * some loaders need a segment above another one (arm64: the initrd above
- * the kernel).
+ * The kexec area (entry 0) comes first; the others follow by address,
+ * ascending or, for @top_down, descending, so that a loader that needs a
+ * segment above another (arm64: the initrd above the kernel) finds room.
+ *
+ * Return: the number of entries in @order, kho_nr_scratch.
  */
-void kho_sort_scratch(void)
+unsigned int kho_scratch_order(unsigned int *order, bool top_down)
 {
-	unsigned int i, j;
+	unsigned int i, j, n = 0;
 
 	for (i = 1; i < kho_nr_scratch; i++) {
-		struct kho_scratch_entry e = kho_scratch[i];
+		u64 a = kho_scratch[i].addr;
 
-		for (j = i; j && kho_scratch[j - 1].addr > e.addr; j--)
-			kho_scratch[j] = kho_scratch[j - 1];
-		kho_scratch[j] = e;
+		for (j = n; j; j--) {
+			u64 b = kho_scratch[order[j]].addr;
+
+			if (top_down ? b >= a : b <= a)
+				break;
+			order[j + 1] = order[j];
+		}
+		order[j + 1] = i;
+		n++;
 	}
+	if (kho_nr_scratch)
+		order[0] = 0;
+	return kho_nr_scratch;
 }
 
 /**

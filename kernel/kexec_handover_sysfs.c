@@ -146,6 +146,8 @@ static ssize_t in_stats_show(struct kobject *kobj, struct kobj_attribute *attr,
 	}
 	len += sysfs_emit_at(buf, len, "preserved_bytes %llu\n",
 			     s->preserved_bytes);
+	len += sysfs_emit_at(buf, len, "deferred_bytes %llu\n",
+			     s->deferred_bytes);
 	len += sysfs_emit_at(buf, len, "claimed_bytes %llu\n", s->claimed_bytes);
 	len += sysfs_emit_at(buf, len, "released_bytes %llu\n",
 			     s->released_bytes);

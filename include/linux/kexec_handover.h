@@ -49,6 +49,7 @@ void *kho_restore_preserved(phys_addr_t phys, size_t size);
 bool kho_populate(phys_addr_t root_phys, size_t root_size,
 		  const struct kho_scratch_entry *scratch, unsigned int nr);
 void kho_memory_init(void);
+void kho_memory_init_deferred(int nid);
 bool kho_kexec_load_allowed(void);
 bool kho_handover_info(const struct kimage *image, phys_addr_t *root_phys,
 		       size_t *root_size,
@@ -136,6 +137,10 @@ static inline void *kho_restore_preserved(phys_addr_t phys, size_t size)
 }
 
 static inline void kho_memory_init(void)
+{
+}
+
+static inline void kho_memory_init_deferred(int nid)
 {
 }
 

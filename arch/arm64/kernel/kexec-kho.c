@@ -5,9 +5,10 @@
  * kexec_file_load writes the handover into /chosen of the next kernel's
  * device tree (drivers/of/kexec.c): "linux,kho-fdt" is the root tree and
  * "linux,kho-scratch" the scratch table, each as address/size cells of the
- * root node. The incoming kernel reads them from the flattened tree once
- * memblock knows the memory and the early parameters are parsed, before
- * the first memblock allocation.
+ * root node. The incoming kernel reads them from the flattened tree in
+ * arm64_memblock_init(), once memory is final (a UEFI boot rebuilds it from
+ * the EFI memory map in efi_init()) and before the first memblock
+ * allocation.
  */
 #define pr_fmt(fmt) "kho: " fmt
 

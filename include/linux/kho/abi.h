@@ -55,7 +55,9 @@
  * of &struct kho_scratch_entry (x86: in the same setup_data entry as the
  * root tree; arm64: the ``linux,kho-scratch`` property of ``/chosen``).
  * Entries are page aligned, non-empty and do not overlap; there are at most
- * %KHO_SCRATCH_MAX_ENTRIES of them.
+ * %KHO_SCRATCH_MAX_ENTRIES of them. The first entry is the area meant for
+ * the kexec segments of the next handover; every kernel passes the table
+ * on in the order it received it.
  */
 #define KHO_SCRATCH_MAX_ENTRIES	64
 

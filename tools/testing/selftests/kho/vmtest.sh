@@ -11,9 +11,17 @@
 # and the kernel log shows no oops, BUG, WARNING or panic.
 #
 # usage: vmtest.sh -a ARCH -k KERNEL -i INITRAMFS -t NAME [options]
+#   -M MACHINE  the guest machine (default small):
+#               small: 1 GiB, one node; x86_64 -M pc with SeaBIOS, arm64
+#                      -M virt booted from a device tree
+#               host:  like the hosts KHO is for: UEFI firmware (OVMF with
+#                      -M q35; qemu-efi-aarch64, which boots arm64 through
+#                      ACPI), 6 GiB (memory above 4 GiB), two NUMA nodes of
+#                      which node 1 has a CPU and no memory, crashkernel=256M
 #   -c WORDS    extra kernel command line for generation 0
-#   -l FILE     serial log (default: ./NAME.ARCH.log)
-#   -m SIZE     guest memory (default 1G)
+#   -l FILE     serial log (default: OUT/logs/NAME.ARCH.MACHINE.log under
+#               the repository, or ./ outside one)
+#   -m SIZE     guest memory (default: the machine's)
 #   -s N        guest CPUs (default 2)
 #   -T SECONDS  timeout for the whole run (default 60 + 60 per generation)
 #   -q ARGS     extra QEMU arguments
@@ -25,11 +33,13 @@
 set -u
 
 ksft_skip=4
-arch= kernel= initrd= name= extra= log= mem=1G smp=2 timeout= qextra= num=1 brk=0
+arch= kernel= initrd= name= extra= log= mem= smp=2 timeout= qextra= num=1 brk=0
+machine_name=small
 
-while getopts "a:k:i:t:c:l:m:s:T:q:n:b" opt; do
+while getopts "a:k:i:t:M:c:l:m:s:T:q:n:b" opt; do
 	case "$opt" in
 	a) arch=$OPTARG ;;
+	M) machine_name=$OPTARG ;;
 	k) kernel=$OPTARG ;;
 	i) initrd=$OPTARG ;;
 	t) name=$OPTARG ;;
@@ -55,37 +65,92 @@ gens=$(sed -n 's/^# khotest-generations: *\([0-9]*\).*/\1/p' "$script")
 gens=${gens:-1}
 # Words the scenario wants on the first kernel's command line.
 extra="$(sed -n 's/^# khotest-cmdline: *//p' "$script") $extra"
-timeout=${timeout:-$((60 + 60 * gens))}
-log=${log:-./$name.$arch.log}
-id=$name.$arch
+id=$name.$arch.$machine_name
 [ $brk = 1 ] && id=$id.broken-next
+if [ -z "$log" ]; then
+	top=$(cd "$dir/../../../.." && pwd)
+	if [ -d "$top/out" ]; then
+		mkdir -p "$top/out/logs"
+		log=$top/out/logs/$id.log
+	else
+		log=./$id.log
+	fi
+fi
 
 case "$arch" in
 x86_64)
 	qemu=qemu-system-x86_64
-	machine="-M pc"
 	console=ttyS0 ;;
 arm64)
 	qemu=qemu-system-aarch64
-	machine="-M virt -cpu cortex-a72"
 	console=ttyAMA0 ;;
 *)
 	echo "unknown arch $arch" >&2
 	exit 2 ;;
 esac
 
+tmpdir=$(mktemp -d)
+trap 'rm -rf "$tmpdir"' EXIT
+firmware=
+case "$arch.$machine_name" in
+x86_64.small)
+	machine="-M pc"
+	mem=${mem:-1G} ;;
+arm64.small)
+	machine="-M virt -cpu cortex-a72"
+	mem=${mem:-1G} ;;
+x86_64.host)
+	firmware=/usr/share/OVMF/OVMF_CODE.fd
+	# The firmware writes its variables: each run gets a fresh copy.
+	cp /usr/share/OVMF/OVMF_VARS.fd "$tmpdir/vars.fd" 2>/dev/null
+	machine="-M q35 -drive if=pflash,format=raw,readonly=on,file=$firmware"
+	machine="$machine -drive if=pflash,format=raw,file=$tmpdir/vars.fd"
+	mem=${mem:-6G} ;;
+arm64.host)
+	firmware=/usr/share/qemu-efi-aarch64/QEMU_EFI.fd
+	machine="-M virt -cpu cortex-a72 -bios $firmware"
+	mem=${mem:-6G} ;;
+*)
+	echo "unknown machine $machine_name" >&2
+	exit 2 ;;
+esac
+case "$machine_name" in
+small) desc="small machine: $mem, 1 node, no UEFI" ;;
+host) desc="host machine: UEFI, ${mem:-6G}, 2 nodes (node 1 memoryless), crashkernel=256M" ;;
+esac
+if [ "$machine_name" = host ]; then
+	if [ "$smp" -lt 2 ]; then
+		echo "the host machine needs two CPUs, one per node" >&2
+		exit 2
+	fi
+	# One socket per CPU: CPUs of different nodes share no cache.
+	smp="$smp,sockets=$smp"
+	machine="$machine -object memory-backend-ram,id=m0,size=$mem"
+	machine="$machine -numa node,nodeid=0,cpus=0-$((${smp%%,*} - 2)),memdev=m0"
+	machine="$machine -numa node,nodeid=1,cpus=$((${smp%%,*} - 1))"
+	extra="crashkernel=256M $extra"
+	# UEFI firmware under TCG takes its time before the kernel starts.
+	timeout=${timeout:-$((120 + 90 * gens))}
+fi
+timeout=${timeout:-$((60 + 60 * gens))}
+
 if ! command -v "$qemu" >/dev/null; then
-	echo "not ok $num $id # SKIP $qemu not installed"
+	echo "ok $num $id # SKIP $qemu not installed"
+	exit $ksft_skip
+fi
+if [ -n "$firmware" ] && [ ! -r "$firmware" ]; then
+	echo "ok $num $id # SKIP $firmware not installed"
 	exit $ksft_skip
 fi
 
 accel="-accel tcg"
 [ "${KHO_KVM:-0}" = 1 ] && accel="-accel kvm"
 
-cmdline="console=$console panic=-1 khotest_name=$name $extra"
+cmdline="console=$console panic=-1 khotest_name=$name khotest_machine=$machine_name $extra"
 [ $brk = 1 ] && cmdline="$cmdline khotest_break=1"
 
 start=$(date +%s)
+: > "$log"
 # shellcheck disable=SC2086
 timeout --foreground -k 5 "$timeout" "$qemu" $machine $accel -smp "$smp" -m "$mem" \
 	-display none -monitor none -no-reboot -serial "file:$log" \
@@ -121,7 +186,10 @@ else
 	add "not ok generation $want did not finish" \
 	    "(last generation that booted: ${got:-none}, qemu status $rc)"
 fi
+# A scenario that crashes a kernel on purpose (kdump) says so first: the
+# panic up to the next kernel's banner is not a failure.
 oops=$(tr -d '\r' < "$log" |
+       awk '/KHOTEST: crashing on purpose/ { skip = 1 } /Linux version/ { skip = 0 } !skip' |
        grep -E 'Kernel panic|Oops|BUG:|WARNING:|Call Trace:|UBSAN:|KASAN:' | head -n 5)
 if [ -z "$oops" ]; then
 	add "ok kernel log has no oops, BUG, WARNING or panic"
@@ -130,7 +198,7 @@ else
 fi
 
 echo "    KTAP version 1"
-echo "    # $id: $arch, $smp cpus, $mem, ${elapsed}s, log ${log}"
+echo "    # $id: $arch, $desc, ${smp%%,*} cpus, $mem, ${elapsed}s, log ${log}"
 echo "    1..${#results[@]}"
 i=0
 for r in "${results[@]}"; do
