@@ -11,7 +11,7 @@ pkgs=(
 	build-essential bc bison flex libelf-dev libssl-dev dwarves
 	python3 python3-ply python3-git rsync cpio xz-utils zstd kmod git quilt
 	ccache gcc-aarch64-linux-gnu libc6-dev-arm64-cross
-	qemu-system-x86 qemu-system-arm
+	qemu-system-x86 qemu-system-arm ovmf qemu-efi-aarch64
 	kexec-tools busybox-static
 	libfdt-dev device-tree-compiler
 	liburcu-dev

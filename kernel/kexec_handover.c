@@ -496,7 +496,8 @@ int kho_locate_mem_hole(struct kexec_buf *kbuf,
 
 	if (!kho_out.ready || kbuf->image->type == KEXEC_TYPE_CRASH)
 		return 0;
-	n = kho_scratch_order(order, kbuf->top_down);
+	n = kho_scratch_order(kho_scratch, kho_nr_scratch, order,
+			      kbuf->top_down);
 	for (i = 0; i < n; i++) {
 		const struct kho_scratch_entry *e = &kho_scratch[order[i]];
 		struct resource res = {

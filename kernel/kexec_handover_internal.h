@@ -35,7 +35,9 @@ int kho_scratch_check(const struct kho_scratch_entry *table, unsigned int nr,
 extern struct kho_scratch_entry kho_scratch[KHO_SCRATCH_MAX_ENTRIES];
 extern unsigned int kho_nr_scratch;
 void kho_reserve_scratch(void);
-unsigned int kho_scratch_order(unsigned int *order, bool top_down);
+unsigned int kho_scratch_order(const struct kho_scratch_entry *table,
+			       unsigned int nr, unsigned int *order,
+			       bool top_down);
 bool kho_range_in_scratch(phys_addr_t start, phys_addr_t end);
 
 /* kexec_handover.c: outgoing side */

@@ -193,36 +193,40 @@ fail:
 }
 
 /**
- * kho_scratch_order() - the order kexec_file tries the scratch areas in
- * @order: filled with indexes into kho_scratch[]
+ * kho_scratch_order() - the order kexec_file tries scratch areas in
+ * @table: the scratch table, the kexec area first
+ * @nr: entries in @table
+ * @order: filled with @nr indexes into @table
  * @top_down: the segment is placed top-down
  *
  * The kexec area (entry 0) comes first; the others follow by address,
  * ascending or, for @top_down, descending, so that a loader that needs a
  * segment above another (arm64: the initrd above the kernel) finds room.
  *
- * Return: the number of entries in @order, kho_nr_scratch.
+ * Return: @nr.
  */
-unsigned int kho_scratch_order(unsigned int *order, bool top_down)
+unsigned int kho_scratch_order(const struct kho_scratch_entry *table,
+			       unsigned int nr, unsigned int *order,
+			       bool top_down)
 {
-	unsigned int i, j, n = 0;
+	unsigned int i, j;
 
-	for (i = 1; i < kho_nr_scratch; i++) {
-		u64 a = kho_scratch[i].addr;
+	for (i = 1; i < nr; i++) {
+		u64 a = table[i].addr;
 
-		for (j = n; j; j--) {
-			u64 b = kho_scratch[order[j]].addr;
+		/* Insert i among the sorted order[1..i-1]. */
+		for (j = i - 1; j; j--) {
+			u64 b = table[order[j]].addr;
 
 			if (top_down ? b >= a : b <= a)
 				break;
 			order[j + 1] = order[j];
 		}
 		order[j + 1] = i;
-		n++;
 	}
-	if (kho_nr_scratch)
+	if (nr)
 		order[0] = 0;
-	return kho_nr_scratch;
+	return nr;
 }
 
 /**

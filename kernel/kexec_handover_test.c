@@ -207,6 +207,27 @@ static void kho_test_names_and_scratch(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kho_scratch_check(s, 3, PAGE_SIZE, &why), -EINVAL);
 }
 
+/* kexec_file tries the kexec area first, then the others by address. */
+static void kho_test_scratch_order(struct kunit *test)
+{
+	static const struct kho_scratch_entry t[] = {
+		{ 0x5000000, 0x400000 }, { 0x1000000, 0x400000 },
+		{ 0x9000000, 0x400000 }, { 0x3000000, 0x400000 },
+	};
+	static const unsigned int up[] = { 0, 1, 3, 2 }, down[] = { 0, 2, 3, 1 };
+	unsigned int order[ARRAY_SIZE(t)], i;
+
+	KUNIT_ASSERT_EQ(test, kho_scratch_order(t, 4, order, false), 4U);
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_EQ(test, order[i], up[i]);
+	KUNIT_ASSERT_EQ(test, kho_scratch_order(t, 4, order, true), 4U);
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_EQ(test, order[i], down[i]);
+	KUNIT_ASSERT_EQ(test, kho_scratch_order(t, 1, order, true), 1U);
+	KUNIT_EXPECT_EQ(test, order[0], 0U);
+	KUNIT_EXPECT_EQ(test, kho_scratch_order(t, 0, order, false), 0U);
+}
+
 static void kho_test_api(struct kunit *test)
 {
 	struct folio *folio;
@@ -251,6 +272,7 @@ static struct kunit_case kho_test_cases[] = {
 	KUNIT_CASE(kho_test_tracker_open_iterate),
 	KUNIT_CASE(kho_test_root_tree),
 	KUNIT_CASE(kho_test_names_and_scratch),
+	KUNIT_CASE(kho_test_scratch_order),
 	KUNIT_CASE(kho_test_api),
 	{}
 };

@@ -8,6 +8,11 @@
  * list with checksums in its blob "test-kho" (an FDT, compatible
  * "kho-test-v1"). It also preserves one folio and unpreserves it again.
  *
+ * It also preserves a "high" range of MAX_ORDER_NR_PAGES pages as close to
+ * the end of memory as it can get one (alloc_contig_range()), so that the
+ * next kernel finds preserved memory where deferred struct page init
+ * happens (CONFIG_DEFERRED_STRUCT_PAGE_INIT defers the end of each node).
+ *
  * In the next kernel it restores and checks everything: every checksum,
  * and that the unpreserved folio did not come back. Then it frees what it
  * restored and preserves a new set for the next generation.
@@ -20,6 +25,7 @@
 #include <linux/init.h>
 #include <linux/kexec_handover.h>
 #include <linux/libfdt.h>
+#include <linux/memblock.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/random.h>
@@ -55,8 +61,38 @@ static u32 test_kho_fill(void *p, size_t len, u64 seed)
 	return crc32(0, p, len);
 }
 
+/*
+ * A range of MAX_ORDER_NR_PAGES pages near the end of memory, preserved:
+ * scratch (MIGRATE_CMA) and busy ranges are skipped on the way down.
+ */
+static int test_kho_preserve_high(u32 gen, struct test_kho_item *it)
+{
+	unsigned long nr = MAX_ORDER_NR_PAGES, pfn = ALIGN_DOWN(max_pfn, nr);
+	unsigned int tries;
+
+	for (tries = 0; tries < 512 && pfn >= nr; tries++) {
+		struct page *page;
+
+		pfn -= nr;
+		if (!pfn_valid(pfn) || !pfn_valid(pfn + nr - 1) ||
+		    alloc_contig_range(pfn, pfn + nr, MIGRATE_MOVABLE,
+				       GFP_KERNEL | __GFP_NOWARN))
+			continue;
+		page = pfn_to_page(pfn);
+		it->phys = PFN_PHYS(pfn);
+		it->order_or_nr = nr;
+		it->csum = test_kho_fill(page_address(page), nr * PAGE_SIZE,
+					 it->phys ^ gen);
+		if (!kho_preserve_pages(page, nr))
+			return 0;
+		free_contig_range(pfn, nr);
+	}
+	return -ENOMEM;
+}
+
 static int test_kho_preserve(u32 gen, u64 bytes)
 {
+	struct test_kho_item high;
 	struct test_kho_item *items;
 	struct folio *folio, *gone;
 	unsigned int n = 0, i;
@@ -110,6 +146,10 @@ static int test_kho_preserve(u32 gen, u64 bytes)
 		goto fail;
 	n++;
 
+	err = test_kho_preserve_high(gen, &high);
+	if (err)
+		goto fail;
+
 	/* Preserved, then unpreserved: must not reach the next kernel. */
 	gone = folio_alloc(GFP_KERNEL, 0);
 	if (!gone)
@@ -131,6 +171,7 @@ static int test_kho_preserve(u32 gen, u64 bytes)
 	err = err ?: fdt_property_u64(blob, "unpreserved",
 				      PFN_PHYS(folio_pfn(gone)));
 	err = err ?: fdt_property(blob, "items", items, n * sizeof(*items));
+	err = err ?: fdt_property(blob, "high", &high, sizeof(high));
 	err = err ?: fdt_property_u32(blob, "items-crc",
 				      crc32(0, items, n * sizeof(*items)));
 	err = err ?: fdt_end_node(blob);
@@ -143,8 +184,8 @@ static int test_kho_preserve(u32 gen, u64 bytes)
 	if (err)
 		goto fail;
 	/* Keep the unpreserved folio allocated so nothing else preserves it. */
-	pr_info("generation %u: preserved %u folios and %u pages, %llu bytes\n",
-		gen, n - 1, TEST_KHO_NR_PAGES, done);
+	pr_info("generation %u: preserved %u folios and %u pages, %llu bytes, high range at %#llx\n",
+		gen, n - 1, TEST_KHO_NR_PAGES, done, high.phys);
 	kfree(items);
 	return 0;
 
@@ -153,6 +194,35 @@ fail:
 	kho_unpreserve_free(blob);
 	kfree(items);
 	return err;
+}
+
+/* Restore and check the high range; the number of bad items. */
+static unsigned int test_kho_verify_high(const void *prop, u32 gen)
+{
+	struct test_kho_item it;
+	struct page *pg;
+	unsigned long k;
+	u32 csum;
+
+	memcpy(&it, prop, sizeof(it));
+	pg = it.order_or_nr <= MAX_ORDER_NR_PAGES ?
+	     kho_restore_pages(it.phys, it.order_or_nr) : NULL;
+	if (!pg) {
+		pr_err("generation %u: cannot restore the high range at %#llx\n",
+		       gen, it.phys);
+		return 1;
+	}
+	csum = crc32(0, page_address(pg), it.order_or_nr * PAGE_SIZE);
+	for (k = 0; k < it.order_or_nr; k++)
+		__free_page(pg + k);
+	if (csum != it.csum) {
+		pr_err("generation %u: checksum mismatch in the high range at %#llx\n",
+		       gen, it.phys);
+		return 1;
+	}
+	pr_info("generation %u: verified the high range at %#llx\n", gen,
+		it.phys);
+	return 0;
 }
 
 static int test_kho_verify(phys_addr_t phys, size_t size, u32 *gen)
@@ -229,6 +299,10 @@ static int test_kho_verify(phys_addr_t phys, size_t size, u32 *gen)
 				__free_page(pg + k);
 		}
 	}
+
+	p = fdt_getprop(blob, 0, "high", &len);
+	if (p && len == sizeof(struct test_kho_item))
+		bad += test_kho_verify_high(p, *gen);
 
 	p = fdt_getprop(blob, 0, "unpreserved", &len);
 	if (p && len == sizeof(u64)) {

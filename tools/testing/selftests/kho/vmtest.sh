@@ -91,6 +91,16 @@ esac
 
 tmpdir=$(mktemp -d)
 trap 'rm -rf "$tmpdir"' EXIT
+
+# UEFI firmware in flash, as on a real machine; the firmware writes its
+# variables, so each run gets a fresh copy of them.
+uefi_flash() {
+	firmware=$1
+	cp "$2" "$tmpdir/vars.fd" 2>/dev/null
+	flash="-drive if=pflash,format=raw,readonly=on,file=$1"
+	flash="$flash -drive if=pflash,format=raw,file=$tmpdir/vars.fd"
+}
+
 firmware=
 case "$arch.$machine_name" in
 x86_64.small)
@@ -100,15 +110,13 @@ arm64.small)
 	machine="-M virt -cpu cortex-a72"
 	mem=${mem:-1G} ;;
 x86_64.host)
-	firmware=/usr/share/OVMF/OVMF_CODE.fd
-	# The firmware writes its variables: each run gets a fresh copy.
-	cp /usr/share/OVMF/OVMF_VARS.fd "$tmpdir/vars.fd" 2>/dev/null
-	machine="-M q35 -drive if=pflash,format=raw,readonly=on,file=$firmware"
-	machine="$machine -drive if=pflash,format=raw,file=$tmpdir/vars.fd"
+	uefi_flash /usr/share/OVMF/OVMF_CODE.fd /usr/share/OVMF/OVMF_VARS.fd
+	machine="-M q35 $flash"
 	mem=${mem:-6G} ;;
 arm64.host)
-	firmware=/usr/share/qemu-efi-aarch64/QEMU_EFI.fd
-	machine="-M virt -cpu cortex-a72 -bios $firmware"
+	# qemu-efi-aarch64's AAVMF; it boots arm64 through ACPI.
+	uefi_flash /usr/share/AAVMF/AAVMF_CODE.fd /usr/share/AAVMF/AAVMF_VARS.fd
+	machine="-M virt -cpu cortex-a72 $flash"
 	mem=${mem:-6G} ;;
 *)
 	echo "unknown machine $machine_name" >&2
