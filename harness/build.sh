@@ -12,7 +12,8 @@ set -euo pipefail
 arch=${1:?usage: build.sh ARCH [TREE [BUILD_DIR]]}
 src=${2:-$TREE}
 obj=${3:-$OUT/build/$arch}
-jobs=${JOBS:-$(nproc)}
+# One job more than CPUs keeps them busy while others wait for I/O.
+jobs=${JOBS:-$(($(nproc) + 1))}
 src=$(realpath -m "$src")
 obj=$(realpath -m "$obj")
 

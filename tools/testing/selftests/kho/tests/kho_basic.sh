@@ -21,7 +21,9 @@ kho_check_fdt() {
 		grep -q "$2" /tmp/tree.dts
 }
 
-# Kexec placed the kernel and KASLR may only have moved it within scratch.
+# Kexec placed the kernel in the kexec scratch area (the first one) and
+# KASLR may only have moved it within that area: the others are sized for
+# the early allocations (the lowmem one holds the crash kernel).
 kho_kernel_in_scratch() {
 	local start end addr size
 	start=$(grep "Kernel code" /proc/iomem | head -n 1 |
@@ -30,11 +32,8 @@ kho_kernel_in_scratch() {
 		sed 's/^ *[0-9a-f]*-\([0-9a-f]*\) .*/\1/')
 	[ -n "$start" ] && [ -n "$end" ] || return 1
 	khotest_diag "kernel at 0x$start-0x$end"
-	while read -r addr size; do
-		[ $((0x$start)) -ge $((addr)) ] &&
-			[ $((0x$end)) -lt $((addr + size)) ] && return 0
-	done < /sys/kernel/kho/scratch
-	return 1
+	read -r addr size < /sys/kernel/kho/scratch
+	[ $((0x$start)) -ge $((addr)) ] && [ $((0x$end)) -lt $((addr + size)) ]
 }
 
 # kexec_load (kexec-tools without -s) must be refused by the kernel. When
@@ -62,6 +61,20 @@ kho_dmesg_has() {
 	dmesg | grep -q "$1"
 }
 
+kho_memfree() {
+	sed -n 's/^MemFree: *\([0-9]*\) kB/\1/p' /proc/meminfo
+}
+
+# No memory lost to the handover: MemFree within 10% of generation 0's at
+# the same point, which generation 0 passes on (khotest_memfree=).
+kho_memfree_kept() {
+	local first now
+	first=$(khotest_param khotest_memfree)
+	now=$(kho_memfree)
+	khotest_diag "MemFree ${now} kB, generation 0 ${first} kB"
+	[ -n "$first" ] && [ "$now" -ge $((first * 90 / 100)) ]
+}
+
 khotest_run() {
 	KHOTEST_GEN=$1
 	khotest_ok "booted $(uname -r) on $(cat /etc/kho-arch)"
@@ -81,7 +94,7 @@ khotest_run() {
 	if [ "$1" -gt 0 ]; then
 		khotest_check "handover accepted" \
 			kho_dmesg_has "kho: handover from the previous kernel"
-		khotest_check "kernel image placed in scratch" kho_kernel_in_scratch
+		khotest_check "kernel image placed in the kexec scratch area" kho_kernel_in_scratch
 		khotest_check "in/fdt decodes with dtc" \
 			kho_check_fdt /sys/kernel/kho/in/fdt 'compatible = "kho-v1"'
 		khotest_check "in/fdt links the test blob" \
@@ -96,6 +109,7 @@ khotest_run() {
 			kho_dmesg_has "test_kho: generation $1: verified the high range"
 		khotest_check "preserved memory taken by the deferred memmap init" \
 			sh -c '! grep -q "^deferred_bytes 0$" /sys/kernel/kho/in/stats'
+		khotest_check "no memory lost to the handover" kho_memfree_kept
 		khotest_diag "in/stats: $(tr '\n' ' ' < /sys/kernel/kho/in/stats)"
 	fi
 	khotest_check "test client preserved generation $1" \
@@ -112,6 +126,7 @@ khotest_run() {
 	kho_check_kexec_load_refused
 
 	next=""
+	[ "$1" = 0 ] && next="khotest_memfree=$(kho_memfree)"
 	[ "$1" = 2 ] && next="kho=off"
 	khotest_kexec_next "kexec -s -l" $next
 }
