@@ -519,6 +519,45 @@ int kho_locate_mem_hole(struct kexec_buf *kbuf,
 }
 
 /**
+ * kho_check_image() - check that a loaded image leaves room for early boot
+ * @image: an image kexec_file_load placed, all segments placed
+ *
+ * Segments that did not fit into the kexec scratch area went into areas
+ * sized for the next kernel's early allocations. The next kernel is
+ * assumed to need about what this one needed at boot: refuse the image
+ * when the spilled segments leave the other areas less room than that, so
+ * that the next kernel does not run out of scratch in its early boot.
+ *
+ * Context: process context, kexec_file_load, with the kexec lock held.
+ * Return: 0, or -ENOSPC with a message saying by how much.
+ */
+int kho_check_image(const struct kimage *image)
+{
+	const struct kho_scratch_entry *k = &kho_scratch[0];
+	u64 spilled = 0, room = 0;
+	unsigned long i;
+
+	if (!kho_out.ready || image->type == KEXEC_TYPE_CRASH || !kho_nr_scratch)
+		return 0;
+	for (i = 0; i < image->nr_segments; i++) {
+		const struct kexec_segment *seg = &image->segment[i];
+
+		if (seg->mem < k->addr || seg->mem + seg->memsz > k->addr + k->size)
+			spilled += seg->memsz;
+	}
+	if (!spilled)
+		return 0;
+	for (i = 1; i < kho_nr_scratch; i++)
+		room += kho_scratch[i].size;
+	if (room >= spilled + kho_scratch_boot_need)
+		return 0;
+	pr_err("kexec segments take %llu bytes of the scratch areas meant for early allocations, which then lack %llu bytes of what this kernel's boot needed (%llu): boot the first kernel of the chain with a larger global area (kho_scratch=)\n",
+	       spilled, spilled + kho_scratch_boot_need - room,
+	       (u64)kho_scratch_boot_need);
+	return -ENOSPC;
+}
+
+/**
  * kho_freeze() - the kexec jump starts: no more changes to the handover
  */
 void kho_freeze(void)

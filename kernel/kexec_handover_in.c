@@ -538,6 +538,8 @@ void __init kho_memory_init(void)
 {
 	unsigned int i;
 
+	/* Before any scratch area is reserved. */
+	kho_scratch_boot_need = memblock_allocated_size(NUMA_NO_NODE);
 	if (kho_in.found)
 		kho_in.valid = kho_in_open();
 	else if (kho_enable && !is_kdump_kernel())

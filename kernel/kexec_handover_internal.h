@@ -34,6 +34,7 @@ int kho_scratch_check(const struct kho_scratch_entry *table, unsigned int nr,
 /* kexec_handover_scratch.c */
 extern struct kho_scratch_entry kho_scratch[KHO_SCRATCH_MAX_ENTRIES];
 extern unsigned int kho_nr_scratch;
+extern phys_addr_t kho_scratch_boot_need;
 void kho_reserve_scratch(void);
 unsigned int kho_scratch_order(const struct kho_scratch_entry *table,
 			       unsigned int nr, unsigned int *order,

@@ -42,6 +42,8 @@
 
 struct kho_scratch_entry kho_scratch[KHO_SCRATCH_MAX_ENTRIES];
 unsigned int kho_nr_scratch;
+/* What this kernel's early boot allocated, for kho_check_image(). */
+phys_addr_t kho_scratch_boot_need __ro_after_init;
 
 static unsigned int scratch_pct __initdata = KHO_SCRATCH_DEFAULT_PCT;
 static phys_addr_t scratch_fixed[3] __initdata;	/* lowmem, global, pernode */

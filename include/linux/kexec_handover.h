@@ -57,6 +57,7 @@ bool kho_handover_info(const struct kimage *image, phys_addr_t *root_phys,
 		       unsigned int *nr_scratch);
 int kho_locate_mem_hole(struct kexec_buf *kbuf,
 			int (*func)(struct resource *, void *));
+int kho_check_image(const struct kimage *image);
 void kho_freeze(void);
 void kho_thaw(void);
 
@@ -159,6 +160,11 @@ static inline bool kho_handover_info(const struct kimage *image,
 
 static inline int kho_locate_mem_hole(struct kexec_buf *kbuf,
 				      int (*func)(struct resource *, void *))
+{
+	return 0;
+}
+
+static inline int kho_check_image(const struct kimage *image)
 {
 	return 0;
 }
