@@ -7,12 +7,14 @@
 # again, for three handovers; the last kernel boots with kho=off. Then tell
 # what happened from the serial log.
 # DEMO_ARCH=arm64 shows the same on arm64; DEMO_SCENARIO=kexec_basic shows
-# a plain kexec.
+# a plain kexec; DEMO_MACHINE=host runs it on the UEFI, 6 GiB, NUMA guest
+# with crashkernel= (see vmtest.sh -M).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 arch=${DEMO_ARCH:-x86_64}
 scenario=${DEMO_SCENARIO:-kho_basic}
+machine=${DEMO_MACHINE:-small}
 log=$OUT/logs/demo-$arch.log
 mkdir -p "$OUT/logs"
 
@@ -22,9 +24,9 @@ note "building the $arch kernel and guest initramfs (incremental after the first
 "$TOP/harness/mkinitramfs.sh" "$arch" >> "$OUT/logs/demo-build-$arch.log" 2>&1 ||
 	{ tail -n 30 "$OUT/logs/demo-build-$arch.log"; die "initramfs failed"; }
 
-note "booting generation 0 under QEMU ($scenario); each generation kexecs into the next"
+note "booting generation 0 under QEMU ($scenario, $machine machine); each generation kexecs into the next"
 rc=0
-"$TOP/tools/testing/selftests/kho/vmtest.sh" -a "$arch" -k "$(arch_image "$arch")" \
+"$TOP/tools/testing/selftests/kho/vmtest.sh" -a "$arch" -M "$machine" -k "$(arch_image "$arch")" \
 	-i "$OUT/initramfs-$arch.cpio" -t "$scenario" -l "$log" > "$log.ktap" || rc=$?
 
 echo
