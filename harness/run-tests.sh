@@ -5,7 +5,8 @@
 # KTAP, then one line "N passed, N failed" counting the top-level results
 # of all suites. Exit status is non-zero when anything failed.
 #
-# Suites: memblock (userspace simulator), tracker (userspace tests of the
+# Suites: memblock and memblock-numa (userspace simulator, without and
+# with NUMA), tracker (userspace tests of the
 # KHO tracker), selftests-x86_64, selftests-arm64 (QEMU, KUnit included).
 # ARCHS="x86_64" limits the architectures.
 set -uo pipefail
@@ -20,7 +21,7 @@ skipped=0
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || {
 	# SCENARIO=NAME: that selftest scenario only.
-	[ -n "${SCENARIO:-}" ] || suites=(memblock tracker)
+	[ -n "${SCENARIO:-}" ] || suites=(memblock memblock-numa tracker)
 	for a in $ARCHS; do suites+=("selftests-$a"); done
 }
 
@@ -46,10 +47,14 @@ setup_failed() {
 	echo "not ok 1 $1"
 }
 
+# suite_memblock [1]: the simulator, with NUMA=1 as the NUMA build.
 suite_memblock() {
-	local dir=$TREE/tools/testing/memblock log=$LOGDIR/memblock.log out n=0 line rc
-	if ! make -s -C "$dir" -j"$(nproc)" main > "$log" 2>&1; then
-		setup_failed memblock "build" "$log"
+	local numa=${1:-0} name=memblock dir=$TREE/tools/testing/memblock log out n=0 line rc
+	[ "$numa" = 1 ] && name=memblock-numa
+	log=$LOGDIR/$name.log
+	# Both builds share the directory: start from a clean one.
+	if ! { make -s -C "$dir" clean && make -s -C "$dir" -j"$(nproc)" NUMA="$numa" main; } > "$log" 2>&1; then
+		setup_failed "$name" "build" "$log"
 		return
 	fi
 	# A failed check aborts the simulator: that is one more failed result.
@@ -57,7 +62,7 @@ suite_memblock() {
 	echo "$out" >> "$log"
 	[ $rc = 0 ] || out=$(printf '%s\nnot ok 0 : simulator exited with status %s\n' "$out" "$rc")
 	echo "KTAP version 1"
-	echo "# memblock: tools/testing/memblock simulator (ASan/UBSan)"
+	echo "# $name: tools/testing/memblock simulator (ASan/UBSan, NUMA=$numa)"
 	echo "1..$(echo "$out" | grep -cE '^(not )?ok ')"
 	echo "$out" | while IFS= read -r line; do
 		case "$line" in
@@ -172,7 +177,8 @@ start=$(date +%s)
 rm -f "$LOGDIR/machines"
 for s in "${suites[@]}"; do
 	case "$s" in
-	memblock) report < <(suite_memblock) ;;
+	memblock) report < <(suite_memblock 0) ;;
+	memblock-numa) report < <(suite_memblock 1) ;;
 	tracker) report < <(suite_tracker) ;;
 	selftests-*) report < <(ran=(); suite_selftests "${s#selftests-}"
 			       [ ${#ran[@]} = 0 ] ||
