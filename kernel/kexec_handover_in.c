@@ -371,8 +371,13 @@ static void __init kho_in_walk(int nid)
 	for (i = 0; nid >= 0 && i < kho_in.nr_ranges; i++) {
 		phys_addr_t s = kho_in.ranges[i].start, e = kho_in.ranges[i].end;
 
-		if (kho_in_part(&s, &e, nid))
-			deferred_init_reserved_pages(PHYS_PFN(s), PHYS_PFN(e), nid);
+		if (!kho_in_part(&s, &e, nid) ||
+		    deferred_init_reserved_pages(PHYS_PFN(s), PHYS_PFN(e), nid))
+			continue;
+		/* Never walk uninitialized struct pages: keep the part. */
+		pr_err("node %d: cannot initialize %pa-%pa: its memory stays reserved\n",
+		       nid, &s, &e);
+		kho_in.ranges[i].end = s;
 	}
 	kho_tracker_walk_nodes(&kho_in.tracker, kho_in_mark_node, &w);
 	for (i = 0; i < kho_in.nr_ranges; i++) {
