@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Kexec HandOver (KHO) core: the outgoing side.
+ * Kexec HandOver (KHO) core: clients and the outgoing side.
  *
- * Clients mark the memory they want to keep in the tracker and publish
- * blobs; the core keeps the root tree (at a fixed physical address, in
- * preserved memory) up to date after every change. Both are live: there is
- * no serialization step, so whatever is preserved when the kexec jump
- * happens reaches the next kernel, however long after kexec_file_load.
+ * Each registered client marks the memory it wants to keep in its own
+ * tracker and publishes blobs; the core keeps the root tree (at a fixed
+ * physical address, in memory its own tracker preserves) up to date after
+ * every change. Both are live: there is no serialization step, so whatever
+ * is preserved when the kexec jump happens reaches the next kernel,
+ * however long after kexec_file_load.
  */
 #define pr_fmt(fmt) "kho: " fmt
 
@@ -15,12 +16,13 @@
 #include <linux/kexec.h>
 #include <linux/kexec_handover.h>
 #include <linux/kstrtox.h>
+#include <linux/libfdt.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/utsname.h>
 
 #include "kexec_handover_internal.h"
-#include "kexec_internal.h"
 
 bool kho_enable __ro_after_init;
 
@@ -36,8 +38,11 @@ early_param("kho", kho_parse_enable);
 
 struct kho_out kho_out = {
 	.lock = __MUTEX_INITIALIZER(kho_out.lock),
-	.blobs = LIST_HEAD_INIT(kho_out.blobs),
+	.clients = LIST_HEAD_INIT(kho_out.clients),
 };
+
+/* page->private of outgoing tracker pages: clients cannot unpreserve them. */
+#define KHO_NODE_PRIVATE	0x4b484f4e4f444521UL	/* "KHONODE!" */
 
 /**
  * kho_is_enabled() - is the handover to the next kernel enabled
@@ -54,13 +59,16 @@ static void *kho_tracker_alloc_page(void *ctx, u64 *phys)
 {
 	void *p = (void *)get_zeroed_page(GFP_KERNEL);
 
-	if (p)
+	if (p) {
 		*phys = virt_to_phys(p);
+		set_page_private(virt_to_page(p), KHO_NODE_PRIVATE);
+	}
 	return p;
 }
 
 static void kho_tracker_free_page(void *ctx, void *virt, u64 phys)
 {
+	set_page_private(virt_to_page(virt), 0);
 	free_page((unsigned long)virt);
 }
 
@@ -75,12 +83,39 @@ const struct kho_tracker_ops kho_out_tracker_ops = {
 	.map = kho_tracker_map,
 };
 
-/* Rebuild the root tree in place; the caller holds kho_out.lock. */
-static int kho_update_root(void)
+/*
+ * Registration and the lifecycle callbacks: the client list changes only
+ * with this lock and kho_out.lock held, so callbacks may be called with
+ * this one alone, and may preserve.
+ */
+static DEFINE_MUTEX(kho_clients_mutex);
+
+void kho_clients_lock(void)
 {
-	struct kho_root_blob *arr = NULL;
+	mutex_lock(&kho_clients_mutex);
+}
+
+void kho_clients_unlock(void)
+{
+	mutex_unlock(&kho_clients_mutex);
+}
+
+/* The tree is built here and copied over the live one when complete. */
+static u8 kho_root_buf[KHO_ROOT_MAX_SIZE];
+
+/*
+ * Rebuild the root tree; the caller holds kho_out.lock. Allocates nothing,
+ * so it also runs at freeze time. On failure the live tree is unchanged.
+ */
+int kho_update_root(void)
+{
+	struct kho_root_meta meta = {
+		.release = init_utsname()->release,
+		.boot_count = kho_out.boot_count + 1,
+	};
+	struct kho_client *c;
 	struct kho_blob *b;
-	unsigned int n = 0;
+	void *buf = kho_root_buf;
 	int err;
 
 	if (kho_out.aborted) {
@@ -88,92 +123,94 @@ static int kho_update_root(void)
 		memset(kho_out.root, 0, KHO_ROOT_MAX_SIZE);
 		return 0;
 	}
-	if (kho_out.nr_blobs) {
-		arr = kmalloc_array(kho_out.nr_blobs, sizeof(*arr), GFP_KERNEL);
-		if (!arr)
-			return -ENOMEM;
-		list_for_each_entry(b, &kho_out.blobs, list)
-			arr[n++] = (struct kho_root_blob){ b->name, b->phys, b->size };
+	err = kho_root_begin(buf, KHO_ROOT_MAX_SIZE, PAGE_SHIFT,
+			     kho_out.tracker.hdr_phys, &meta);
+	list_for_each_entry(c, &kho_out.clients, list) {
+		if (c->dropped)
+			continue;
+		err = err ?: kho_root_begin_client(buf, c->name, c->compatible,
+						   c->tracker.hdr_phys);
+		list_for_each_entry(b, &c->blobs, list)
+			err = err ?: kho_root_add_blob(buf, b->name, b->phys,
+						       b->size);
+		err = err ?: kho_root_end_client(buf);
 	}
-	err = kho_root_build(kho_out.root, KHO_ROOT_MAX_SIZE, PAGE_SHIFT,
-			     kho_out.tracker.hdr_phys, arr, n);
-	kfree(arr);
+	err = err ?: kho_root_finish(buf);
+	if (!err)
+		memcpy(kho_out.root, buf, fdt_totalsize(buf));
 	return err;
 }
 
-static int kho_check_usable(phys_addr_t start, phys_addr_t end)
+/* Preserving and publishing are allowed; the caller holds kho_out.lock. */
+static int kho_check_open(struct kho_client *client)
 {
 	if (!kho_out.ready)
 		return -EOPNOTSUPP;
 	if (kho_out.frozen)
 		return -EBUSY;
-	if (kho_range_in_scratch(start, end)) {
-		pr_warn_ratelimited("cannot preserve %pa..%pa: scratch memory\n",
-				    &start, &end);
+	if (WARN_ON_ONCE(!client))
 		return -EINVAL;
-	}
 	return 0;
 }
 
-static int kho_mark(unsigned long pfn, unsigned int order, bool set)
+/* Does a tracker other than @client's hold this exact block. */
+static bool kho_owned_by_other(struct kho_client *client, unsigned long pfn,
+			       unsigned int order)
+{
+	struct kho_client *c;
+
+	if (kho_tracker_test(&kho_out.tracker, pfn, order))
+		return true;
+	list_for_each_entry(c, &kho_out.clients, list) {
+		if (c != client && kho_tracker_test(&c->tracker, pfn, order))
+			return true;
+	}
+	return false;
+}
+
+/* Mark or unmark one block of @client; the caller holds kho_out.lock. */
+static int kho_mark_locked(struct kho_client *client, unsigned long pfn,
+			   unsigned int order, bool set)
 {
 	phys_addr_t start = PFN_PHYS(pfn), end = PFN_PHYS(pfn + (1UL << order));
-	int err;
 
-	mutex_lock(&kho_out.lock);
-	err = kho_check_usable(start, end);
-	if (!err) {
-		if (set)
-			err = kho_tracker_set(&kho_out.tracker, pfn, order);
-		else
-			err = kho_tracker_clear(&kho_out.tracker, pfn, order);
+	if (order >= KHO_NR_ORDERS)
+		return -EINVAL;
+	if (!set) {
+		if (!kho_tracker_test(&client->tracker, pfn, order))
+			return kho_owned_by_other(client, pfn, order) ?
+			       -EPERM : -ENOENT;
+		/* The tracker's own pages are the core's. */
+		if (!order && page_private(pfn_to_page(pfn)) == KHO_NODE_PRIVATE)
+			return -EPERM;
+		return kho_tracker_clear(&client->tracker, pfn, order);
 	}
-	mutex_unlock(&kho_out.lock);
-	return err;
+	if (kho_range_in_scratch(start, end)) {
+		pr_warn_ratelimited("%s: cannot preserve %pa..%pa: scratch memory\n",
+				    client->name, &start, &end);
+		return -EINVAL;
+	}
+	if (kho_owned_by_other(client, pfn, order))
+		return -EPERM;
+	return kho_tracker_set(&client->tracker, pfn, order);
 }
-
-/**
- * kho_preserve_folio() - preserve a folio for the next kernel
- * @folio: the folio, at its allocated order
- *
- * The folio's memory is kept intact across kexec and can be taken back in
- * the next kernel with kho_restore_folio() at the same physical address.
- * Its contents may keep changing until the kexec jump.
- *
- * Return: 0; -EOPNOTSUPP when KHO is off; -EINVAL for a folio in scratch
- * memory; -EEXIST if already preserved; -EBUSY once the jump has started;
- * -ENOMEM.
- */
-int kho_preserve_folio(struct folio *folio)
-{
-	return kho_mark(folio_pfn(folio), folio_order(folio), true);
-}
-EXPORT_SYMBOL_GPL(kho_preserve_folio);
-
-/**
- * kho_unpreserve_folio() - stop preserving a folio
- * @folio: a folio preserved with kho_preserve_folio()
- *
- * Return: 0, or -ENOENT if it was not preserved, or the errors of
- * kho_preserve_folio().
- */
-int kho_unpreserve_folio(struct folio *folio)
-{
-	return kho_mark(folio_pfn(folio), folio_order(folio), false);
-}
-EXPORT_SYMBOL_GPL(kho_unpreserve_folio);
 
 /* The largest naturally aligned block at @pfn that fits into @nr pages. */
 static unsigned int kho_block_order(unsigned long pfn, unsigned long nr)
 {
-	unsigned int order = min_t(unsigned int, MAX_PAGE_ORDER, ilog2(nr));
+	unsigned int order = min_t(unsigned int, KHO_NR_ORDERS - 1, ilog2(nr));
 
 	if (pfn)
 		order = min_t(unsigned int, order, __ffs(pfn));
 	return order;
 }
 
-static int kho_mark_pages(unsigned long pfn, unsigned long nr, bool set)
+/*
+ * Mark or unmark a run of pages as naturally aligned blocks; the caller
+ * holds kho_out.lock. A failed preserve undoes what it did.
+ */
+static int kho_mark_range_locked(struct kho_client *client, unsigned long pfn,
+				 unsigned long nr, bool set)
 {
 	unsigned long p = pfn, left = nr;
 	int err = 0;
@@ -181,78 +218,236 @@ static int kho_mark_pages(unsigned long pfn, unsigned long nr, bool set)
 	while (left) {
 		unsigned int order = kho_block_order(p, left);
 
-		err = kho_mark(p, order, set);
+		err = kho_mark_locked(client, p, order, set);
 		if (err)
 			break;
 		p += 1UL << order;
 		left -= 1UL << order;
 	}
-	if (err && set) {
-		/* Undo what this call preserved. */
-		while (pfn < p) {
-			unsigned int order = kho_block_order(pfn, nr);
+	while (err && set && pfn < p) {
+		unsigned int order = kho_block_order(pfn, nr);
 
-			kho_mark(pfn, order, false);
-			pfn += 1UL << order;
-			nr -= 1UL << order;
-		}
+		kho_tracker_clear(&client->tracker, pfn, order);
+		pfn += 1UL << order;
+		nr -= 1UL << order;
 	}
 	return err;
 }
 
+static int kho_mark_range(struct kho_client *client, unsigned long pfn,
+			  unsigned long nr, bool set)
+{
+	int err;
+
+	if (!nr)
+		return -EINVAL;
+	mutex_lock(&kho_out.lock);
+	err = kho_check_open(client);
+	err = err ?: kho_mark_range_locked(client, pfn, nr, set);
+	mutex_unlock(&kho_out.lock);
+	return err;
+}
+
+static int kho_mark_folios(struct kho_client *client, struct folio **folios,
+			   unsigned int nr, bool set)
+{
+	unsigned int i;
+	int err;
+
+	mutex_lock(&kho_out.lock);
+	err = kho_check_open(client);
+	for (i = 0; !err && i < nr; i++)
+		err = kho_mark_locked(client, folio_pfn(folios[i]),
+				      folio_order(folios[i]), set);
+	/* A failed preserve undoes the whole call. */
+	while (err && set && i-- > 1)
+		kho_tracker_clear(&client->tracker, folio_pfn(folios[i - 1]),
+				  folio_order(folios[i - 1]));
+	mutex_unlock(&kho_out.lock);
+	return err;
+}
+
+/**
+ * kho_preserve_folio() - preserve a folio for the next kernel
+ * @client: the owner
+ * @folio: the folio, at its allocated order (gigantic folios included)
+ *
+ * The folio's memory is kept intact across kexec and can be taken back in
+ * the next kernel with kho_restore_folio() at the same physical address.
+ * Its contents may keep changing until the kexec jump.
+ *
+ * Context: process context; may sleep and allocate tracker pages.
+ * Return: 0; -EOPNOTSUPP when KHO is off; -EINVAL for a folio in scratch
+ * memory; -EEXIST if @client already preserves it; -EPERM if another
+ * client or the core does; -EBUSY once the jump has started; -ENOMEM.
+ */
+int kho_preserve_folio(struct kho_client *client, struct folio *folio)
+{
+	return kho_mark_folios(client, &folio, 1, true);
+}
+EXPORT_SYMBOL_GPL(kho_preserve_folio);
+
+/**
+ * kho_unpreserve_folio() - stop preserving a folio
+ * @client: the owner
+ * @folio: a folio @client preserved with kho_preserve_folio()
+ *
+ * Context: process context; may sleep.
+ * Return: 0; -ENOENT if nobody preserves it; -EPERM if another client or
+ * the core does; -EBUSY once the jump has started; -EOPNOTSUPP.
+ */
+int kho_unpreserve_folio(struct kho_client *client, struct folio *folio)
+{
+	return kho_mark_folios(client, &folio, 1, false);
+}
+EXPORT_SYMBOL_GPL(kho_unpreserve_folio);
+
+/**
+ * kho_preserve_folios() - preserve an array of folios in one call
+ * @client: the owner
+ * @folios: the folios
+ * @nr: number of @folios
+ *
+ * Takes the lock once for the whole array.
+ *
+ * Context: process context; may sleep and allocate tracker pages.
+ * Return: 0, or the first error of kho_preserve_folio(); on error none of
+ * @folios stays preserved.
+ */
+int kho_preserve_folios(struct kho_client *client, struct folio **folios,
+			unsigned int nr)
+{
+	return kho_mark_folios(client, folios, nr, true);
+}
+EXPORT_SYMBOL_GPL(kho_preserve_folios);
+
+/**
+ * kho_unpreserve_folios() - stop preserving an array of folios
+ * @client: the owner
+ * @folios: the folios
+ * @nr: number of @folios
+ *
+ * Context: process context; may sleep.
+ * Return: 0, or the first error of kho_unpreserve_folio(); the folios
+ * before the failing one are unpreserved.
+ */
+int kho_unpreserve_folios(struct kho_client *client, struct folio **folios,
+			  unsigned int nr)
+{
+	return kho_mark_folios(client, folios, nr, false);
+}
+EXPORT_SYMBOL_GPL(kho_unpreserve_folios);
+
 /**
  * kho_preserve_pages() - preserve a range of pages for the next kernel
+ * @client: the owner
  * @page: first page
  * @nr_pages: number of pages
  *
- * The range is preserved as naturally aligned blocks; the next kernel takes
- * it back with kho_restore_pages() on the same range.
+ * The range is preserved as naturally aligned blocks, in one call under
+ * one lock; the next kernel takes it back with kho_restore_pages() on the
+ * same range.
  *
- * Return: 0, or the errors of kho_preserve_folio(); on error nothing of the
- * range stays preserved.
+ * Context: process context; may sleep and allocate tracker pages.
+ * Return: 0, -EINVAL for an empty range, or the errors of
+ * kho_preserve_folio(); on error nothing of the range stays preserved.
  */
-int kho_preserve_pages(struct page *page, unsigned long nr_pages)
+int kho_preserve_pages(struct kho_client *client, struct page *page,
+		       unsigned long nr_pages)
 {
-	if (!nr_pages)
-		return -EINVAL;
-	return kho_mark_pages(page_to_pfn(page), nr_pages, true);
+	return kho_mark_range(client, page_to_pfn(page), nr_pages, true);
 }
 EXPORT_SYMBOL_GPL(kho_preserve_pages);
 
 /**
  * kho_unpreserve_pages() - stop preserving a range of pages
+ * @client: the owner
  * @page: first page
  * @nr_pages: number of pages, as given to kho_preserve_pages()
  *
- * Return: 0, or -ENOENT if part of the range was not preserved.
+ * Context: process context; may sleep.
+ * Return: 0, or the errors of kho_unpreserve_folio() for the first block
+ * that fails.
  */
-int kho_unpreserve_pages(struct page *page, unsigned long nr_pages)
+int kho_unpreserve_pages(struct kho_client *client, struct page *page,
+			 unsigned long nr_pages)
 {
-	if (!nr_pages)
-		return -EINVAL;
-	return kho_mark_pages(page_to_pfn(page), nr_pages, false);
+	return kho_mark_range(client, page_to_pfn(page), nr_pages, false);
 }
 EXPORT_SYMBOL_GPL(kho_unpreserve_pages);
 
 /**
+ * kho_preserve_phys() - preserve a physical range the page allocator does
+ * not own
+ * @client: the owner
+ * @phys: start, page aligned
+ * @size: bytes, page aligned
+ *
+ * For memory reserved in memblock, such as a ``reserve_mem=`` region. The
+ * next kernel takes it back with kho_restore_phys() and gets it as
+ * reserved memory.
+ *
+ * Context: process context; may sleep and allocate tracker pages.
+ * Return: 0, -EINVAL for an unaligned or empty range, or the errors of
+ * kho_preserve_pages().
+ */
+int kho_preserve_phys(struct kho_client *client, phys_addr_t phys,
+		      phys_addr_t size)
+{
+	if (!PAGE_ALIGNED(phys) || !PAGE_ALIGNED(size))
+		return -EINVAL;
+	return kho_mark_range(client, PHYS_PFN(phys), PHYS_PFN(size), true);
+}
+EXPORT_SYMBOL_GPL(kho_preserve_phys);
+
+/**
+ * kho_unpreserve_phys() - stop preserving a physical range
+ * @client: the owner
+ * @phys: start, as given to kho_preserve_phys()
+ * @size: bytes, as given to kho_preserve_phys()
+ *
+ * Context: process context; may sleep.
+ * Return: 0, -EINVAL, or the errors of kho_unpreserve_pages().
+ */
+int kho_unpreserve_phys(struct kho_client *client, phys_addr_t phys,
+			phys_addr_t size)
+{
+	if (!PAGE_ALIGNED(phys) || !PAGE_ALIGNED(size))
+		return -EINVAL;
+	return kho_mark_range(client, PHYS_PFN(phys), PHYS_PFN(size), false);
+}
+EXPORT_SYMBOL_GPL(kho_unpreserve_phys);
+
+/**
  * kho_alloc_preserve() - allocate zeroed memory that is preserved
- * @size: bytes, rounded up to a power-of-two number of pages
+ * @client: the owner
+ * @size: bytes, any size; rounded up to a power-of-two number of pages
  *
- * Typically used for a blob published with kho_add_blob() or for the
- * client's own metadata. Free it with kho_unpreserve_free().
+ * Suits blobs and other state. Sizes beyond the page allocator's largest
+ * order come from a gigantic folio (CONFIG_CONTIG_ALLOC). Free it with
+ * kho_unpreserve_free(); in the next kernel take it back with
+ * kho_restore_preserved().
  *
+ * Context: process context; may sleep.
  * Return: the memory, or NULL.
  */
-void *kho_alloc_preserve(size_t size)
+void *kho_alloc_preserve(struct kho_client *client, size_t size)
 {
+	unsigned int order = get_order(size);
 	struct folio *folio;
 
-	if (!size || !kho_out.ready)
+	if (!size || !kho_out.ready || order >= KHO_NR_ORDERS)
 		return NULL;
-	folio = folio_alloc(GFP_KERNEL | __GFP_ZERO, get_order(size));
+	if (order <= MAX_PAGE_ORDER)
+		folio = folio_alloc(GFP_KERNEL | __GFP_ZERO, order);
+	else
+		folio = folio_alloc_gigantic(order, GFP_KERNEL | __GFP_COMP,
+					     numa_node_id(), NULL);
 	if (!folio)
 		return NULL;
-	if (kho_preserve_folio(folio)) {
+	if (order > MAX_PAGE_ORDER)
+		memset(folio_address(folio), 0, folio_size(folio));
+	if (kho_preserve_folio(client, folio)) {
 		folio_put(folio);
 		return NULL;
 	}
@@ -262,55 +457,88 @@ EXPORT_SYMBOL_GPL(kho_alloc_preserve);
 
 /**
  * kho_unpreserve_free() - free memory from kho_alloc_preserve()
+ * @client: the owner
  * @ptr: the memory, or NULL
+ *
+ * Context: process context; may sleep.
  */
-void kho_unpreserve_free(void *ptr)
+void kho_unpreserve_free(struct kho_client *client, void *ptr)
 {
 	struct folio *folio;
 
 	if (!ptr)
 		return;
 	folio = virt_to_folio(ptr);
-	WARN_ON(kho_unpreserve_folio(folio));
+	WARN_ON(kho_unpreserve_folio(client, folio));
 	folio_put(folio);
 }
 EXPORT_SYMBOL_GPL(kho_unpreserve_free);
 
-static struct kho_blob *kho_find_blob(const char *name)
+static struct kho_blob *kho_find_blob(struct kho_client *client,
+				      const char *name)
 {
 	struct kho_blob *b;
 
-	list_for_each_entry(b, &kho_out.blobs, list) {
+	list_for_each_entry(b, &client->blobs, list) {
 		if (!strcmp(b->name, name))
 			return b;
 	}
 	return NULL;
 }
 
+/* Is [@pfn, @pfn + @nr) covered by blocks of @client's tracker. */
+static bool kho_client_covers(struct kho_client *client, unsigned long pfn,
+			      unsigned long nr)
+{
+	unsigned long end = pfn + nr;
+	unsigned int order;
+
+	while (pfn < end) {
+		for (order = 0; order < KHO_NR_ORDERS; order++) {
+			unsigned long head = ALIGN_DOWN(pfn, 1UL << order);
+
+			/* The tracker's own pages are not the client's. */
+			if (!order &&
+			    page_private(pfn_to_page(pfn)) == KHO_NODE_PRIVATE)
+				return false;
+			if (kho_tracker_test(&client->tracker, head, order)) {
+				pfn = head + (1UL << order);
+				break;
+			}
+		}
+		if (order == KHO_NR_ORDERS)
+			return false;
+	}
+	return true;
+}
+
 /**
  * kho_add_blob() - publish a named blob for the next kernel
- * @name: unique name, see kho_blob_name_valid()
- * @blob: start of preserved memory (kho_alloc_preserve() or a preserved
- *	folio), usually the client's own FDT
+ * @client: the owner
+ * @name: name, unique among @client's blobs (see struct kho_client_desc)
+ * @blob: page aligned start of memory @client preserves, of any size
+ *	(kho_alloc_preserve() for instance), usually the client's own FDT
  * @size: bytes of @blob the next kernel will see
  *
  * The root tree links the blob by physical address; its contents may keep
- * changing until the kexec jump.
+ * changing until the kexec jump (the freeze callback is the last chance).
  *
- * Return: 0; -EINVAL for a bad name or memory that is not preserved;
+ * Context: process context; may sleep and allocate.
+ * Return: 0; -EINVAL for a bad name or memory @client does not preserve;
  * -EEXIST if the name is taken; -ENOSPC if the root tree is full; -EBUSY
  * once the jump has started; -EOPNOTSUPP when KHO is off; -ENOMEM.
  */
-int kho_add_blob(const char *name, const void *blob, size_t size)
+int kho_add_blob(struct kho_client *client, const char *name,
+		 const void *blob, size_t size)
 {
-	phys_addr_t phys = virt_to_phys((void *)blob);
-	struct folio *folio = virt_to_folio(blob);
+	phys_addr_t phys;
 	struct kho_blob *b;
 	int err;
 
-	if (!kho_blob_name_valid(name) || !size || !PAGE_ALIGNED(blob) ||
-	    folio_address(folio) != blob || size > folio_size(folio))
+	if (!kho_name_valid(name) || !size || !PAGE_ALIGNED(blob) ||
+	    !virt_addr_valid(blob))
 		return -EINVAL;
+	phys = virt_to_phys((void *)blob);
 	b = kzalloc(sizeof(*b), GFP_KERNEL);
 	if (!b)
 		return -ENOMEM;
@@ -319,263 +547,214 @@ int kho_add_blob(const char *name, const void *blob, size_t size)
 	b->size = size;
 
 	mutex_lock(&kho_out.lock);
-	err = kho_check_usable(phys, phys + size);
-	if (!err && !kho_tracker_test(&kho_out.tracker, folio_pfn(folio),
-				      folio_order(folio)))
+	err = kho_check_open(client);
+	if (!err && !kho_client_covers(client, PHYS_PFN(phys),
+				       PFN_UP(phys + size) - PHYS_PFN(phys)))
 		err = -EINVAL;
-	if (!err && kho_find_blob(name))
+	if (!err && kho_find_blob(client, name))
 		err = -EEXIST;
 	if (!err) {
-		list_add_tail(&b->list, &kho_out.blobs);
-		kho_out.nr_blobs++;
+		list_add_tail(&b->list, &client->blobs);
+		client->nr_blobs++;
 		err = kho_update_root();
 		if (err) {
 			list_del(&b->list);
-			kho_out.nr_blobs--;
-			kho_update_root();
+			client->nr_blobs--;
 		}
 	}
 	mutex_unlock(&kho_out.lock);
 	if (err)
 		kfree(b);
 	else
-		kho_sysfs_blobs_changed();
+		kho_sysfs_blobs_changed(client);
 	return err;
 }
 EXPORT_SYMBOL_GPL(kho_add_blob);
 
 /**
  * kho_remove_blob() - withdraw a blob published with kho_add_blob()
+ * @client: the owner
  * @name: its name
  *
  * The blob's memory stays preserved until the client unpreserves it.
  *
+ * Context: process context; may sleep.
  * Return: 0, -ENOENT, or -EBUSY once the jump has started.
  */
-int kho_remove_blob(const char *name)
+int kho_remove_blob(struct kho_client *client, const char *name)
 {
-	struct kho_blob *b;
-	int err = 0;
+	struct kho_blob *b = NULL;
+	int err;
 
 	mutex_lock(&kho_out.lock);
-	if (kho_out.frozen) {
-		err = -EBUSY;
-		goto out;
+	err = kho_check_open(client);
+	if (!err) {
+		b = kho_find_blob(client, name);
+		err = b ? 0 : -ENOENT;
 	}
-	b = kho_find_blob(name);
-	if (!b) {
-		err = -ENOENT;
-		goto out;
+	if (!err) {
+		list_del(&b->list);
+		client->nr_blobs--;
+		/* A smaller tree always fits. */
+		kho_update_root();
 	}
-	list_del(&b->list);
-	kho_out.nr_blobs--;
-	kfree(b);
-	/* A smaller tree always fits. */
-	kho_update_root();
-out:
 	mutex_unlock(&kho_out.lock);
+	kfree(b);
 	if (!err)
-		kho_sysfs_blobs_changed();
+		kho_sysfs_blobs_changed(client);
 	return err;
 }
 EXPORT_SYMBOL_GPL(kho_remove_blob);
 
 /**
- * kho_set_aborted() - abort or re-enable the outgoing handover
- * @abort: true to abort
+ * kho_client_bytes() - what a client preserves
+ * @client: the client
+ * @blocks: its number of blocks
  *
- * An aborted handover is still loaded with kexec_file_load, but the next
- * kernel finds no valid root tree and boots without KHO; kexec_load is
- * allowed again. Clients keep their preserved memory and blobs, so
- * re-enabling restores the handover as it was.
- *
- * Return: 0, -EOPNOTSUPP when KHO is off, or -EBUSY during the jump.
+ * Context: kho_out.lock held.
+ * Return: bytes preserved by @client, its tracker's own pages excluded.
  */
-int kho_set_aborted(bool abort)
+u64 kho_client_bytes(const struct kho_client *client, unsigned long *blocks)
 {
-	int err = 0;
+	unsigned int order;
+	u64 bytes = 0;
+
+	*blocks = 0;
+	for (order = 0; order < client->tracker.nr_orders; order++) {
+		*blocks += client->tracker.nr_blocks[order];
+		bytes += (u64)client->tracker.nr_blocks[order] <<
+			 (PAGE_SHIFT + order);
+	}
+	return bytes;
+}
+
+static struct kho_client *kho_find_client(const char *name)
+{
+	struct kho_client *c;
+
+	list_for_each_entry(c, &kho_out.clients, list) {
+		if (!strcmp(c->name, name))
+			return c;
+	}
+	return NULL;
+}
+
+/**
+ * kho_client_register() - register a client of the handover
+ * @desc: name, version, callbacks; copied, except @desc->accept,
+ *	@desc->ops and @desc->data, which must stay valid until
+ *	kho_client_unregister()
+ *
+ * Registers the client for the next kernel and attaches it to the state
+ * the previous kernel left under the same name, if any: see
+ * kho_client_incoming(). Incoming state of a version the client does not
+ * accept is released here, with an error message.
+ *
+ * Context: process context; may sleep and allocate.
+ * Return: the client; ERR_PTR(-EOPNOTSUPP) when KHO is off;
+ * ERR_PTR(-EINVAL) for a bad name or version; ERR_PTR(-EEXIST) if the name
+ * is taken; ERR_PTR(-EBUSY) once the jump has started;
+ * ERR_PTR(-ENOSPC) with too many clients or a full root tree;
+ * ERR_PTR(-EAGAIN) on a KHO boot before core_initcall; ERR_PTR(-ENOMEM).
+ */
+struct kho_client *kho_client_register(const struct kho_client_desc *desc)
+{
+	struct kho_client *c;
+	int err;
 
 	if (!kho_out.ready)
-		return -EOPNOTSUPP;
-	/* Keeps the loaded image stable while we look at it. */
-	if (!kexec_trylock())
-		return -EBUSY;
+		return ERR_PTR(-EOPNOTSUPP);
+	if (!desc->name || !kho_name_valid(desc->name) || !desc->compatible ||
+	    !*desc->compatible ||
+	    strlen(desc->compatible) >= KHO_COMPATIBLE_MAX)
+		return ERR_PTR(-EINVAL);
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return ERR_PTR(-ENOMEM);
+	strscpy(c->name, desc->name, sizeof(c->name));
+	strscpy(c->compatible, desc->compatible, sizeof(c->compatible));
+	c->accept = desc->accept;
+	c->ops = desc->ops;
+	c->data = desc->data;
+	INIT_LIST_HEAD(&c->blobs);
+	err = kho_tracker_init(&c->tracker, &kho_out_tracker_ops, PAGE_SHIFT,
+			       KHO_NR_ORDERS);
+	if (err) {
+		kfree(c);
+		return ERR_PTR(err);
+	}
+
+	kho_clients_lock();
 	mutex_lock(&kho_out.lock);
-	if (kho_out.frozen) {
+	if (kho_out.frozen)
 		err = -EBUSY;
-	} else if (kho_out.aborted == abort) {
-		err = 0;
-	} else if (!abort && kexec_image && !kexec_image->file_mode) {
-		/* That image was loaded without the handover. */
-		pr_err("cannot re-enable the handover: a kexec_load image is loaded; unload it first\n");
-		err = -EBUSY;
-	} else {
-		kho_out.aborted = abort;
+	else if (kho_find_client(c->name))
+		err = -EEXIST;
+	else if (kho_out.nr_clients >= KHO_CLIENTS_MAX)
+		err = -ENOSPC;
+	if (!err) {
+		list_add_tail(&c->list, &kho_out.clients);
+		kho_out.nr_clients++;
 		err = kho_update_root();
-		pr_info("outgoing handover %s\n", abort ? "aborted" : "re-enabled");
+		if (err) {
+			list_del(&c->list);
+			kho_out.nr_clients--;
+		}
 	}
 	mutex_unlock(&kho_out.lock);
-	kexec_unlock();
-	return err;
-}
-
-static bool kho_out_active(void)
-{
-	return kho_out.ready && !kho_out.aborted;
-}
-
-/**
- * kho_kexec_load_allowed() - may kexec_load replace the current image
- *
- * kexec_load leaves segment placement to userspace, so it cannot keep
- * preserved memory safe: refuse it while anything is preserved or
- * published, unless the handover was aborted.
- *
- * Return: true if kexec_load may go on.
- */
-bool kho_kexec_load_allowed(void)
-{
-	unsigned long blocks = 0;
-	unsigned int order;
-	bool busy;
-
-	if (!kho_out_active())
-		return true;
-	mutex_lock(&kho_out.lock);
-	for (order = 0; order < kho_out.tracker.nr_orders; order++)
-		blocks += kho_out.tracker.nr_blocks[order];
-	/* The root tree itself is one block. */
-	busy = blocks > 1 || kho_out.nr_blobs;
-	mutex_unlock(&kho_out.lock);
-	if (busy)
-		pr_err("kexec_load cannot carry the handover of preserved memory: use kexec_file_load (kexec -s), or abort the handover in /sys/kernel/kho/abort\n");
-	return !busy;
-}
-
-/**
- * kho_handover_info() - what a kexec_file image passes to the next kernel
- * @image: the image being loaded
- * @root_phys: physical address of the root tree
- * @root_size: its size
- * @scratch: the scratch table
- * @nr_scratch: entries in @scratch
- *
- * Return: true if @image carries a handover.
- */
-bool kho_handover_info(const struct kimage *image, phys_addr_t *root_phys,
-		       size_t *root_size,
-		       const struct kho_scratch_entry **scratch,
-		       unsigned int *nr_scratch)
-{
-	if (!kho_out.ready || image->type == KEXEC_TYPE_CRASH)
-		return false;
-	*root_phys = kho_out.root_phys;
-	*root_size = KHO_ROOT_MAX_SIZE;
-	*scratch = kho_scratch;
-	*nr_scratch = kho_nr_scratch;
-	return true;
-}
-
-/**
- * kho_locate_mem_hole() - place a kexec_file segment in scratch memory
- * @kbuf: the segment
- * @func: kexec_file's placement callback, called per scratch area
- *
- * The kexec area, sized for the segments, is tried first. A segment that
- * does not fit there goes into another area, with a warning: that area was
- * sized for the next kernel's early allocations.
- *
- * Return: 1 if placed, 0 if KHO does not handle this image, -ENOSPC if no
- * scratch area can hold the segment.
- */
-int kho_locate_mem_hole(struct kexec_buf *kbuf,
-			int (*func)(struct resource *, void *))
-{
-	unsigned int order[KHO_SCRATCH_MAX_ENTRIES];
-	unsigned int i, n;
-
-	if (!kho_out.ready || kbuf->image->type == KEXEC_TYPE_CRASH)
-		return 0;
-	n = kho_scratch_order(kho_scratch, kho_nr_scratch, order,
-			      kbuf->top_down);
-	for (i = 0; i < n; i++) {
-		const struct kho_scratch_entry *e = &kho_scratch[order[i]];
-		struct resource res = {
-			.start = e->addr,
-			.end = e->addr + e->size - 1,
-		};
-
-		if (func(&res, kbuf) != 1)
-			continue;
-		if (order[i])
-			pr_warn("kexec segment of %zu bytes does not fit into the kexec scratch area (%llu bytes): placed in scratch area %u at %#llx, which the next kernel's early allocations then lack\n",
-				kbuf->memsz, kho_scratch[0].size, order[i],
-				e->addr);
-		return 1;
+	kho_clients_unlock();
+	if (err) {
+		kho_tracker_destroy(&c->tracker);
+		kfree(c);
+		return ERR_PTR(err);
 	}
-	pr_err("kexec segment of %zu bytes does not fit into scratch memory (kexec area %llu bytes): boot the first kernel of the chain with a larger kho_scratch=\n",
-	       kbuf->memsz, n ? kho_scratch[0].size : 0);
-	return -ENOSPC;
-}
-
-/**
- * kho_check_image() - check that a loaded image leaves room for early boot
- * @image: an image kexec_file_load placed, all segments placed
- *
- * Segments that did not fit into the kexec scratch area went into areas
- * sized for the next kernel's early allocations. The next kernel is
- * assumed to need about what this one needed at boot: refuse the image
- * when the spilled segments leave the other areas less room than that, so
- * that the next kernel does not run out of scratch in its early boot.
- *
- * Context: process context, kexec_file_load, with the kexec lock held.
- * Return: 0, or -ENOSPC with a message saying by how much.
- */
-int kho_check_image(const struct kimage *image)
-{
-	const struct kho_scratch_entry *k = &kho_scratch[0];
-	u64 spilled = 0, room = 0;
-	unsigned long i;
-
-	if (!kho_out.ready || image->type == KEXEC_TYPE_CRASH || !kho_nr_scratch)
-		return 0;
-	for (i = 0; i < image->nr_segments; i++) {
-		const struct kexec_segment *seg = &image->segment[i];
-
-		if (seg->mem < k->addr || seg->mem + seg->memsz > k->addr + k->size)
-			spilled += seg->memsz;
+	c->in = kho_in_attach(c);
+	if (IS_ERR(c->in)) {
+		err = PTR_ERR(c->in);
+		c->in = NULL;
+		kho_client_unregister(c);
+		return ERR_PTR(err);
 	}
-	if (!spilled)
-		return 0;
-	for (i = 1; i < kho_nr_scratch; i++)
-		room += kho_scratch[i].size;
-	if (room >= spilled + kho_scratch_boot_need)
-		return 0;
-	pr_err("kexec segments take %llu bytes of the scratch areas meant for early allocations, which then lack %llu bytes of what this kernel's boot needed (%llu): boot the first kernel of the chain with a larger global area (kho_scratch=)\n",
-	       spilled, spilled + kho_scratch_boot_need - room,
-	       (u64)kho_scratch_boot_need);
-	return -ENOSPC;
+	kho_sysfs_client_added(c);
+	pr_info("client %s registered (%s)\n", c->name, c->compatible);
+	return c;
 }
+EXPORT_SYMBOL_GPL(kho_client_register);
 
 /**
- * kho_freeze() - the kexec jump starts: no more changes to the handover
+ * kho_client_unregister() - drop a client and everything it preserves
+ * @client: the client, or NULL or an error pointer (ignored)
+ *
+ * Removes the client's blobs and preserved memory from the handover (the
+ * memory itself stays with the caller) and finishes its incoming state
+ * (see kho_finish()). No callback runs after this returns.
+ *
+ * Context: process context; may sleep. Not during the kexec jump.
  */
-void kho_freeze(void)
+void kho_client_unregister(struct kho_client *client)
 {
-	mutex_lock(&kho_out.lock);
-	kho_out.frozen = true;
-	mutex_unlock(&kho_out.lock);
-}
+	struct kho_blob *b, *tmp;
 
-/**
- * kho_thaw() - a kexec jump returned (preserve_context): changes allowed
- */
-void kho_thaw(void)
-{
+	if (IS_ERR_OR_NULL(client))
+		return;
+	kho_finish(client);
+	kho_in_detach(client);
+	kho_sysfs_client_removed(client);
+	kho_clients_lock();
 	mutex_lock(&kho_out.lock);
-	kho_out.frozen = false;
+	list_del(&client->list);
+	kho_out.nr_clients--;
+	/* A smaller tree always fits. */
+	kho_update_root();
 	mutex_unlock(&kho_out.lock);
+	kho_clients_unlock();
+	list_for_each_entry_safe(b, tmp, &client->blobs, list)
+		kfree(b);
+	kho_tracker_destroy(&client->tracker);
+	pr_info("client %s unregistered\n", client->name);
+	kfree(client);
 }
+EXPORT_SYMBOL_GPL(kho_client_unregister);
 
 static int __init kho_out_init(void)
 {
@@ -583,7 +762,7 @@ static int __init kho_out_init(void)
 	int err;
 
 	err = kho_tracker_init(&kho_out.tracker, &kho_out_tracker_ops,
-			       PAGE_SHIFT, MAX_PAGE_ORDER + 1);
+			       PAGE_SHIFT, KHO_NR_ORDERS);
 	if (err)
 		return err;
 	folio = folio_alloc(GFP_KERNEL | __GFP_ZERO, get_order(KHO_ROOT_MAX_SIZE));

@@ -13,9 +13,12 @@
  *    the page allocator in large chunks, and each preserved block is
  *    stamped with its order in its first struct page, so clients can
  *    restore it.
- * 3. An early initcall keeps a copy of the root tree for clients.
- * 4. Preserved memory no client claimed is released after the initcalls
- *    (or on request through sysfs with kho_keep_unclaimed).
+ * 3. A core initcall finishes the walk; clients restore from then on. Each
+ *    block is stamped with its owner: the core or one client.
+ * 4. A client that comes registers under its name, restores what it wants
+ *    and finishes: the rest of its memory is released. Memory of clients
+ *    that never come is released by the policy (kho_release=, or
+ *    /sys/kernel/kho/in/release); once every client is done, the rest.
  *
  * Anything wrong in the handover is reported in one line and the kernel
  * boots on without it.
@@ -24,20 +27,30 @@
 
 #include <linux/crash_dump.h>
 #include <linux/init.h>
+#include <linux/kstrtox.h>
 #include <linux/io.h>
 #include <linux/kexec_handover.h>
 #include <linux/libfdt.h>
 #include <linux/memblock.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/workqueue.h>
 
 #include "kexec_handover_internal.h"
 #include "../mm/internal.h"
 
-/* page->private of the first page of a preserved block not yet claimed */
+/*
+ * page->private of the first page of a preserved block not yet claimed:
+ * the owner (0: the core, n: incoming client n - 1), a magic, the order.
+ */
 #define KHO_STAMP_MAGIC		0x4b484f50UL	/* "KHOP" */
-#define KHO_STAMP(order)	((KHO_STAMP_MAGIC << 8) | (order))
-#define KHO_STAMP_NODE		KHO_STAMP(0xff)
+#define KHO_STAMP(owner, order)	(((unsigned long)(owner) << 40) |	\
+				 (KHO_STAMP_MAGIC << 8) | (order))
+#define KHO_STAMP_NODE(owner)	KHO_STAMP(owner, 0xff)
+#define KHO_STAMP_OWNER(stamp)	((stamp) >> 40)
+#define KHO_STAMP_ORDER(stamp)	((stamp) & 0xff)
+#define KHO_STAMP_OK(stamp)	((((stamp) >> 8) & 0xffffffffUL) == KHO_STAMP_MAGIC)
 
 struct kho_in_range {
 	phys_addr_t start;
@@ -50,10 +63,12 @@ static struct {
 	u64 tracker_phys;
 	bool found;
 	bool valid;
-	bool keep_unclaimed;
 	void *root;
 	size_t root_size;
-	struct kho_tracker tracker;
+	struct kho_tracker tracker;	/* the core's: owner 0 */
+	struct kho_in_client *clients;	/* owner n: clients[n - 1] */
+	unsigned int nr_clients;
+	struct kho_tracker **trackers;	/* by owner, NULL when unusable */
 	struct kho_in_range *ranges;
 	unsigned int nr_ranges;
 } kho_in = {
@@ -62,12 +77,17 @@ static struct {
 
 struct kho_in_stats kho_in_stats;
 
-static int __init kho_parse_keep_unclaimed(char *p)
+/* Seconds after boot when memory of clients that never came is released. */
+static unsigned int kho_release_delay = 300;
+
+static int __init kho_parse_release(char *p)
 {
-	kho_in.keep_unclaimed = true;
+	if (!p || kstrtouint(p, 0, &kho_release_delay))
+		pr_err("malformed kho_release=, expected seconds: using %u\n",
+		       kho_release_delay);
 	return 0;
 }
-early_param("kho_keep_unclaimed", kho_parse_keep_unclaimed);
+early_param("kho_release", kho_parse_release);
 
 /**
  * is_kho_boot() - was this kernel booted with a valid handover
@@ -306,10 +326,25 @@ static bool __init kho_in_part(phys_addr_t *s, phys_addr_t *e, int nid)
 	return *s < *e;
 }
 
+/* One tracker's next block in the merged walk. */
+struct kho_in_cursor {
+	struct kho_tracker_iter it;
+	u64 pfn;
+	unsigned int order;
+	bool have;
+};
+
 struct kho_in_walk {
 	int nid;			/* -1: the early part */
+	unsigned int owner;		/* of the nodes being marked */
+	struct kho_in_cursor *cur;	/* one per tracker */
 	struct kho_in_stats stats;	/* merged into kho_in_stats */
 };
+
+static unsigned int kho_in_nr_trackers(void)
+{
+	return kho_in.nr_clients + 1;
+}
 
 static void __init kho_in_mark_node(void *arg, u64 phys)
 {
@@ -319,30 +354,59 @@ static void __init kho_in_mark_node(void *arg, u64 phys)
 	/* Only pages kept out of the allocator are ours to mark. */
 	if (!kho_in_ranges(PHYS_PFN(phys), 1) || !kho_in_part(&s, &e, w->nid))
 		return;
-	set_page_private(pfn_to_page(PHYS_PFN(phys)), KHO_STAMP_NODE);
+	set_page_private(pfn_to_page(PHYS_PFN(phys)), KHO_STAMP_NODE(w->owner));
 	w->stats.tracker_bytes += PAGE_SIZE;
 }
 
+/* The tracker whose next block comes first, or -1 at the end. */
+static int __init kho_in_next_owner(struct kho_in_walk *w)
+{
+	unsigned int k;
+	int best = -1;
+
+	for (k = 0; k < kho_in_nr_trackers(); k++) {
+		if (w->cur[k].have &&
+		    (best < 0 || w->cur[k].pfn < w->cur[best].pfn))
+			best = k;
+	}
+	return best;
+}
+
 /*
- * Walk the tracker over [@start, @end), a part of a kept range, in
- * address order: stamp each preserved block in its first struct page and
- * give the gaps between blocks to the page allocator, one call per gap.
+ * Walk the trackers over [@start, @end), a part of a kept range, in
+ * address order, merged: stamp each preserved block in its first struct
+ * page with its owner and order, and give the gaps between blocks to the
+ * page allocator, one call per gap.
  */
 static void __init kho_in_walk_part(struct kho_in_walk *w, phys_addr_t start,
 				    phys_addr_t end)
 {
-	struct kho_tracker_iter it;
+	struct kho_in_cursor *c;
 	phys_addr_t cur = start;
-	unsigned int order;
+	unsigned int k, order;
+	int owner;
 	u64 pfn;
 
-	kho_tracker_iter_start(&it, &kho_in.tracker, PHYS_PFN(start),
-			       PHYS_PFN(end));
-	while (kho_tracker_iter_next(&it, &pfn, &order)) {
-		phys_addr_t bs = PFN_PHYS(pfn);
-		phys_addr_t be = bs + (PAGE_SIZE << order);
-		struct page *page = pfn_to_page(pfn);
+	for (k = 0; k < kho_in_nr_trackers(); k++) {
+		c = &w->cur[k];
+		c->have = false;
+		if (!kho_in.trackers[k])
+			continue;
+		kho_tracker_iter_start(&c->it, kho_in.trackers[k],
+				       PHYS_PFN(start), PHYS_PFN(end));
+		c->have = kho_tracker_iter_next(&c->it, &c->pfn, &c->order);
+	}
+	while ((owner = kho_in_next_owner(w)) >= 0) {
+		phys_addr_t bs, be;
+		struct page *page;
 
+		c = &w->cur[owner];
+		pfn = c->pfn;
+		order = c->order;
+		c->have = kho_tracker_iter_next(&c->it, &c->pfn, &c->order);
+		bs = PFN_PHYS(pfn);
+		be = bs + (PAGE_SIZE << order);
+		page = pfn_to_page(pfn);
 		if (bs < start || be > end || bs < cur) {
 			/* Not in free memory, or overlapping. */
 			w->stats.bad_blocks++;
@@ -351,9 +415,9 @@ static void __init kho_in_walk_part(struct kho_in_walk *w, phys_addr_t start,
 		}
 		kho_in_release_gap(cur, bs);
 		cur = be;
-		if (page_private(page) == KHO_STAMP_NODE)
+		if (page_private(page) == KHO_STAMP_NODE(owner))
 			continue;
-		set_page_private(page, KHO_STAMP(order));
+		set_page_private(page, KHO_STAMP(owner, order));
 		w->stats.blocks[order]++;
 		w->stats.preserved_bytes += PAGE_SIZE << order;
 	}
@@ -365,6 +429,7 @@ static void __init kho_in_walk(int nid)
 {
 	struct kho_in_walk w = { .nid = nid };
 	struct kho_in_stats *st = &kho_in_stats;
+	size_t cur_size = kho_in_nr_trackers() * sizeof(*w.cur);
 	unsigned int i, order;
 
 	/* Deferred struct pages first: stamps go into initialized pages. */
@@ -379,17 +444,32 @@ static void __init kho_in_walk(int nid)
 		       nid, &s, &e);
 		kho_in.ranges[i].end = s;
 	}
-	kho_tracker_walk_nodes(&kho_in.tracker, kho_in_mark_node, &w);
+	/* The deferred parts run in kthreads, with the slab allocator up. */
+	w.cur = nid < 0 ? memblock_alloc(cur_size, SMP_CACHE_BYTES) :
+			  kvmalloc(cur_size, GFP_KERNEL);
+	if (!w.cur) {
+		/* Lose nothing: the memory stays reserved. */
+		pr_err("out of memory for the walk of the handover: preserved and free memory stay reserved\n");
+		return;
+	}
+	for (w.owner = 0; w.owner < kho_in_nr_trackers(); w.owner++) {
+		if (kho_in.trackers[w.owner])
+			kho_tracker_walk_nodes(kho_in.trackers[w.owner],
+					       kho_in_mark_node, &w);
+	}
 	for (i = 0; i < kho_in.nr_ranges; i++) {
 		phys_addr_t s = kho_in.ranges[i].start, e = kho_in.ranges[i].end;
 
 		if (!kho_in_part(&s, &e, nid))
 			continue;
 		kho_in_walk_part(&w, s, e);
-		/* The deferred part runs in a kthread. */
 		if (nid >= 0)
 			cond_resched();
 	}
+	if (nid < 0)
+		memblock_free(w.cur, cur_size);
+	else
+		kvfree(w.cur);
 
 	spin_lock(&kho_in_stats_lock);
 	for (order = 0; order < KHO_TRACKER_MAX_ORDERS; order++)
@@ -500,29 +580,89 @@ undo:
 	return false;
 }
 
+/* Open a tracker written by the previous kernel and check it. */
+static int __init kho_in_open_tracker(struct kho_tracker *t, u64 phys,
+				      const char **why)
+{
+	struct kho_node_check check = { .t = t, .ok = true };
+
+	if (!memblock_is_region_memory(phys, PAGE_SIZE) ||
+	    kho_phys_in_scratch(phys, PAGE_SIZE)) {
+		*why = "bad tracker address";
+		return -EINVAL;
+	}
+	if (kho_tracker_open(t, &kho_in_checked_ops, phys, PAGE_SHIFT,
+			     KHO_NR_ORDERS, why))
+		return -EINVAL;
+	kho_tracker_walk_nodes(t, kho_in_check_node, &check);
+	if (!check.ok) {
+		*why = "tracker does not preserve itself";
+		return -EINVAL;
+	}
+	t->ops = &kho_in_ops;
+	return 0;
+}
+
+/*
+ * The clients of the handover, each with its tracker. A client whose
+ * tracker is unusable loses its state (its memory is free memory here);
+ * the others are not affected.
+ */
+static bool __init kho_in_open_clients(void)
+{
+	struct kho_root_client rc;
+	struct kho_root_meta meta;
+	unsigned int n = 0;
+	const char *why;
+	int cur = 0;
+
+	if (!kho_root_get_meta(kho_in.root, &meta))
+		kho_out.boot_count = meta.boot_count;
+	while ((cur = kho_root_next_client(kho_in.root, cur, &rc)) > 0)
+		n++;
+	kho_in.trackers = memblock_alloc((n + 1) * sizeof(*kho_in.trackers),
+					 SMP_CACHE_BYTES);
+	kho_in.clients = n ? memblock_alloc(n * sizeof(*kho_in.clients),
+					    SMP_CACHE_BYTES) : NULL;
+	if (!kho_in.trackers || (n && !kho_in.clients))
+		return false;
+	kho_in.trackers[0] = &kho_in.tracker;
+	kho_in.nr_clients = n;
+	cur = 0;
+	for (n = 0; (cur = kho_root_next_client(kho_in.root, cur, &rc)) > 0; n++) {
+		struct kho_in_client *ic = &kho_in.clients[n];
+
+		ic->name = rc.name;
+		ic->compatible = rc.compatible;
+		ic->node = rc.node;
+		ic->id = n + 1;
+		ic->state = KHO_IN_PENDING;
+		if (kho_in_open_tracker(&ic->tracker, rc.tracker, &why)) {
+			pr_err("client %s: %s: its state is lost\n", ic->name, why);
+			ic->state = KHO_IN_REJECTED;
+			ic->released_by = "bad tracker";
+			continue;
+		}
+		kho_in.trackers[ic->id] = &ic->tracker;
+	}
+	return true;
+}
+
 static bool __init kho_in_open(void)
 {
-	struct kho_node_check check = { .t = &kho_in.tracker, .ok = true };
 	const char *why = "out of memory";
 	const void *root;
 
-	if (kho_tracker_open(&kho_in.tracker, &kho_in_checked_ops,
-			     kho_in.tracker_phys, PAGE_SHIFT,
-			     MAX_PAGE_ORDER + 1, &why))
+	if (kho_in_open_tracker(&kho_in.tracker, kho_in.tracker_phys, &why))
 		goto fail;
-	kho_tracker_walk_nodes(&kho_in.tracker, kho_in_check_node, &check);
-	if (!check.ok) {
-		why = "tracker does not preserve itself";
-		goto fail;
-	}
-	kho_in.tracker.ops = &kho_in_ops;
 	/* Keep a copy of the root tree before any of its memory is freed. */
 	root = phys_to_virt(kho_in.root_phys);
 	kho_in.root = memblock_alloc(fdt_totalsize(root), SMP_CACHE_BYTES);
 	if (!kho_in.root)
 		goto fail;
 	memcpy(kho_in.root, root, fdt_totalsize(root));
-	if (!kho_in_keep_free_memory())
+	why = "out of memory";
+	if (!kho_in_open_clients() || !kho_in_keep_free_memory())
 		goto fail;
 	return true;
 fail:
@@ -579,32 +719,36 @@ static bool kho_in_ranges(unsigned long pfn, unsigned long nr)
 	       e <= kho_in.ranges[lo].end;
 }
 
-/* The order of the unclaimed block at @pfn, or -1. */
-static int kho_in_stamped_order(unsigned long pfn)
+/* The stamp of the unclaimed block at @pfn, or 0. */
+static unsigned long kho_in_stamp(unsigned long pfn)
 {
 	unsigned long priv;
+	unsigned int order;
 
 	if (!kho_in_ready() || !kho_in_ranges(pfn, 1) || !pfn_valid(pfn))
-		return -1;
+		return 0;
 	priv = page_private(pfn_to_page(pfn));
-	if (priv >> 8 != KHO_STAMP_MAGIC || (priv & 0xff) > MAX_PAGE_ORDER ||
-	    !kho_in_ranges(pfn, 1UL << (priv & 0xff)))
-		return -1;
-	return priv & 0xff;
+	if (!KHO_STAMP_OK(priv) || KHO_STAMP_OWNER(priv) > kho_in.nr_clients)
+		return 0;
+	order = KHO_STAMP_ORDER(priv);
+	/* A tracker page: one page, kept. */
+	if (order == 0xff)
+		return priv;
+	if (order >= KHO_NR_ORDERS || !kho_in_ranges(pfn, 1UL << order))
+		return 0;
+	return priv;
 }
 
-/* Claim one stamped block; the caller holds kho_in.lock. */
-static struct page *kho_claim_block(unsigned long pfn, unsigned int *order)
+/*
+ * Claim one stamped block; the caller holds kho_in.lock and checked the
+ * stamp. @managed: the pages join the page allocator's managed memory.
+ */
+static struct page *kho_claim_block(unsigned long pfn, unsigned int order,
+				    bool managed)
 {
-	unsigned long i, nr;
-	struct page *page;
-	int o = kho_in_stamped_order(pfn);
+	struct page *page = pfn_to_page(pfn);
+	unsigned long i, nr = 1UL << order;
 
-	if (o < 0)
-		return NULL;
-	page = pfn_to_page(pfn);
-	*order = o;
-	nr = 1UL << *order;
 	/*
 	 * memmap init left every page with one reference and, as memblock
 	 * kept the range NOINIT, without PG_reserved: a block is handed out
@@ -614,43 +758,112 @@ static struct page *kho_claim_block(unsigned long pfn, unsigned int *order)
 		set_page_count(page + i, 0);
 	set_page_private(page, 0);
 	set_page_count(page, 1);
-	adjust_managed_page_count(page, nr);
+	if (managed)
+		adjust_managed_page_count(page, nr);
 	return page;
 }
 
-/* A blob lies in one unclaimed preserved block. */
-static bool kho_in_blob_valid(u64 phys, u64 size)
+/* Give a claimed block to the page allocator, in chunks it can take. */
+static void kho_free_block(struct page *page, unsigned int order)
 {
+	unsigned int chunk = min_t(unsigned int, order, MAX_PAGE_ORDER);
+	unsigned long i;
+
+	for (i = 0; i < (1UL << order); i += 1UL << chunk) {
+		set_page_count(page + i, 1);
+		__free_pages(page + i, chunk);
+	}
+}
+
+/* The incoming state of @client, if it may restore; kho_in.lock held. */
+static struct kho_in_client *kho_in_usable(struct kho_client *client, int *err)
+{
+	struct kho_in_client *ic = client ? client->in : NULL;
+
+	if (!ic) {
+		*err = -ENOENT;
+		return NULL;
+	}
+	if (ic->state != KHO_IN_ACTIVE) {
+		*err = -ESTALE;
+		return NULL;
+	}
+	*err = 0;
+	return ic;
+}
+
+/* The order of @client's unclaimed block at @pfn; kho_in.lock held. */
+static int kho_in_block_of(struct kho_in_client *ic, unsigned long pfn)
+{
+	unsigned long stamp = kho_in_stamp(pfn);
+
+	if (!stamp || KHO_STAMP_ORDER(stamp) == 0xff)
+		return -ENOENT;
+	if (KHO_STAMP_OWNER(stamp) != ic->id)
+		return -EPERM;
+	return KHO_STAMP_ORDER(stamp);
+}
+
+/*
+ * Claim @client's blocks exactly covering [@pfn, @pfn + @nr), all or
+ * nothing; the caller holds kho_in.lock. Each page gets one reference.
+ */
+static int kho_claim_range(struct kho_in_client *ic, unsigned long pfn,
+			   unsigned long nr, bool managed)
+{
+	unsigned long end = pfn + nr, p, i;
+	struct page *page;
 	int order;
 
-	if (!PAGE_ALIGNED(phys) || !size || phys + size < phys)
-		return false;
-	order = kho_in_stamped_order(PHYS_PFN(phys));
-	return order >= 0 && size <= PAGE_SIZE << order;
+	for (p = pfn; p < end; p += 1UL << order) {
+		order = kho_in_block_of(ic, p);
+		if (order < 0)
+			return order;
+		if (p + (1UL << order) > end)
+			return -EINVAL;
+	}
+	for (p = pfn; p < end; p += 1UL << order) {
+		order = KHO_STAMP_ORDER(page_private(pfn_to_page(p)));
+		page = kho_claim_block(p, order, managed);
+		for (i = 1; i < (1UL << order); i++)
+			set_page_count(page + i, 1);
+	}
+	ic->restored_bytes += PFN_PHYS(nr);
+	kho_in_stats.claimed_bytes += PFN_PHYS(nr);
+	return 0;
 }
 
 /**
  * kho_restore_folio() - take back a folio preserved by the previous kernel
+ * @client: the client that preserved it
  * @phys: its physical address
  *
- * Return: the folio, at the order it was preserved with and with one
- * reference, or NULL if no preserved folio starts at @phys (or it was
- * already restored or released).
+ * Context: process context; may sleep.
+ * Return: the folio, at the order it was preserved with (gigantic folios
+ * included), with one reference; ERR_PTR(-ENOENT) if @client has no
+ * unclaimed block starting at @phys (never preserved, already restored, or
+ * not a block's start); ERR_PTR(-EPERM) if another client preserved it;
+ * ERR_PTR(-ESTALE) after kho_finish() or once @client's state was released.
  */
-struct folio *kho_restore_folio(phys_addr_t phys)
+struct folio *kho_restore_folio(struct kho_client *client, phys_addr_t phys)
 {
-	unsigned int order;
-	struct page *page;
+	struct kho_in_client *ic;
+	struct page *page = NULL;
+	int order, err;
 
-	if (!kho_in.valid || !PAGE_ALIGNED(phys))
-		return NULL;
+	if (!PAGE_ALIGNED(phys))
+		return ERR_PTR(-EINVAL);
 	mutex_lock(&kho_in.lock);
-	page = kho_claim_block(PHYS_PFN(phys), &order);
-	if (page)
+	ic = kho_in_usable(client, &err);
+	order = ic ? kho_in_block_of(ic, PHYS_PFN(phys)) : err;
+	if (order >= 0) {
+		page = kho_claim_block(PHYS_PFN(phys), order, true);
+		ic->restored_bytes += PAGE_SIZE << order;
 		kho_in_stats.claimed_bytes += PAGE_SIZE << order;
+	}
 	mutex_unlock(&kho_in.lock);
 	if (!page)
-		return NULL;
+		return ERR_PTR(order);
 	if (order)
 		prep_compound_page(page, order);
 	return page_folio(page);
@@ -659,94 +872,171 @@ EXPORT_SYMBOL_GPL(kho_restore_folio);
 
 /**
  * kho_restore_pages() - take back pages preserved with kho_preserve_pages()
+ * @client: the client that preserved them
  * @phys: physical address of the first page
  * @nr_pages: number of pages, as preserved
  *
- * Return: the first of @nr_pages order-0 pages with one reference each, or
- * NULL if the range is not exactly made of unclaimed preserved blocks (then
- * nothing is claimed).
+ * Context: process context; may sleep.
+ * Return: the first of @nr_pages order-0 pages with one reference each;
+ * ERR_PTR(-EINVAL) if the range does not end at the end of a preserved
+ * block; otherwise the errors of kho_restore_folio(). On error nothing is
+ * claimed.
  */
-struct page *kho_restore_pages(phys_addr_t phys, unsigned long nr_pages)
+struct page *kho_restore_pages(struct kho_client *client, phys_addr_t phys,
+			       unsigned long nr_pages)
 {
-	unsigned long pfn = PHYS_PFN(phys), end = pfn + nr_pages, p, i;
-	unsigned int order;
-	struct page *page;
+	struct kho_in_client *ic;
+	int err;
 
-	if (!kho_in.valid || !PAGE_ALIGNED(phys) || !nr_pages)
-		return NULL;
+	if (!PAGE_ALIGNED(phys) || !nr_pages)
+		return ERR_PTR(-EINVAL);
 	mutex_lock(&kho_in.lock);
-	for (p = pfn; p < end; p += 1UL << order) {
-		int o = kho_in_stamped_order(p);
-
-		if (o < 0 || p + (1UL << o) > end)
-			goto fail;
-		order = o;
-	}
-	for (p = pfn; p < end; p += 1UL << order) {
-		page = kho_claim_block(p, &order);
-		for (i = 1; i < (1UL << order); i++)
-			set_page_count(page + i, 1);
-		kho_in_stats.claimed_bytes += PAGE_SIZE << order;
-	}
+	ic = kho_in_usable(client, &err);
+	if (ic)
+		err = kho_claim_range(ic, PHYS_PFN(phys), nr_pages, true);
 	mutex_unlock(&kho_in.lock);
-	return pfn_to_page(pfn);
-fail:
-	mutex_unlock(&kho_in.lock);
-	return NULL;
+	return err ? ERR_PTR(err) : pfn_to_page(PHYS_PFN(phys));
 }
 EXPORT_SYMBOL_GPL(kho_restore_pages);
 
 /**
+ * kho_restore_phys() - take back a range preserved with kho_preserve_phys()
+ * @client: the client that preserved it
+ * @phys: start, as preserved
+ * @size: bytes, as preserved
+ *
+ * The range comes back as reserved memory, outside the page allocator, as
+ * memblock reservations are after boot; free_reserved_area() gives it to
+ * the page allocator.
+ *
+ * Context: process context; may sleep.
+ * Return: 0, or the errors of kho_restore_pages().
+ */
+int kho_restore_phys(struct kho_client *client, phys_addr_t phys,
+		     phys_addr_t size)
+{
+	unsigned long pfn = PHYS_PFN(phys), i;
+	struct kho_in_client *ic;
+	int err;
+
+	if (!PAGE_ALIGNED(phys) || !PAGE_ALIGNED(size) || !size)
+		return -EINVAL;
+	mutex_lock(&kho_in.lock);
+	ic = kho_in_usable(client, &err);
+	if (ic)
+		err = kho_claim_range(ic, pfn, PHYS_PFN(size), false);
+	mutex_unlock(&kho_in.lock);
+	for (i = 0; !err && i < PHYS_PFN(size); i++)
+		__SetPageReserved(pfn_to_page(pfn + i));
+	return err;
+}
+EXPORT_SYMBOL_GPL(kho_restore_phys);
+
+/**
  * kho_restore_preserved() - take back memory from kho_alloc_preserve()
+ * @client: the client that preserved it
  * @phys: its physical address, e.g. a blob's from kho_get_blob()
- * @size: its size
+ * @size: at most the size of the preserved folio
  *
  * Free the memory with folio_put(virt_to_folio(addr)), or keep it and
  * preserve it again for the next kernel with kho_preserve_folio().
  *
- * Return: the kernel address of the memory, or NULL.
+ * Context: process context; may sleep.
+ * Return: the kernel address of the memory; ERR_PTR(-EINVAL) if @size
+ * exceeds the folio (nothing is claimed); otherwise the errors of
+ * kho_restore_folio().
  */
-void *kho_restore_preserved(phys_addr_t phys, size_t size)
+void *kho_restore_preserved(struct kho_client *client, phys_addr_t phys,
+			    size_t size)
 {
-	struct folio *folio = kho_restore_folio(phys);
+	struct kho_in_client *ic;
+	struct folio *folio;
+	int order, err;
 
-	if (!folio)
-		return NULL;
-	if (folio_size(folio) < size) {
-		folio_put(folio);
-		return NULL;
-	}
-	return folio_address(folio);
+	if (!PAGE_ALIGNED(phys))
+		return ERR_PTR(-EINVAL);
+	mutex_lock(&kho_in.lock);
+	ic = kho_in_usable(client, &err);
+	order = ic ? kho_in_block_of(ic, PHYS_PFN(phys)) : err;
+	mutex_unlock(&kho_in.lock);
+	if (order < 0)
+		return ERR_PTR(order);
+	if (size > PAGE_SIZE << order)
+		return ERR_PTR(-EINVAL);
+	folio = kho_restore_folio(client, phys);
+	return IS_ERR(folio) ? ERR_CAST(folio) : folio_address(folio);
 }
 EXPORT_SYMBOL_GPL(kho_restore_preserved);
 
 /**
- * kho_get_blob() - find a blob the previous kernel published
- * @name: its name
+ * kho_client_incoming() - what the previous kernel left for a client
+ * @client: the client
+ * @compatible: set to the version of the incoming state, or NULL
+ *
+ * Context: any context that may sleep.
+ * Return: 0 when there is state to restore; -ENOENT when there is none
+ * (not a KHO boot, or the previous kernel had no such client); -EPROTO
+ * when it was of a version @client does not accept (it was released);
+ * -ESTALE when it was already released, or @client finished.
+ */
+int kho_client_incoming(struct kho_client *client, const char **compatible)
+{
+	struct kho_in_client *ic = client ? client->in : NULL;
+	int err;
+
+	if (!ic)
+		return -ENOENT;
+	mutex_lock(&kho_in.lock);
+	if (ic->state == KHO_IN_ACTIVE)
+		err = 0;
+	else if (ic->state == KHO_IN_REJECTED)
+		err = -EPROTO;
+	else
+		err = -ESTALE;
+	mutex_unlock(&kho_in.lock);
+	if (compatible)
+		*compatible = ic->compatible;
+	return err;
+}
+EXPORT_SYMBOL_GPL(kho_client_incoming);
+
+/**
+ * kho_get_blob() - find a blob the client published in the previous kernel
+ * @client: the client
+ * @name: the blob's name
  * @phys: its physical address
  * @size: its size
  *
  * The blob is preserved memory: read it in place with phys_to_virt(), or
- * own it with kho_restore_preserved(). Either must happen before unclaimed
- * memory is released.
+ * own it with kho_restore_preserved(). Either must happen before
+ * kho_finish().
  *
- * Return: 0, or -ENOENT.
+ * Context: process context; may sleep.
+ * Return: 0; -ENOENT if there is no such blob, or its memory is no longer
+ * unclaimed; -ESTALE after kho_finish().
  */
-int kho_get_blob(const char *name, phys_addr_t *phys, size_t *size)
+int kho_get_blob(struct kho_client *client, const char *name,
+		 phys_addr_t *phys, size_t *size)
 {
+	struct kho_in_client *ic;
 	u64 p, s;
+	int err;
 
-	if (!kho_in.valid || !kho_in.root ||
-	    kho_root_find_blob(kho_in.root, name, &p, &s))
-		return -ENOENT;
-	if (!kho_in_blob_valid(p, s)) {
-		pr_warn("blob %s is not, or no longer, unclaimed preserved memory\n",
-			name);
-		return -ENOENT;
+	mutex_lock(&kho_in.lock);
+	ic = kho_in_usable(client, &err);
+	if (ic && kho_root_find_blob(kho_in.root, ic->node, name, &p, &s))
+		err = -ENOENT;
+	if (!err && (!PAGE_ALIGNED(p) || kho_in_block_of(ic, PHYS_PFN(p)) < 0)) {
+		pr_warn("client %s: blob %s is not, or no longer, unclaimed preserved memory\n",
+			ic->name, name);
+		err = -ENOENT;
 	}
-	*phys = p;
-	*size = s;
-	return 0;
+	mutex_unlock(&kho_in.lock);
+	if (!err) {
+		*phys = p;
+		*size = s;
+	}
+	return err;
 }
 EXPORT_SYMBOL_GPL(kho_get_blob);
 
@@ -758,16 +1048,20 @@ EXPORT_SYMBOL_GPL(kho_get_blob);
  * @off: offset into the blob
  * @count: bytes to read
  *
+ * Context: process context, sysfs.
  * Return: bytes read, or -ENODATA once the blob's memory was claimed or
  * released (it may be in other hands by then).
  */
 ssize_t kho_in_read_blob(u64 phys, u64 size, char *buf, loff_t off,
 			 size_t count)
 {
+	unsigned long stamp;
 	ssize_t ret = -ENODATA;
 
 	mutex_lock(&kho_in.lock);
-	if (kho_in.valid && kho_in_blob_valid(phys, size))
+	stamp = kho_in.valid && PAGE_ALIGNED(phys) ? kho_in_stamp(PHYS_PFN(phys)) : 0;
+	if (stamp && KHO_STAMP_ORDER(stamp) != 0xff &&
+	    size <= PAGE_SIZE << KHO_STAMP_ORDER(stamp))
 		ret = memory_read_from_buffer(buf, count, &off,
 					      phys_to_virt(phys), size);
 	mutex_unlock(&kho_in.lock);
@@ -778,6 +1072,7 @@ ssize_t kho_in_read_blob(u64 phys, u64 size, char *buf, loff_t off,
  * kho_in_root() - the incoming root tree, for sysfs
  * @size: its size
  *
+ * Context: any.
  * Return: a copy of the root tree, or NULL when this is not a KHO boot.
  */
 const void *kho_in_root(size_t *size)
@@ -788,6 +1083,19 @@ const void *kho_in_root(size_t *size)
 	}
 	*size = fdt_totalsize(kho_in.root);
 	return kho_in.root;
+}
+
+/**
+ * kho_in_clients() - the incoming clients, for sysfs
+ * @nr: their number
+ *
+ * Context: any.
+ * Return: the array, or NULL when this is not a KHO boot.
+ */
+struct kho_in_client *kho_in_clients(unsigned int *nr)
+{
+	*nr = kho_in.valid ? kho_in.nr_clients : 0;
+	return kho_in.valid ? kho_in.clients : NULL;
 }
 
 struct kho_node_list {
@@ -802,68 +1110,227 @@ static void kho_in_collect_node(void *arg, u64 phys)
 	l->phys[l->n++] = phys;
 }
 
+/*
+ * Give back every unclaimed block of the tracker of @owner, then the
+ * tracker's own pages; kho_in.lock held. Return: bytes released.
+ */
+static u64 kho_in_release_owner(unsigned int owner)
+{
+	struct kho_tracker *t = kho_in.trackers[owner];
+	struct kho_node_list nodes = { };
+	struct kho_tracker_iter it;
+	unsigned int order;
+	unsigned long i;
+	u64 pfn, bytes = 0;
+
+	if (!t)
+		return 0;
+	/* The tracker's pages hold the walk: collect them, free them last. */
+	nodes.phys = kvmalloc_array(t->nr_nodes, sizeof(u64), GFP_KERNEL);
+	if (nodes.phys)
+		kho_tracker_walk_nodes(t, kho_in_collect_node, &nodes);
+	kho_tracker_iter_start(&it, t, 0, 1ULL << (KHO_TRACKER_PHYS_BITS - PAGE_SHIFT));
+	while (kho_tracker_iter_next(&it, &pfn, &order)) {
+		if (kho_in_stamp(pfn) != KHO_STAMP(owner, order))
+			continue;
+		kho_free_block(kho_claim_block(pfn, order, true), order);
+		bytes += PAGE_SIZE << order;
+	}
+	for (i = 0; i < nodes.n; i++) {
+		pfn = PHYS_PFN(nodes.phys[i]);
+		if (kho_in_stamp(pfn) != KHO_STAMP_NODE(owner))
+			continue;
+		kho_free_block(kho_claim_block(pfn, 0, true), 0);
+	}
+	/*
+	 * Without the list (out of memory) the tracker's pages stay
+	 * reserved: leaking a few pages beats freeing what is being read.
+	 */
+	kvfree(nodes.phys);
+	kho_in.trackers[owner] = NULL;
+	kho_in_stats.released_bytes += bytes;
+	return bytes;
+}
+
+/* Release one client's state; kho_in.lock held. */
+static void kho_in_release_client(struct kho_in_client *ic,
+				  enum kho_in_state state, const char *by,
+				  unsigned int *counter)
+{
+	ic->released_bytes += kho_in_release_owner(ic->id);
+	ic->state = state;
+	ic->released_by = by;
+	(*counter)++;
+	pr_info("client %s: %s: released %llu bytes it did not restore\n",
+		ic->name, by, ic->released_bytes);
+}
+
+/* Once no client can restore any more, the core's memory goes too. */
+static void kho_in_release_if_done(void)
+{
+	unsigned int i;
+
+	if (kho_in_stats.released)
+		return;
+	for (i = 0; i < kho_in.nr_clients; i++) {
+		if (kho_in.clients[i].state == KHO_IN_PENDING ||
+		    kho_in.clients[i].state == KHO_IN_ACTIVE)
+			return;
+	}
+	kho_in_release_owner(0);
+	kho_in_stats.released = true;
+	pr_info("every client is done with the handover: released %llu bytes of unclaimed preserved memory in all\n",
+		kho_in_stats.released_bytes);
+}
+
+/* Release the clients in @from (a state mask); kho_in.lock held. */
+static void kho_in_release_clients(unsigned int from, const char *by,
+				   unsigned int *counter)
+{
+	unsigned int i;
+
+	for (i = 0; i < kho_in.nr_clients; i++) {
+		struct kho_in_client *ic = &kho_in.clients[i];
+
+		if (BIT(ic->state) & from)
+			kho_in_release_client(ic, KHO_IN_RELEASED, by, counter);
+	}
+	kho_in_release_if_done();
+}
+
 /**
- * kho_in_release_unclaimed() - give unclaimed preserved memory back
+ * kho_finish() - a client is done restoring its incoming state
+ * @client: the client
  *
- * Every preserved block no client restored goes to the page allocator,
- * and so do the incoming tracker's own pages.
+ * Whatever @client preserved in the previous kernel and did not restore
+ * is released now; restoring fails with -ESTALE from now on. Once every
+ * incoming client finished (or was released), the handover's remaining
+ * memory is released. Does nothing without incoming state, or twice.
  *
+ * Context: process context; may sleep.
+ */
+void kho_finish(struct kho_client *client)
+{
+	struct kho_in_client *ic = client ? client->in : NULL;
+
+	if (!ic)
+		return;
+	mutex_lock(&kho_in.lock);
+	if (ic->state == KHO_IN_ACTIVE) {
+		kho_in_release_client(ic, KHO_IN_FINISHED, "finished",
+				      &kho_in_stats.released_finish);
+		kho_in_release_if_done();
+	}
+	mutex_unlock(&kho_in.lock);
+}
+EXPORT_SYMBOL_GPL(kho_finish);
+
+static bool kho_in_accepts(struct kho_client *client, const char *compatible)
+{
+	const char * const *a;
+
+	if (!strcmp(client->compatible, compatible))
+		return true;
+	for (a = client->accept; a && *a; a++) {
+		if (!strcmp(*a, compatible))
+			return true;
+	}
+	return false;
+}
+
+/**
+ * kho_in_attach() - find the incoming state of a client that registers
+ * @client: the client
+ *
+ * State of a version the client does not accept is released at once.
+ *
+ * Context: process context, kho_client_register().
+ * Return: the incoming state; NULL if there is none; ERR_PTR(-EAGAIN)
+ * before the handover is taken over (core_initcall).
+ */
+struct kho_in_client *kho_in_attach(struct kho_client *client)
+{
+	struct kho_in_client *ic = NULL;
+	unsigned int i;
+
+	if (!kho_in.valid)
+		return NULL;
+	if (!kho_in_ready())
+		return ERR_PTR(-EAGAIN);
+	mutex_lock(&kho_in.lock);
+	for (i = 0; i < kho_in.nr_clients; i++) {
+		if (!strcmp(kho_in.clients[i].name, client->name)) {
+			ic = &kho_in.clients[i];
+			break;
+		}
+	}
+	if (ic && ic->state == KHO_IN_PENDING) {
+		ic->client = client;
+		if (kho_in_accepts(client, ic->compatible)) {
+			ic->state = KHO_IN_ACTIVE;
+		} else {
+			pr_err("client %s: incoming state is %s, which it does not accept (it writes %s): released\n",
+			       ic->name, ic->compatible, client->compatible);
+			kho_in_release_client(ic, KHO_IN_REJECTED, "incompatible",
+					      &kho_in_stats.released_rejected);
+			kho_in_release_if_done();
+		}
+	}
+	mutex_unlock(&kho_in.lock);
+	return ic;
+}
+
+/**
+ * kho_in_detach() - a client unregisters
+ * @client: the client, already finished
+ *
+ * Context: process context, kho_client_unregister().
+ */
+void kho_in_detach(struct kho_client *client)
+{
+	if (!client->in)
+		return;
+	mutex_lock(&kho_in.lock);
+	client->in->client = NULL;
+	mutex_unlock(&kho_in.lock);
+}
+
+/**
+ * kho_in_release_unclaimed() - release the state of every client now
+ *
+ * What /sys/kernel/kho/in/release does: every client that did not finish
+ * loses what it did not restore, whether it registered or not, and the
+ * handover's remaining memory goes to the page allocator.
+ *
+ * Context: process context; may sleep.
  * Return: 0, -ENOENT when this is not a KHO boot, -EALREADY if done.
  */
 int kho_in_release_unclaimed(void)
 {
-	struct kho_node_list nodes;
-	struct kho_tracker_iter it;
-	unsigned int i, order;
-	u64 pfn;
+	int err = 0;
 
 	if (!kho_in.valid)
 		return -ENOENT;
-	nodes.n = 0;
-	nodes.phys = kvmalloc_array(kho_in.tracker.nr_nodes, sizeof(u64),
-				    GFP_KERNEL);
-	if (!nodes.phys)
-		return -ENOMEM;
 	mutex_lock(&kho_in.lock);
-	if (kho_in_stats.released) {
-		mutex_unlock(&kho_in.lock);
-		kvfree(nodes.phys);
-		return -EALREADY;
-	}
-	kho_tracker_walk_nodes(&kho_in.tracker, kho_in_collect_node, &nodes);
-	for (i = 0; i < kho_in.nr_ranges; i++) {
-		kho_tracker_iter_start(&it, &kho_in.tracker,
-				       PHYS_PFN(kho_in.ranges[i].start),
-				       PHYS_PFN(kho_in.ranges[i].end));
-		while (kho_tracker_iter_next(&it, &pfn, &order)) {
-			struct page *page;
-
-			if (page_private(pfn_to_page(pfn)) != KHO_STAMP(order))
-				continue;
-			page = kho_claim_block(pfn, &order);
-			if (!page)
-				continue;
-			kho_in_stats.released_bytes += PAGE_SIZE << order;
-			__free_pages(page, order);
-		}
-	}
-	/* The walk is over: the tracker's own pages can go now. */
-	for (i = 0; i < nodes.n; i++) {
-		struct page *page = pfn_to_page(PHYS_PFN(nodes.phys[i]));
-
-		if (page_private(page) != KHO_STAMP_NODE)
-			continue;
-		set_page_private(page, KHO_STAMP(0));
-		page = kho_claim_block(PHYS_PFN(nodes.phys[i]), &order);
-		if (page)
-			__free_pages(page, 0);
-	}
-	kho_in_stats.released = true;
+	if (kho_in_stats.released)
+		err = -EALREADY;
+	else
+		kho_in_release_clients(BIT(KHO_IN_PENDING) | BIT(KHO_IN_ACTIVE),
+				       "released through sysfs",
+				       &kho_in_stats.released_sysfs);
 	mutex_unlock(&kho_in.lock);
-	kvfree(nodes.phys);
-	pr_info("released %llu bytes of unclaimed preserved memory\n",
-		kho_in_stats.released_bytes);
-	return 0;
+	return err;
+}
+
+/**
+ * kho_in_release_policy() - when clients that never came are released
+ *
+ * Context: any.
+ * Return: seconds after the end of boot (kho_release=).
+ */
+long kho_in_release_policy(void)
+{
+	return kho_release_delay;
 }
 
 /*
@@ -882,6 +1349,27 @@ static void __init kho_in_unreserve_kept(void)
 				   kho_in.ranges[i].end - kho_in.ranges[i].start);
 }
 
+/* The previous kernel's root tree: the core's block at kho_in.root_phys. */
+static void __init kho_in_free_root(void)
+{
+	unsigned long pfn = PHYS_PFN(kho_in.root_phys), stamp;
+	struct page *page;
+
+	mutex_lock(&kho_in.lock);
+	stamp = kho_in_stamp(pfn);
+	if (stamp && KHO_STAMP_OWNER(stamp) == 0 &&
+	    KHO_STAMP_ORDER(stamp) != 0xff) {
+		page = kho_claim_block(pfn, KHO_STAMP_ORDER(stamp), true);
+		/*
+		 * Cleared, so that a stale reference to it (a device tree
+		 * reused by kexec_load) finds no handover there.
+		 */
+		memset(page_address(page), 0, kho_in.root_size);
+		kho_free_block(page, KHO_STAMP_ORDER(stamp));
+	}
+	mutex_unlock(&kho_in.lock);
+}
+
 /*
  * Finish taking the handover once the memory map is complete: every node's
  * deferred init ran (page_alloc_init_late() waited for them), so this runs
@@ -889,10 +1377,10 @@ static void __init kho_in_unreserve_kept(void)
  */
 static int __init kho_in_init(void)
 {
+	struct kho_root_blob blob;
 	unsigned long blocks = 0;
-	unsigned int order;
-	void *root;
-	int nid;
+	unsigned int order, i, k;
+	int nid, cur;
 
 	if (!kho_in.valid)
 		return 0;
@@ -908,31 +1396,60 @@ static int __init kho_in_init(void)
 	if (WARN_ON(!kho_in_ready()))
 		kho_in_set_ready();
 	kho_in_unreserve_kept();
-	/*
-	 * The core keeps a copy: the root's own memory can go back, cleared,
-	 * so that a stale reference to it (a device tree reused by kexec_load)
-	 * finds no handover there.
-	 */
-	root = kho_restore_preserved(kho_in.root_phys, kho_in.root_size);
-	if (root) {
-		memset(root, 0, kho_in.root_size);
-		folio_put(virt_to_folio(root));
+	kho_in_free_root();
+	for (i = 0; i < kho_in.nr_clients; i++) {
+		struct kho_in_client *ic = &kho_in.clients[i];
+
+		for (k = 0; k < ic->tracker.nr_orders; k++) {
+			ic->blocks += ic->tracker.nr_blocks[k];
+			ic->preserved_bytes += (u64)ic->tracker.nr_blocks[k] <<
+					       (PAGE_SHIFT + k);
+		}
+		cur = 0;
+		while ((cur = kho_root_next_blob(kho_in.root, ic->node, cur,
+						 &blob)) > 0)
+			ic->nr_blobs++;
 	}
-	for (order = 0; order <= MAX_PAGE_ORDER; order++)
+	for (order = 0; order < KHO_TRACKER_MAX_ORDERS; order++)
 		blocks += kho_in_stats.blocks[order];
 	if (kho_in_stats.bad_blocks)
 		pr_warn("%lu preserved blocks outside free memory ignored\n",
 			kho_in_stats.bad_blocks);
-	pr_info("%llu bytes preserved by the previous kernel in %lu blocks, tracker %llu bytes\n",
-		kho_in_stats.preserved_bytes, blocks, kho_in_stats.tracker_bytes);
+	pr_info("%llu bytes preserved by the previous kernel in %lu blocks for %u clients, tracker %llu bytes\n",
+		kho_in_stats.preserved_bytes, blocks, kho_in.nr_clients,
+		kho_in_stats.tracker_bytes);
 	return 0;
 }
 core_initcall(kho_in_init);
 
+static void kho_in_release_late(struct work_struct *work)
+{
+	mutex_lock(&kho_in.lock);
+	if (!kho_in_stats.released)
+		kho_in_release_clients(BIT(KHO_IN_PENDING),
+				       "never came (kho_release=)",
+				       &kho_in_stats.released_timeout);
+	mutex_unlock(&kho_in.lock);
+}
+
+static DECLARE_DELAYED_WORK(kho_in_release_work, kho_in_release_late);
+
+/*
+ * Built-in clients had their chance in the initcalls; modules get
+ * kho_release= seconds more.
+ */
 static int __init kho_in_late(void)
 {
-	if (kho_in.valid && !kho_in.keep_unclaimed)
-		kho_in_release_unclaimed();
+	if (!kho_in.valid)
+		return 0;
+	mutex_lock(&kho_in.lock);
+	kho_in_release_if_done();
+	mutex_unlock(&kho_in.lock);
+	if (!kho_release_delay)
+		kho_in_release_late(NULL);
+	else
+		schedule_delayed_work(&kho_in_release_work,
+				      kho_release_delay * HZ);
 	return 0;
 }
 late_initcall_sync(kho_in_late);

@@ -7,27 +7,59 @@
 
 #include <linux/kho/abi.h>
 #include <linux/list.h>
+#include <linux/minmax.h>
+#include <linux/mmzone.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
 
 #include "kexec_handover_tracker.h"
 
+/*
+ * Orders a tracker carries: the page allocator's, and up to 1 GiB blocks
+ * (gigantic folios) where that is more.
+ */
+#define KHO_NR_ORDERS	min_t(unsigned int, KHO_TRACKER_MAX_ORDERS,	\
+			      max_t(unsigned int, MAX_PAGE_ORDER + 1,	\
+				    30 - PAGE_SHIFT + 1))
+
 /* kexec_handover_root.c: the root tree, pure libfdt logic */
+struct kho_root_meta {
+	const char *release;
+	u32 boot_count;
+	u64 frozen_at;
+};
+
+struct kho_root_client {
+	const char *name;
+	const char *compatible;
+	u64 tracker;
+	int node;
+};
+
 struct kho_root_blob {
 	const char *name;
 	u64 phys;
 	u64 size;
 };
 
-int kho_root_build(void *buf, size_t size, unsigned int page_shift,
-		   u64 tracker_phys, const struct kho_root_blob *blobs,
-		   unsigned int nr_blobs);
+int kho_root_begin(void *buf, size_t size, unsigned int page_shift,
+		   u64 tracker_phys, const struct kho_root_meta *meta);
+int kho_root_begin_client(void *buf, const char *name, const char *compatible,
+			  u64 tracker_phys);
+int kho_root_add_blob(void *buf, const char *name, u64 phys, u64 size);
+int kho_root_end_client(void *buf);
+int kho_root_finish(void *buf);
+int kho_root_set_frozen_at(void *buf, u64 seconds);
 int kho_root_check(const void *fdt, size_t max_size, unsigned int page_shift,
 		   u64 *tracker_phys, const char **why);
-int kho_root_find_blob(const void *fdt, const char *name, u64 *phys,
-		       u64 *size);
-int kho_root_next_blob(const void *fdt, int prev, struct kho_root_blob *blob);
-bool kho_blob_name_valid(const char *name);
+int kho_root_get_meta(const void *fdt, struct kho_root_meta *meta);
+int kho_root_next_client(const void *fdt, int prev,
+			 struct kho_root_client *client);
+int kho_root_find_blob(const void *fdt, int client_node, const char *name,
+		       u64 *phys, u64 *size);
+int kho_root_next_blob(const void *fdt, int client_node, int prev,
+		       struct kho_root_blob *blob);
+bool kho_name_valid(const char *name);
 int kho_scratch_check(const struct kho_scratch_entry *table, unsigned int nr,
 		      u64 page_size, const char **why);
 
@@ -44,21 +76,46 @@ bool kho_range_in_scratch(phys_addr_t start, phys_addr_t end);
 /* kexec_handover.c: outgoing side */
 struct kho_blob {
 	struct list_head list;
-	char name[KHO_BLOB_NAME_MAX];
+	char name[KHO_NAME_MAX];
 	u64 phys;
 	u64 size;
 };
 
-struct kho_out {
-	struct mutex lock;	/* tracker, root tree, blobs and state */
+struct kho_in_client;
+struct kho_client_sysfs;
+
+/*
+ * A registered client. Its outgoing fields are under kho_out.lock; @in is
+ * set at registration when the previous kernel left state under the name.
+ */
+struct kho_client {
+	struct list_head list;
+	char name[KHO_NAME_MAX];
+	char compatible[KHO_COMPATIBLE_MAX];
+	const char * const *accept;
+	const struct kho_client_ops *ops;
+	void *data;
 	struct kho_tracker tracker;
-	void *root;
-	phys_addr_t root_phys;
 	struct list_head blobs;
 	unsigned int nr_blobs;
+	bool prepared;		/* @ops->prepare succeeded for the loaded image */
+	bool dropped;		/* @ops->freeze failed: out of the handover */
+	struct kho_in_client *in;
+	struct kho_client_sysfs *sysfs;
+};
+
+struct kho_out {
+	struct mutex lock;	/* trackers, root tree, clients and state */
+	struct kho_tracker tracker;	/* the core's own memory: the root tree */
+	void *root;
+	phys_addr_t root_phys;
+	struct list_head clients;
+	unsigned int nr_clients;
+	u32 boot_count;		/* handovers in the chain up to this kernel */
 	bool ready;
 	bool aborted;
 	bool frozen;
+	bool loaded;		/* a kexec_file image carries the handover */
 };
 
 extern struct kho_out kho_out;
@@ -66,9 +123,40 @@ extern struct kho_out kho_out;
 extern const struct kho_tracker_ops kho_out_tracker_ops;
 extern bool kho_enable;
 
+/* kexec_handover_kexec.c */
 int kho_set_aborted(bool abort);
 
+int kho_update_root(void);
+void kho_clients_lock(void);
+void kho_clients_unlock(void);
+u64 kho_client_bytes(const struct kho_client *client, unsigned long *blocks);
+
 /* kexec_handover_in.c: incoming side */
+enum kho_in_state {
+	KHO_IN_PENDING,		/* no client registered under the name yet */
+	KHO_IN_ACTIVE,		/* registered, restoring */
+	KHO_IN_FINISHED,	/* kho_finish(): the rest was released */
+	KHO_IN_RELEASED,	/* never came: released by the policy */
+	KHO_IN_REJECTED,	/* incompatible version: released */
+};
+
+struct kho_in_client {
+	const char *name;		/* in the copy of the root tree */
+	const char *compatible;
+	int node;
+	unsigned int id;		/* owner of its blocks' stamps */
+	struct kho_tracker tracker;
+	enum kho_in_state state;
+	const char *released_by;
+	struct kho_client *client;
+	unsigned long blocks;
+	unsigned int nr_blobs;
+	u64 preserved_bytes;
+	u64 restored_bytes;
+	u64 released_bytes;
+	struct kobject *kobj;		/* in/clients/NAME */
+};
+
 struct kho_in_stats {
 	unsigned long blocks[KHO_TRACKER_MAX_ORDERS];
 	u64 preserved_bytes;
@@ -77,16 +165,26 @@ struct kho_in_stats {
 	u64 released_bytes;
 	u64 tracker_bytes;
 	unsigned long bad_blocks;
-	bool released;
+	unsigned int released_finish;	/* clients released by kho_finish() */
+	unsigned int released_rejected;	/* ... as incompatible */
+	unsigned int released_timeout;	/* ... by kho_release= */
+	unsigned int released_sysfs;	/* ... through in/release */
+	bool released;		/* everything unclaimed is released */
 };
 
 extern struct kho_in_stats kho_in_stats;
 const void *kho_in_root(size_t *size);
+struct kho_in_client *kho_in_clients(unsigned int *nr);
 int kho_in_release_unclaimed(void);
 ssize_t kho_in_read_blob(u64 phys, u64 size, char *buf, loff_t off,
 			 size_t count);
+struct kho_in_client *kho_in_attach(struct kho_client *client);
+void kho_in_detach(struct kho_client *client);
+long kho_in_release_policy(void);
 
 /* kexec_handover_sysfs.c */
-void kho_sysfs_blobs_changed(void);
+void kho_sysfs_client_added(struct kho_client *client);
+void kho_sysfs_client_removed(struct kho_client *client);
+void kho_sysfs_blobs_changed(struct kho_client *client);
 
 #endif /* _KEXEC_HANDOVER_INTERNAL_H */

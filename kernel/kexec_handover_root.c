@@ -15,19 +15,19 @@
 #include "kexec_handover_internal.h"
 
 /**
- * kho_blob_name_valid() - check a blob name
+ * kho_name_valid() - check a client or blob name
  * @name: the name
  *
- * A blob name is a node name in the root tree: 1 to KHO_BLOB_NAME_MAX - 1
+ * A name is a node name in the root tree: 1 to KHO_NAME_MAX - 1
  * characters out of letters, digits and ",._+-", not starting with ".".
  *
  * Return: true if @name can be used.
  */
-bool kho_blob_name_valid(const char *name)
+bool kho_name_valid(const char *name)
 {
-	size_t i, len = strnlen(name, KHO_BLOB_NAME_MAX);
+	size_t i, len = strnlen(name, KHO_NAME_MAX);
 
-	if (!len || len >= KHO_BLOB_NAME_MAX || name[0] == '.')
+	if (!len || len >= KHO_NAME_MAX || name[0] == '.')
 		return false;
 	for (i = 0; i < len; i++) {
 		char c = name[i];
@@ -40,44 +40,123 @@ bool kho_blob_name_valid(const char *name)
 	return true;
 }
 
+static int kho_fdt_err(int err)
+{
+	if (err == -FDT_ERR_NOSPACE)
+		return -ENOSPC;
+	return err ? -EINVAL : 0;
+}
+
 /**
- * kho_root_build() - write a root tree into a buffer
+ * kho_root_begin() - start writing a root tree into a buffer
  * @buf: destination
  * @size: size of @buf
  * @page_shift: PAGE_SHIFT of this kernel
- * @tracker_phys: physical address of the tracker header
- * @blobs: published blobs
- * @nr_blobs: number of @blobs
+ * @tracker_phys: physical address of the core's tracker header
+ * @meta: the kexec metadata
+ *
+ * Clients follow with kho_root_begin_client(), their blobs with
+ * kho_root_add_blob() and kho_root_end_client(); kho_root_finish() ends
+ * the tree. Nothing is allocated.
  *
  * Return: 0, or -ENOSPC when the tree does not fit into @buf, or -EINVAL.
  */
-int kho_root_build(void *buf, size_t size, unsigned int page_shift,
-		   u64 tracker_phys, const struct kho_root_blob *blobs,
-		   unsigned int nr_blobs)
+int kho_root_begin(void *buf, size_t size, unsigned int page_shift,
+		   u64 tracker_phys, const struct kho_root_meta *meta)
 {
-	unsigned int i;
 	int err;
 
 	err = fdt_create(buf, size);
 	err = err ?: fdt_finish_reservemap(buf);
 	err = err ?: fdt_begin_node(buf, "");
-	err = err ?: fdt_property_string(buf, "compatible",
+	err = err ?: fdt_property_string(buf, KHO_PROP_COMPATIBLE,
 					 KHO_ROOT_COMPATIBLE);
 	err = err ?: fdt_property_u32(buf, KHO_PROP_PAGE_SHIFT, page_shift);
 	err = err ?: fdt_property_u64(buf, KHO_PROP_TRACKER, tracker_phys);
-	for (i = 0; !err && i < nr_blobs; i++) {
-		err = fdt_begin_node(buf, blobs[i].name);
-		err = err ?: fdt_property_u64(buf, KHO_PROP_BLOB_ADDR,
-					      blobs[i].phys);
-		err = err ?: fdt_property_u64(buf, KHO_PROP_BLOB_SIZE,
-					      blobs[i].size);
-		err = err ?: fdt_end_node(buf);
-	}
+	err = err ?: fdt_property_string(buf, KHO_PROP_RELEASE, meta->release);
+	err = err ?: fdt_property_u32(buf, KHO_PROP_BOOT_COUNT,
+				      meta->boot_count);
+	err = err ?: fdt_property_u64(buf, KHO_PROP_FROZEN_AT, meta->frozen_at);
+	return kho_fdt_err(err);
+}
+
+/**
+ * kho_root_begin_client() - open a client's node in a root tree being built
+ * @buf: the tree, after kho_root_begin()
+ * @name: client name
+ * @compatible: version of the client's state
+ * @tracker_phys: physical address of the client's tracker header
+ *
+ * Return: 0, -ENOSPC or -EINVAL.
+ */
+int kho_root_begin_client(void *buf, const char *name, const char *compatible,
+			  u64 tracker_phys)
+{
+	int err;
+
+	err = fdt_begin_node(buf, name);
+	err = err ?: fdt_property_string(buf, KHO_PROP_COMPATIBLE, compatible);
+	err = err ?: fdt_property_u64(buf, KHO_PROP_TRACKER, tracker_phys);
+	return kho_fdt_err(err);
+}
+
+/**
+ * kho_root_add_blob() - add a blob to the client node being written
+ * @buf: the tree
+ * @name: blob name
+ * @phys: physical address of the blob
+ * @size: its size
+ *
+ * Return: 0, -ENOSPC or -EINVAL.
+ */
+int kho_root_add_blob(void *buf, const char *name, u64 phys, u64 size)
+{
+	int err;
+
+	err = fdt_begin_node(buf, name);
+	err = err ?: fdt_property_u64(buf, KHO_PROP_BLOB_ADDR, phys);
+	err = err ?: fdt_property_u64(buf, KHO_PROP_BLOB_SIZE, size);
 	err = err ?: fdt_end_node(buf);
-	err = err ?: fdt_finish(buf);
-	if (err == -FDT_ERR_NOSPACE)
-		return -ENOSPC;
-	return err ? -EINVAL : 0;
+	return kho_fdt_err(err);
+}
+
+/**
+ * kho_root_end_client() - close the client node being written
+ * @buf: the tree
+ *
+ * Return: 0, -ENOSPC or -EINVAL.
+ */
+int kho_root_end_client(void *buf)
+{
+	return kho_fdt_err(fdt_end_node(buf));
+}
+
+/**
+ * kho_root_finish() - end a root tree
+ * @buf: the tree
+ *
+ * Return: 0, -ENOSPC or -EINVAL.
+ */
+int kho_root_finish(void *buf)
+{
+	int err = fdt_end_node(buf);
+
+	return kho_fdt_err(err ?: fdt_finish(buf));
+}
+
+/**
+ * kho_root_set_frozen_at() - record the freeze time in a finished tree
+ * @buf: the tree
+ * @seconds: CLOCK_REALTIME seconds
+ *
+ * Writes in place, allocates nothing.
+ *
+ * Return: 0, or -EINVAL.
+ */
+int kho_root_set_frozen_at(void *buf, u64 seconds)
+{
+	return fdt_setprop_inplace_u64(buf, 0, KHO_PROP_FROZEN_AT, seconds) ?
+	       -EINVAL : 0;
 }
 
 static int kho_get_u64(const void *fdt, int node, const char *name, u64 *val)
@@ -90,6 +169,49 @@ static int kho_get_u64(const void *fdt, int node, const char *name, u64 *val)
 		return -EINVAL;
 	*val = fdt64_ld(p);
 	return 0;
+}
+
+/* A NUL-terminated string property of at most @max bytes, or NULL. */
+static const char *kho_get_string(const void *fdt, int node, const char *name,
+				  int max)
+{
+	const char *p;
+	int len;
+
+	p = fdt_getprop(fdt, node, name, &len);
+	if (!p || len < 1 || len > max || strnlen(p, len) != len - 1)
+		return NULL;
+	return p;
+}
+
+static bool kho_phys_ok(u64 phys, unsigned int page_shift)
+{
+	return phys && !(phys & ((1ULL << page_shift) - 1));
+}
+
+/* A client node: name, compatible, tracker, and valid blob nodes. */
+static int kho_root_check_client(const void *fdt, int client,
+				 unsigned int page_shift)
+{
+	const char *name = fdt_get_name(fdt, client, NULL);
+	u64 tracker, phys, size;
+	int node;
+
+	if (!name || !kho_name_valid(name) ||
+	    !kho_get_string(fdt, client, KHO_PROP_COMPATIBLE,
+			    KHO_COMPATIBLE_MAX) ||
+	    kho_get_u64(fdt, client, KHO_PROP_TRACKER, &tracker) ||
+	    !kho_phys_ok(tracker, page_shift))
+		return -EINVAL;
+	fdt_for_each_subnode(node, fdt, client) {
+		name = fdt_get_name(fdt, node, NULL);
+		if (!name || !kho_name_valid(name) ||
+		    kho_get_u64(fdt, node, KHO_PROP_BLOB_ADDR, &phys) ||
+		    kho_get_u64(fdt, node, KHO_PROP_BLOB_SIZE, &size) ||
+		    !size || phys + size < phys)
+			return -EINVAL;
+	}
+	return node == -FDT_ERR_NOTFOUND ? 0 : -EINVAL;
 }
 
 /* Walk every node and property once: libfdt checks each offset it visits. */
@@ -108,7 +230,7 @@ static int kho_fdt_check_structure(const void *fdt)
 		if (prop != -FDT_ERR_NOTFOUND)
 			return -EINVAL;
 		node = fdt_next_node(fdt, node, &depth);
-		if (depth > 1)
+		if (depth > 2)
 			return -EINVAL;
 	}
 	return node >= 0 || node == -FDT_ERR_NOTFOUND ? 0 : -EINVAL;
@@ -160,7 +282,9 @@ int kho_scratch_check(const struct kho_scratch_entry *table, unsigned int nr,
  * @why: a short reason, on failure
  *
  * Checks the FDT header and structure, the compatible string, the page
- * size, and that every blob node carries a valid name, address and size.
+ * size, the kexec metadata, and that every client node carries a valid
+ * name, compatible and tracker, and every blob node a valid name, address
+ * and size.
  * Addresses are only checked for alignment and overflow here; whether they
  * lie in preserved memory is for the caller to check.
  *
@@ -169,8 +293,10 @@ int kho_scratch_check(const struct kho_scratch_entry *table, unsigned int nr,
 int kho_root_check(const void *fdt, size_t max_size, unsigned int page_shift,
 		   u64 *tracker_phys, const char **why)
 {
+	unsigned int nr = 0;
 	const void *p;
 	int node, len;
+	u64 phys;
 	u32 shift;
 
 	if (max_size < sizeof(struct fdt_header)) {
@@ -202,19 +328,24 @@ int kho_root_check(const void *fdt, size_t max_size, unsigned int page_shift,
 		return -EINVAL;
 	}
 	if (kho_get_u64(fdt, 0, KHO_PROP_TRACKER, tracker_phys) ||
-	    !*tracker_phys || *tracker_phys & ((1ULL << page_shift) - 1)) {
+	    !kho_phys_ok(*tracker_phys, page_shift)) {
 		*why = "bad tracker address";
 		return -EINVAL;
 	}
+	if (!kho_get_string(fdt, 0, KHO_PROP_RELEASE, KHO_RELEASE_MAX) ||
+	    !fdt_getprop(fdt, 0, KHO_PROP_BOOT_COUNT, &len) ||
+	    len != sizeof(fdt32_t) ||
+	    kho_get_u64(fdt, 0, KHO_PROP_FROZEN_AT, &phys)) {
+		*why = "bad kexec metadata";
+		return -EINVAL;
+	}
 	fdt_for_each_subnode(node, fdt, 0) {
-		const char *name = fdt_get_name(fdt, node, NULL);
-		u64 phys, size;
-
-		if (!name || !kho_blob_name_valid(name) ||
-		    kho_get_u64(fdt, node, KHO_PROP_BLOB_ADDR, &phys) ||
-		    kho_get_u64(fdt, node, KHO_PROP_BLOB_SIZE, &size) ||
-		    !size || phys + size < phys) {
-			*why = "bad blob node";
+		if (++nr > KHO_CLIENTS_MAX) {
+			*why = "too many clients";
+			return -EINVAL;
+		}
+		if (kho_root_check_client(fdt, node, page_shift)) {
+			*why = "bad client node";
 			return -EINVAL;
 		}
 	}
@@ -226,18 +357,67 @@ int kho_root_check(const void *fdt, size_t max_size, unsigned int page_shift,
 }
 
 /**
- * kho_root_find_blob() - look a blob up by name in a checked root tree
+ * kho_root_get_meta() - read the kexec metadata of a checked root tree
  * @fdt: the tree, checked with kho_root_check()
+ * @meta: the metadata; @meta->release points into @fdt
+ *
+ * Return: 0, or -EINVAL.
+ */
+int kho_root_get_meta(const void *fdt, struct kho_root_meta *meta)
+{
+	const void *p;
+	int len;
+
+	meta->release = kho_get_string(fdt, 0, KHO_PROP_RELEASE,
+				       KHO_RELEASE_MAX);
+	p = fdt_getprop(fdt, 0, KHO_PROP_BOOT_COUNT, &len);
+	if (!meta->release || !p || len != sizeof(fdt32_t) ||
+	    kho_get_u64(fdt, 0, KHO_PROP_FROZEN_AT, &meta->frozen_at))
+		return -EINVAL;
+	meta->boot_count = fdt32_ld(p);
+	return 0;
+}
+
+/**
+ * kho_root_next_client() - iterate over the clients of a checked root tree
+ * @fdt: the tree, checked with kho_root_check()
+ * @prev: 0 to start, then the previous return value
+ * @client: the client found; strings point into @fdt
+ *
+ * Return: a positive cursor for the next call (also @client->node), or
+ * -ENOENT at the end.
+ */
+int kho_root_next_client(const void *fdt, int prev,
+			 struct kho_root_client *client)
+{
+	int node = prev ? fdt_next_subnode(fdt, prev) : fdt_first_subnode(fdt, 0);
+
+	if (node < 0)
+		return -ENOENT;
+	client->name = fdt_get_name(fdt, node, NULL);
+	client->compatible = kho_get_string(fdt, node, KHO_PROP_COMPATIBLE,
+					    KHO_COMPATIBLE_MAX);
+	client->node = node;
+	if (!client->name || !client->compatible ||
+	    kho_get_u64(fdt, node, KHO_PROP_TRACKER, &client->tracker))
+		return -ENOENT;
+	return node;
+}
+
+/**
+ * kho_root_find_blob() - look a client's blob up by name
+ * @fdt: the tree, checked with kho_root_check()
+ * @client_node: the client, from kho_root_next_client()
  * @name: blob name
  * @phys: its physical address
  * @size: its size
  *
  * Return: 0, or -ENOENT.
  */
-int kho_root_find_blob(const void *fdt, const char *name, u64 *phys,
-		       u64 *size)
+int kho_root_find_blob(const void *fdt, int client_node, const char *name,
+		       u64 *phys, u64 *size)
 {
-	int node = fdt_subnode_offset(fdt, 0, name);
+	int node = fdt_subnode_offset(fdt, client_node, name);
 
 	if (node < 0 || kho_get_u64(fdt, node, KHO_PROP_BLOB_ADDR, phys) ||
 	    kho_get_u64(fdt, node, KHO_PROP_BLOB_SIZE, size))
@@ -246,16 +426,19 @@ int kho_root_find_blob(const void *fdt, const char *name, u64 *phys,
 }
 
 /**
- * kho_root_next_blob() - iterate over the blobs of a checked root tree
+ * kho_root_next_blob() - iterate over the blobs of a client
  * @fdt: the tree, checked with kho_root_check()
+ * @client_node: the client, from kho_root_next_client()
  * @prev: 0 to start, then the previous return value
  * @blob: the blob found
  *
  * Return: a positive cursor for the next call, or -ENOENT at the end.
  */
-int kho_root_next_blob(const void *fdt, int prev, struct kho_root_blob *blob)
+int kho_root_next_blob(const void *fdt, int client_node, int prev,
+		       struct kho_root_blob *blob)
 {
-	int node = prev ? fdt_next_subnode(fdt, prev) : fdt_first_subnode(fdt, 0);
+	int node = prev ? fdt_next_subnode(fdt, prev) :
+			  fdt_first_subnode(fdt, client_node);
 
 	if (node < 0)
 		return -ENOENT;

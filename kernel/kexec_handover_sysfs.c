@@ -17,19 +17,27 @@
 #include "kexec_handover_internal.h"
 
 static struct kobject *kho_kobj, *kho_out_kobj, *kho_in_kobj;
-static struct kobject *kho_out_blobs_kobj, *kho_in_blobs_kobj;
+static struct kobject *kho_out_clients_kobj, *kho_in_clients_kobj;
 
 struct kho_blob_attr {
 	struct bin_attribute attr;
-	char name[KHO_BLOB_NAME_MAX];
+	char name[KHO_NAME_MAX];
 	u64 phys;
 	u64 size;
+	bool incoming;
 };
 
-/* Outgoing blob views, rebuilt when the set of blobs changes. */
+/* The sysfs side of an outgoing client: out/clients/NAME. */
+struct kho_client_sysfs {
+	struct kobject *kobj;
+	struct kobject *blobs_kobj;
+	struct kho_blob_attr *views;
+	unsigned int nr_views;
+};
+
+/* Client directories and blob views; sysfs is set up at late_initcall. */
 static DEFINE_MUTEX(kho_sysfs_lock);
-static struct kho_blob_attr *kho_out_views;
-static unsigned int kho_out_nr_views;
+static bool kho_sysfs_up;
 
 static ssize_t abort_show(struct kobject *kobj, struct kobj_attribute *attr,
 			  char *buf)
@@ -90,27 +98,42 @@ static ssize_t out_fdt_read(struct file *file, struct kobject *kobj,
 static struct bin_attribute out_fdt_attr =
 	__BIN_ATTR(fdt, 0400, out_fdt_read, NULL, KHO_ROOT_MAX_SIZE);
 
+static void kho_add_tracker(const struct kho_tracker *t, unsigned long *blocks,
+			    u64 *bytes, u64 *meta)
+{
+	unsigned int order;
+
+	for (order = 0; order < t->nr_orders; order++) {
+		blocks[order] += t->nr_blocks[order];
+		*bytes += (u64)t->nr_blocks[order] << (PAGE_SHIFT + order);
+	}
+	*meta += (u64)t->nr_nodes << PAGE_SHIFT;
+}
+
 static ssize_t out_stats_show(struct kobject *kobj, struct kobj_attribute *attr,
 			      char *buf)
 {
-	unsigned long blocks, nodes;
-	u64 bytes = 0;
-	unsigned int order;
+	unsigned long blocks[KHO_TRACKER_MAX_ORDERS] = { };
+	struct kho_client *c;
+	u64 bytes = 0, meta = 0;
+	unsigned int order, nr_blobs = 0;
 	int len = 0;
 
 	mutex_lock(&kho_out.lock);
-	for (order = 0; order < kho_out.tracker.nr_orders; order++) {
-		blocks = kho_out.tracker.nr_blocks[order];
-		bytes += (u64)blocks << (PAGE_SHIFT + order);
-		if (blocks)
-			len += sysfs_emit_at(buf, len, "order %u: %lu blocks\n",
-					     order, blocks);
+	kho_add_tracker(&kho_out.tracker, blocks, &bytes, &meta);
+	list_for_each_entry(c, &kho_out.clients, list) {
+		kho_add_tracker(&c->tracker, blocks, &bytes, &meta);
+		nr_blobs += c->nr_blobs;
 	}
-	nodes = kho_out.tracker.nr_nodes;
+	for (order = 0; order < KHO_TRACKER_MAX_ORDERS; order++) {
+		if (blocks[order])
+			len += sysfs_emit_at(buf, len, "order %u: %lu blocks\n",
+					     order, blocks[order]);
+	}
 	len += sysfs_emit_at(buf, len, "preserved_bytes %llu\n", bytes);
-	len += sysfs_emit_at(buf, len, "metadata_bytes %lu\n",
-			     nodes << PAGE_SHIFT);
-	len += sysfs_emit_at(buf, len, "blobs %u\n", kho_out.nr_blobs);
+	len += sysfs_emit_at(buf, len, "metadata_bytes %llu\n", meta);
+	len += sysfs_emit_at(buf, len, "clients %u\n", kho_out.nr_clients);
+	len += sysfs_emit_at(buf, len, "blobs %u\n", nr_blobs);
 	len += sysfs_emit_at(buf, len, "aborted %d\n", kho_out.aborted);
 	mutex_unlock(&kho_out.lock);
 	return len;
@@ -118,6 +141,41 @@ static ssize_t out_stats_show(struct kobject *kobj, struct kobj_attribute *attr,
 
 static struct kobj_attribute out_stats_attr = __ATTR(stats, 0400,
 						      out_stats_show, NULL);
+
+/* The outgoing client behind out/clients/NAME; kho_out.lock held. */
+static struct kho_client *kho_sysfs_out_client(struct kobject *kobj)
+{
+	struct kho_client *c;
+
+	list_for_each_entry(c, &kho_out.clients, list) {
+		if (c->sysfs && c->sysfs->kobj == kobj)
+			return c;
+	}
+	return NULL;
+}
+
+static ssize_t out_client_stats_show(struct kobject *kobj,
+				     struct kobj_attribute *attr, char *buf)
+{
+	struct kho_client *c;
+	unsigned long blocks;
+	int len = -ENODEV;
+	u64 bytes;
+
+	mutex_lock(&kho_out.lock);
+	c = kho_sysfs_out_client(kobj);
+	if (c) {
+		bytes = kho_client_bytes(c, &blocks);
+		len = sysfs_emit(buf, "compatible %s\nblocks %lu\nbytes %llu\nblobs %u\nprepared %d\n",
+				 c->compatible, blocks, bytes, c->nr_blobs,
+				 c->prepared);
+	}
+	mutex_unlock(&kho_out.lock);
+	return len;
+}
+
+static struct kobj_attribute out_client_stats_attr =
+	__ATTR(stats, 0400, out_client_stats_show, NULL);
 
 static ssize_t in_fdt_read(struct file *file, struct kobject *kobj,
 			   struct bin_attribute *attr, char *buf,
@@ -136,9 +194,10 @@ static ssize_t in_stats_show(struct kobject *kobj, struct kobj_attribute *attr,
 			     char *buf)
 {
 	struct kho_in_stats *s = &kho_in_stats;
-	unsigned int order;
+	unsigned int order, nr;
 	int len = 0;
 
+	kho_in_clients(&nr);
 	for (order = 0; order < KHO_TRACKER_MAX_ORDERS; order++) {
 		if (s->blocks[order])
 			len += sysfs_emit_at(buf, len, "order %u: %lu blocks\n",
@@ -154,6 +213,17 @@ static ssize_t in_stats_show(struct kobject *kobj, struct kobj_attribute *attr,
 	len += sysfs_emit_at(buf, len, "metadata_bytes %llu\n",
 			     s->tracker_bytes);
 	len += sysfs_emit_at(buf, len, "bad_blocks %lu\n", s->bad_blocks);
+	len += sysfs_emit_at(buf, len, "clients %u\n", nr);
+	len += sysfs_emit_at(buf, len, "release_delay %ld\n",
+			     kho_in_release_policy());
+	len += sysfs_emit_at(buf, len, "released_finish %u\n",
+			     s->released_finish);
+	len += sysfs_emit_at(buf, len, "released_incompatible %u\n",
+			     s->released_rejected);
+	len += sysfs_emit_at(buf, len, "released_timeout %u\n",
+			     s->released_timeout);
+	len += sysfs_emit_at(buf, len, "released_sysfs %u\n",
+			     s->released_sysfs);
 	len += sysfs_emit_at(buf, len, "released %d\n", s->released);
 	return len;
 }
@@ -176,6 +246,91 @@ static ssize_t release_store(struct kobject *kobj, struct kobj_attribute *attr,
 
 static struct kobj_attribute release_attr = __ATTR_WO(release);
 
+static ssize_t kho_in_meta_show(char *buf, int what)
+{
+	struct kho_root_meta meta;
+	size_t size;
+	const void *root = kho_in_root(&size);
+
+	if (!root || kho_root_get_meta(root, &meta))
+		return -ENODATA;
+	switch (what) {
+	case 0:
+		return sysfs_emit(buf, "%s\n", meta.release);
+	case 1:
+		return sysfs_emit(buf, "%u\n", meta.boot_count);
+	default:
+		return sysfs_emit(buf, "%llu\n", meta.frozen_at);
+	}
+}
+
+static ssize_t previous_release_show(struct kobject *kobj,
+				     struct kobj_attribute *attr, char *buf)
+{
+	return kho_in_meta_show(buf, 0);
+}
+
+static ssize_t boot_count_show(struct kobject *kobj,
+			       struct kobj_attribute *attr, char *buf)
+{
+	return kho_in_meta_show(buf, 1);
+}
+
+static ssize_t frozen_at_show(struct kobject *kobj,
+			      struct kobj_attribute *attr, char *buf)
+{
+	return kho_in_meta_show(buf, 2);
+}
+
+static struct kobj_attribute previous_release_attr =
+	__ATTR_RO_MODE(previous_release, 0444);
+static struct kobj_attribute boot_count_attr = __ATTR_RO_MODE(boot_count, 0444);
+static struct kobj_attribute frozen_at_attr = __ATTR_RO_MODE(frozen_at, 0444);
+
+static struct attribute *kho_in_attrs[] = {
+	&in_stats_attr.attr,
+	&release_attr.attr,
+	&previous_release_attr.attr,
+	&boot_count_attr.attr,
+	&frozen_at_attr.attr,
+	NULL,
+};
+
+static const struct attribute_group kho_in_group = {
+	.attrs = kho_in_attrs,
+};
+
+static const char * const kho_in_state_names[] = {
+	[KHO_IN_PENDING] = "pending",
+	[KHO_IN_ACTIVE] = "active",
+	[KHO_IN_FINISHED] = "finished",
+	[KHO_IN_RELEASED] = "released",
+	[KHO_IN_REJECTED] = "rejected",
+};
+
+static ssize_t in_client_stats_show(struct kobject *kobj,
+				    struct kobj_attribute *attr, char *buf)
+{
+	struct kho_in_client *clients, *ic = NULL;
+	unsigned int i, nr;
+
+	clients = kho_in_clients(&nr);
+	for (i = 0; i < nr; i++) {
+		if (clients[i].kobj == kobj)
+			ic = &clients[i];
+	}
+	if (!ic)
+		return -ENODEV;
+	return sysfs_emit(buf, "compatible %s\nstate %s\nreleased_by %s\nblocks %lu\nbytes %llu\nblobs %u\nrestored_bytes %llu\nreleased_bytes %llu\n",
+			  ic->compatible, kho_in_state_names[ic->state],
+			  ic->released_by ?: "-", ic->blocks,
+			  ic->preserved_bytes, ic->nr_blobs, ic->restored_bytes,
+			  ic->released_bytes);
+}
+
+static struct kobj_attribute in_client_stats_attr =
+	__ATTR(stats, 0400, in_client_stats_show, NULL);
+
 static ssize_t blob_read(struct file *file, struct kobject *kobj,
 			 struct bin_attribute *attr, char *buf,
 			 loff_t off, size_t count)
@@ -184,7 +339,7 @@ static ssize_t blob_read(struct file *file, struct kobject *kobj,
 		container_of(attr, struct kho_blob_attr, attr);
 	ssize_t ret;
 
-	if (kobj == kho_in_blobs_kobj)
+	if (v->incoming)
 		return kho_in_read_blob(v->phys, v->size, buf, off, count);
 	mutex_lock(&kho_out.lock);
 	ret = memory_read_from_buffer(buf, count, &off, phys_to_virt(v->phys),
@@ -194,11 +349,12 @@ static ssize_t blob_read(struct file *file, struct kobject *kobj,
 }
 
 static void kho_blob_attr_init(struct kho_blob_attr *v, const char *name,
-			       u64 phys, u64 size)
+			       u64 phys, u64 size, bool incoming)
 {
 	strscpy(v->name, name, sizeof(v->name));
 	v->phys = phys;
 	v->size = size;
+	v->incoming = incoming;
 	sysfs_bin_attr_init(&v->attr);
 	v->attr.attr.name = v->name;
 	v->attr.attr.mode = 0400;
@@ -206,102 +362,211 @@ static void kho_blob_attr_init(struct kho_blob_attr *v, const char *name,
 	v->attr.read = blob_read;
 }
 
-/**
- * kho_sysfs_blobs_changed() - refresh out/blobs after kho_add_blob() or
- * kho_remove_blob()
- */
-void kho_sysfs_blobs_changed(void)
+/* Rebuild out/clients/NAME/blobs; kho_sysfs_lock held. */
+static void kho_sysfs_refresh_blobs(struct kho_client *client)
 {
+	struct kho_client_sysfs *cs = client->sysfs;
 	struct kho_blob_attr *views;
 	struct kho_blob *b;
 	unsigned int i, n = 0;
 
-	mutex_lock(&kho_sysfs_lock);
-	if (!kho_out_blobs_kobj)
-		goto out;
-	for (i = 0; i < kho_out_nr_views; i++)
-		sysfs_remove_bin_file(kho_out_blobs_kobj, &kho_out_views[i].attr);
-	kfree(kho_out_views);
-	kho_out_views = NULL;
-	kho_out_nr_views = 0;
+	for (i = 0; i < cs->nr_views; i++)
+		sysfs_remove_bin_file(cs->blobs_kobj, &cs->views[i].attr);
+	kfree(cs->views);
+	cs->views = NULL;
+	cs->nr_views = 0;
 
 	mutex_lock(&kho_out.lock);
-	views = kcalloc(kho_out.nr_blobs, sizeof(*views), GFP_KERNEL);
+	views = kcalloc(client->nr_blobs, sizeof(*views), GFP_KERNEL);
 	if (views) {
-		list_for_each_entry(b, &kho_out.blobs, list)
-			kho_blob_attr_init(&views[n++], b->name, b->phys, b->size);
+		list_for_each_entry(b, &client->blobs, list)
+			kho_blob_attr_init(&views[n++], b->name, b->phys,
+					   b->size, false);
 	}
 	mutex_unlock(&kho_out.lock);
 	for (i = 0; i < n; i++) {
-		if (sysfs_create_bin_file(kho_out_blobs_kobj, &views[i].attr))
-			pr_warn("no sysfs view for blob %s\n", views[i].name);
+		if (sysfs_create_bin_file(cs->blobs_kobj, &views[i].attr))
+			pr_warn("no sysfs view for blob %s of %s\n",
+				views[i].name, client->name);
 	}
-	kho_out_views = views;
-	kho_out_nr_views = n;
-out:
+	cs->views = views;
+	cs->nr_views = n;
+}
+
+/* Create out/clients/NAME; kho_sysfs_lock held. */
+static void kho_sysfs_add_client(struct kho_client *client)
+{
+	struct kho_client_sysfs *cs;
+
+	cs = kzalloc(sizeof(*cs), GFP_KERNEL);
+	if (!cs)
+		goto fail;
+	cs->kobj = kobject_create_and_add(client->name, kho_out_clients_kobj);
+	if (!cs->kobj)
+		goto fail;
+	if (sysfs_create_file(cs->kobj, &out_client_stats_attr.attr))
+		goto fail;
+	cs->blobs_kobj = kobject_create_and_add("blobs", cs->kobj);
+	if (!cs->blobs_kobj)
+		goto fail;
+	client->sysfs = cs;
+	kho_sysfs_refresh_blobs(client);
+	return;
+fail:
+	if (cs)
+		kobject_put(cs->kobj);
+	kfree(cs);
+	pr_warn("no sysfs directory for client %s\n", client->name);
+}
+
+/**
+ * kho_sysfs_client_added() - show a client that registered
+ * @client: the client
+ *
+ * Context: process context, kho_client_register().
+ */
+void kho_sysfs_client_added(struct kho_client *client)
+{
+	mutex_lock(&kho_sysfs_lock);
+	if (kho_sysfs_up)
+		kho_sysfs_add_client(client);
 	mutex_unlock(&kho_sysfs_lock);
 }
 
-static int __init kho_sysfs_in_blobs(void)
+/**
+ * kho_sysfs_client_removed() - remove out/clients/NAME
+ * @client: the client, unregistering
+ *
+ * Context: process context, kho_client_unregister().
+ */
+void kho_sysfs_client_removed(struct kho_client *client)
+{
+	struct kho_client_sysfs *cs;
+	unsigned int i;
+
+	mutex_lock(&kho_sysfs_lock);
+	cs = client->sysfs;
+	client->sysfs = NULL;
+	if (cs) {
+		for (i = 0; i < cs->nr_views; i++)
+			sysfs_remove_bin_file(cs->blobs_kobj, &cs->views[i].attr);
+		kobject_put(cs->blobs_kobj);
+		kobject_put(cs->kobj);
+		kfree(cs->views);
+		kfree(cs);
+	}
+	mutex_unlock(&kho_sysfs_lock);
+}
+
+/**
+ * kho_sysfs_blobs_changed() - refresh out/clients/NAME/blobs
+ * @client: the client whose blobs changed
+ *
+ * Context: process context, after kho_add_blob() or kho_remove_blob().
+ */
+void kho_sysfs_blobs_changed(struct kho_client *client)
+{
+	mutex_lock(&kho_sysfs_lock);
+	if (client->sysfs)
+		kho_sysfs_refresh_blobs(client);
+	mutex_unlock(&kho_sysfs_lock);
+}
+
+/* in/clients/NAME with its stats and blobs. */
+static int __init kho_sysfs_in_client(const void *root, struct kho_in_client *ic)
 {
 	struct kho_root_blob blob;
 	struct kho_blob_attr *v;
-	const void *root;
-	size_t size;
+	struct kobject *blobs;
 	int cur = 0;
 
-	root = kho_in_root(&size);
-	if (!root)
-		return 0;
-	while ((cur = kho_root_next_blob(root, cur, &blob)) > 0) {
+	ic->kobj = kobject_create_and_add(ic->name, kho_in_clients_kobj);
+	if (!ic->kobj || sysfs_create_file(ic->kobj, &in_client_stats_attr.attr))
+		return -ENOMEM;
+	blobs = kobject_create_and_add("blobs", ic->kobj);
+	if (!blobs)
+		return -ENOMEM;
+	while ((cur = kho_root_next_blob(root, ic->node, cur, &blob)) > 0) {
 		v = kzalloc(sizeof(*v), GFP_KERNEL);
 		if (!v)
 			return -ENOMEM;
-		kho_blob_attr_init(v, blob.name, blob.phys, blob.size);
-		if (sysfs_create_bin_file(kho_in_blobs_kobj, &v->attr)) {
+		kho_blob_attr_init(v, blob.name, blob.phys, blob.size, true);
+		if (sysfs_create_bin_file(blobs, &v->attr)) {
 			kfree(v);
-			pr_warn("no sysfs view for incoming blob %s\n", blob.name);
+			pr_warn("no sysfs view for incoming blob %s of %s\n",
+				blob.name, ic->name);
 		}
 	}
 	return 0;
 }
 
-static int __init kho_sysfs_add(struct kobject **kobj, const char *name,
-				struct kobject *parent)
+static int __init kho_sysfs_in(void)
 {
-	*kobj = kobject_create_and_add(name, parent);
-	return *kobj ? 0 : -ENOMEM;
+	struct kho_in_client *clients;
+	unsigned int i, nr;
+	const void *root;
+	size_t size;
+	int err;
+
+	root = kho_in_root(&size);
+	if (!root)
+		return 0;
+	kho_in_kobj = kobject_create_and_add("in", kho_kobj);
+	if (!kho_in_kobj)
+		return -ENOMEM;
+	err = sysfs_create_bin_file(kho_in_kobj, &in_fdt_attr);
+	err = err ?: sysfs_create_group(kho_in_kobj, &kho_in_group);
+	if (err)
+		return err;
+	kho_in_clients_kobj = kobject_create_and_add("clients", kho_in_kobj);
+	if (!kho_in_clients_kobj)
+		return -ENOMEM;
+	clients = kho_in_clients(&nr);
+	for (i = 0; !err && i < nr; i++)
+		err = kho_sysfs_in_client(root, &clients[i]);
+	return err;
+}
+
+static int __init kho_sysfs_out(void)
+{
+	struct kho_client *c;
+	int err;
+
+	if (!kho_out.ready)
+		return 0;
+	kho_out_kobj = kobject_create_and_add("out", kho_kobj);
+	if (!kho_out_kobj)
+		return -ENOMEM;
+	err = sysfs_create_bin_file(kho_out_kobj, &out_fdt_attr);
+	err = err ?: sysfs_create_file(kho_out_kobj, &out_stats_attr.attr);
+	if (err)
+		return err;
+	kho_out_clients_kobj = kobject_create_and_add("clients", kho_out_kobj);
+	if (!kho_out_clients_kobj)
+		return -ENOMEM;
+	/* Clients that registered before sysfs was up. */
+	mutex_lock(&kho_sysfs_lock);
+	kho_clients_lock();
+	list_for_each_entry(c, &kho_out.clients, list)
+		kho_sysfs_add_client(c);
+	kho_clients_unlock();
+	kho_sysfs_up = true;
+	mutex_unlock(&kho_sysfs_lock);
+	return 0;
 }
 
 static int __init kho_sysfs_init(void)
 {
-	size_t size;
 	int err;
 
-	err = kho_sysfs_add(&kho_kobj, "kho", kernel_kobj);
-	if (err)
-		return err;
+	kho_kobj = kobject_create_and_add("kho", kernel_kobj);
+	if (!kho_kobj)
+		return -ENOMEM;
 	err = sysfs_create_groups(kho_kobj, kho_groups);
-	if (!err && kho_out.ready) {
-		err = kho_sysfs_add(&kho_out_kobj, "out", kho_kobj);
-		err = err ?: sysfs_create_bin_file(kho_out_kobj, &out_fdt_attr);
-		err = err ?: sysfs_create_file(kho_out_kobj, &out_stats_attr.attr);
-		err = err ?: kho_sysfs_add(&kho_out_blobs_kobj, "blobs",
-					   kho_out_kobj);
-	}
-	if (!err && kho_in_root(&size)) {
-		err = kho_sysfs_add(&kho_in_kobj, "in", kho_kobj);
-		err = err ?: sysfs_create_bin_file(kho_in_kobj, &in_fdt_attr);
-		err = err ?: sysfs_create_file(kho_in_kobj, &in_stats_attr.attr);
-		err = err ?: sysfs_create_file(kho_in_kobj, &release_attr.attr);
-		err = err ?: kho_sysfs_add(&kho_in_blobs_kobj, "blobs",
-					   kho_in_kobj);
-		err = err ?: kho_sysfs_in_blobs();
-	}
+	err = err ?: kho_sysfs_out();
+	err = err ?: kho_sysfs_in();
 	if (err)
 		pr_err("cannot create /sys/kernel/kho: %d\n", err);
-	else
-		kho_sysfs_blobs_changed();
 	return err;
 }
 late_initcall(kho_sysfs_init);

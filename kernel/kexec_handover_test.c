@@ -11,6 +11,7 @@
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/vmalloc.h>
 
 #include "kexec_handover_internal.h"
 
@@ -119,31 +120,72 @@ static void kho_test_tracker_open_iterate(struct kunit *test)
 	kho_tracker_destroy(&t);
 }
 
+static const struct kho_root_blob kt_root_blobs[] = {
+	{ "trace", 0x100000, 4096 },
+	{ "meta", 0x200000, 100 },
+};
+
+/* A tree with the clients "ftrace" (two blobs) and "vmm" (none). */
+static int kho_test_build_root(void *buf, size_t size)
+{
+	struct kho_root_meta meta = { "6.12.0-kho", 3, 0 };
+	int err;
+
+	err = kho_root_begin(buf, size, PAGE_SHIFT, 0x300000, &meta);
+	err = err ?: kho_root_begin_client(buf, "ftrace", "ftrace-kho-v1",
+					   0x400000);
+	err = err ?: kho_root_add_blob(buf, kt_root_blobs[0].name,
+				       kt_root_blobs[0].phys,
+				       kt_root_blobs[0].size);
+	err = err ?: kho_root_add_blob(buf, kt_root_blobs[1].name,
+				       kt_root_blobs[1].phys,
+				       kt_root_blobs[1].size);
+	err = err ?: kho_root_end_client(buf);
+	err = err ?: kho_root_begin_client(buf, "vmm", "vmm-v2", 0x500000);
+	err = err ?: kho_root_end_client(buf);
+	return err ?: kho_root_finish(buf);
+}
+
 static void kho_test_root_tree(struct kunit *test)
 {
-	struct kho_root_blob blobs[] = {
-		{ "ftrace", 0x100000, 4096 },
-		{ "test-kho", 0x200000, 100 },
-	}, b;
 	void *buf = kunit_kzalloc(test, KHO_ROOT_MAX_SIZE, GFP_KERNEL);
+	struct kho_root_client c[3];
+	struct kho_root_meta meta;
+	struct kho_root_blob b;
 	const char *why = NULL;
 	u64 tracker, phys, size;
 	char *compat;
 	int cur, n = 0;
 
 	KUNIT_ASSERT_NOT_NULL(test, buf);
-	KUNIT_ASSERT_EQ(test, kho_root_build(buf, KHO_ROOT_MAX_SIZE, PAGE_SHIFT,
-					     0x300000, blobs, 2), 0);
+	KUNIT_ASSERT_EQ(test, kho_test_build_root(buf, KHO_ROOT_MAX_SIZE), 0);
 	KUNIT_ASSERT_EQ(test, kho_root_check(buf, KHO_ROOT_MAX_SIZE, PAGE_SHIFT,
 					     &tracker, &why), 0);
 	KUNIT_EXPECT_EQ(test, tracker, 0x300000);
-	KUNIT_EXPECT_EQ(test, kho_root_find_blob(buf, "test-kho", &phys, &size), 0);
+	KUNIT_ASSERT_EQ(test, kho_root_get_meta(buf, &meta), 0);
+	KUNIT_EXPECT_STREQ(test, meta.release, "6.12.0-kho");
+	KUNIT_EXPECT_EQ(test, meta.boot_count, 3);
+	KUNIT_EXPECT_EQ(test, meta.frozen_at, 0);
+	KUNIT_EXPECT_EQ(test, kho_root_set_frozen_at(buf, 1234), 0);
+	KUNIT_ASSERT_EQ(test, kho_root_get_meta(buf, &meta), 0);
+	KUNIT_EXPECT_EQ(test, meta.frozen_at, 1234);
+
+	for (cur = 0; n < 3 && (cur = kho_root_next_client(buf, cur, &c[n])) > 0; )
+		n++;
+	KUNIT_ASSERT_EQ(test, n, 2);
+	KUNIT_EXPECT_STREQ(test, c[0].name, "ftrace");
+	KUNIT_EXPECT_STREQ(test, c[0].compatible, "ftrace-kho-v1");
+	KUNIT_EXPECT_EQ(test, c[0].tracker, 0x400000);
+	KUNIT_EXPECT_STREQ(test, c[1].name, "vmm");
+	KUNIT_EXPECT_EQ(test, kho_root_find_blob(buf, c[0].node, "meta", &phys,
+						 &size), 0);
 	KUNIT_EXPECT_EQ(test, phys, 0x200000);
 	KUNIT_EXPECT_EQ(test, size, 100);
-	KUNIT_EXPECT_EQ(test, kho_root_find_blob(buf, "nope", &phys, &size),
-			-ENOENT);
-	for (cur = 0; (cur = kho_root_next_blob(buf, cur, &b)) > 0; n++)
-		KUNIT_EXPECT_STREQ(test, b.name, blobs[n].name);
+	KUNIT_EXPECT_EQ(test, kho_root_find_blob(buf, c[1].node, "meta", &phys,
+						 &size), -ENOENT);
+	n = 0;
+	for (cur = 0; (cur = kho_root_next_blob(buf, c[0].node, cur, &b)) > 0; n++)
+		KUNIT_EXPECT_STREQ(test, b.name, kt_root_blobs[n].name);
 	KUNIT_EXPECT_EQ(test, n, 2);
 
 	/* Each kind of damage is refused. */
@@ -161,9 +203,15 @@ static void kho_test_root_tree(struct kunit *test)
 	compat[5] = '9';
 	KUNIT_EXPECT_EQ(test, kho_root_check(buf, KHO_ROOT_MAX_SIZE, PAGE_SHIFT,
 					     &tracker, &why), -EINVAL);
-	compat[5] = '1';
+	compat[5] = '2';
 	KUNIT_EXPECT_EQ(test, kho_root_check(buf, KHO_ROOT_MAX_SIZE, PAGE_SHIFT,
 					     &tracker, &why), 0);
+	/* A client tracker that is not page aligned. */
+	KUNIT_ASSERT_EQ(test, fdt_setprop_inplace_u64(buf, c[1].node,
+						      KHO_PROP_TRACKER, 0x500001), 0);
+	KUNIT_EXPECT_EQ(test, kho_root_check(buf, KHO_ROOT_MAX_SIZE, PAGE_SHIFT,
+					     &tracker, &why), -EINVAL);
+	KUNIT_EXPECT_STREQ(test, why, "bad client node");
 	((struct fdt_header *)buf)->off_dt_struct = cpu_to_fdt32(0xfffff000);
 	KUNIT_EXPECT_EQ(test, kho_root_check(buf, KHO_ROOT_MAX_SIZE, PAGE_SHIFT,
 					     &tracker, &why), -EINVAL);
@@ -173,8 +221,7 @@ static void kho_test_root_tree(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, why, "aborted by the previous kernel");
 
 	/* A tree that does not fit. */
-	KUNIT_EXPECT_EQ(test, kho_root_build(buf, 128, PAGE_SHIFT, 0x300000,
-					     blobs, 2), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, kho_test_build_root(buf, 128), -ENOSPC);
 }
 
 static void kho_test_names_and_scratch(struct kunit *test)
@@ -185,12 +232,12 @@ static void kho_test_names_and_scratch(struct kunit *test)
 	};
 	const char *why;
 
-	KUNIT_EXPECT_TRUE(test, kho_blob_name_valid("ftrace"));
-	KUNIT_EXPECT_TRUE(test, kho_blob_name_valid("a,b.c_d+e-f1"));
-	KUNIT_EXPECT_FALSE(test, kho_blob_name_valid(""));
-	KUNIT_EXPECT_FALSE(test, kho_blob_name_valid(".hidden"));
-	KUNIT_EXPECT_FALSE(test, kho_blob_name_valid("a/b"));
-	KUNIT_EXPECT_FALSE(test, kho_blob_name_valid("a@1"));
+	KUNIT_EXPECT_TRUE(test, kho_name_valid("ftrace"));
+	KUNIT_EXPECT_TRUE(test, kho_name_valid("a,b.c_d+e-f1"));
+	KUNIT_EXPECT_FALSE(test, kho_name_valid(""));
+	KUNIT_EXPECT_FALSE(test, kho_name_valid(".hidden"));
+	KUNIT_EXPECT_FALSE(test, kho_name_valid("a/b"));
+	KUNIT_EXPECT_FALSE(test, kho_name_valid("a@1"));
 
 	KUNIT_EXPECT_EQ(test, kho_scratch_check(s, 3, PAGE_SIZE, &why), 0);
 	KUNIT_EXPECT_EQ(test, kho_scratch_check(s, 0, PAGE_SIZE, &why), -EINVAL);
@@ -228,43 +275,164 @@ static void kho_test_scratch_order(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kho_scratch_order(t, 0, order, false), 0U);
 }
 
+static struct kho_client *kho_test_register(struct kunit *test,
+					    const char *name)
+{
+	struct kho_client_desc desc = { .name = name, .compatible = "kunit-v1" };
+	struct kho_client *c = kho_client_register(&desc);
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
+	return c;
+}
+
+/* Registration: names, versions, uniqueness. */
+static void kho_test_clients(struct kunit *test)
+{
+	struct kho_client_desc desc = { .name = "kunit-a", .compatible = "v1" };
+	struct kho_client *a;
+
+	if (!kho_is_enabled())
+		kunit_skip(test, "boot with kho=on to test the client API");
+	a = kho_test_register(test, "kunit-a");
+	KUNIT_EXPECT_EQ(test, PTR_ERR(kho_client_register(&desc)), -EEXIST);
+	desc.name = "bad/name";
+	KUNIT_EXPECT_EQ(test, PTR_ERR(kho_client_register(&desc)), -EINVAL);
+	desc.name = "kunit-b";
+	desc.compatible = "";
+	KUNIT_EXPECT_EQ(test, PTR_ERR(kho_client_register(&desc)), -EINVAL);
+	/* Not a client of the previous kernel: nothing to restore. */
+	KUNIT_EXPECT_EQ(test, kho_client_incoming(a, NULL), -ENOENT);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(kho_restore_folio(a, 0x100000)), -ENOENT);
+	KUNIT_EXPECT_EQ(test, kho_get_blob(a, "x", &(phys_addr_t){0},
+					   &(size_t){0}), -ENOENT);
+	kho_client_unregister(a);
+	/* The name is free again. */
+	a = kho_test_register(test, "kunit-a");
+	kho_client_unregister(a);
+}
+
+/* Ownership and the error cases of preserving. */
 static void kho_test_api(struct kunit *test)
 {
-	struct folio *folio;
-	void *blob;
+	struct kho_client *a, *b;
+	struct folio *folio, *many[3];
+	void *blob, *vm;
+	phys_addr_t desc;
+	unsigned int i;
 
 	if (!kho_is_enabled())
 		kunit_skip(test, "boot with kho=on to test the preservation API");
+	a = kho_test_register(test, "kunit-a");
+	b = kho_test_register(test, "kunit-b");
 
 	folio = folio_alloc(GFP_KERNEL, 2);
 	KUNIT_ASSERT_NOT_NULL(test, folio);
-	KUNIT_EXPECT_EQ(test, kho_preserve_folio(folio), 0);
-	KUNIT_EXPECT_EQ(test, kho_preserve_folio(folio), -EEXIST);
-	KUNIT_EXPECT_EQ(test, kho_unpreserve_folio(folio), 0);
-	KUNIT_EXPECT_EQ(test, kho_unpreserve_folio(folio), -ENOENT);
+	KUNIT_EXPECT_EQ(test, kho_preserve_folio(a, folio), 0);
+	KUNIT_EXPECT_EQ(test, kho_preserve_folio(a, folio), -EEXIST);
+	/* Another client can neither take nor drop it. */
+	KUNIT_EXPECT_EQ(test, kho_preserve_folio(b, folio), -EPERM);
+	KUNIT_EXPECT_EQ(test, kho_unpreserve_folio(b, folio), -EPERM);
+	KUNIT_EXPECT_EQ(test, kho_unpreserve_folio(a, folio), 0);
+	KUNIT_EXPECT_EQ(test, kho_unpreserve_folio(a, folio), -ENOENT);
+	/* Nor can a client drop the root tree. */
+	KUNIT_EXPECT_EQ(test, kho_unpreserve_pages(a, virt_to_page(kho_out.root),
+						   1UL << get_order(KHO_ROOT_MAX_SIZE)),
+			-EPERM);
+	/* Nor the tracker's own pages. */
+	KUNIT_EXPECT_EQ(test, kho_unpreserve_pages(a,
+					pfn_to_page(PHYS_PFN(a->tracker.hdr_phys)), 1),
+			-EPERM);
 
-	/* A blob must be preserved memory with a valid, unused name. */
-	KUNIT_EXPECT_EQ(test, kho_add_blob("kunit", folio_address(folio), 64),
+	/* A blob must be preserved by its client, with a valid, unused name. */
+	KUNIT_EXPECT_EQ(test, kho_add_blob(a, "kunit", folio_address(folio), 64),
 			-EINVAL);
-	blob = kho_alloc_preserve(64);
+	blob = kho_alloc_preserve(a, 64);
 	KUNIT_ASSERT_NOT_NULL(test, blob);
-	KUNIT_EXPECT_EQ(test, kho_add_blob("bad/name", blob, 64), -EINVAL);
-	KUNIT_EXPECT_EQ(test, kho_add_blob("kunit", blob, PAGE_SIZE + 1),
+	KUNIT_EXPECT_EQ(test, kho_add_blob(b, "kunit", blob, 64), -EINVAL);
+	KUNIT_EXPECT_EQ(test, kho_add_blob(a, "bad/name", blob, 64), -EINVAL);
+	KUNIT_EXPECT_EQ(test, kho_add_blob(a, "kunit", blob, PAGE_SIZE + 1),
 			-EINVAL);
-	KUNIT_EXPECT_EQ(test, kho_add_blob("kunit", blob, 64), 0);
-	KUNIT_EXPECT_EQ(test, kho_add_blob("kunit", blob, 64), -EEXIST);
-	KUNIT_EXPECT_EQ(test, kho_remove_blob("kunit"), 0);
-	KUNIT_EXPECT_EQ(test, kho_remove_blob("kunit"), -ENOENT);
-	kho_unpreserve_free(blob);
+	KUNIT_EXPECT_EQ(test, kho_add_blob(a, "kunit", blob, 64), 0);
+	KUNIT_EXPECT_EQ(test, kho_add_blob(a, "kunit", blob, 64), -EEXIST);
+	/* Blob names are per client. */
+	KUNIT_EXPECT_EQ(test, kho_remove_blob(b, "kunit"), -ENOENT);
+	KUNIT_EXPECT_EQ(test, kho_remove_blob(a, "kunit"), 0);
+	KUNIT_EXPECT_EQ(test, kho_remove_blob(a, "kunit"), -ENOENT);
+	kho_unpreserve_free(a, blob);
 
 	/* Page ranges that are not a power of two. */
-	KUNIT_EXPECT_EQ(test, kho_preserve_pages(folio_page(folio, 1), 3), 0);
-	KUNIT_EXPECT_EQ(test, kho_preserve_pages(folio_page(folio, 1), 1),
+	KUNIT_EXPECT_EQ(test, kho_preserve_pages(a, folio_page(folio, 1), 3), 0);
+	KUNIT_EXPECT_EQ(test, kho_preserve_pages(a, folio_page(folio, 1), 1),
 			-EEXIST);
-	KUNIT_EXPECT_EQ(test, kho_unpreserve_pages(folio_page(folio, 1), 3), 0);
-	KUNIT_EXPECT_EQ(test, kho_preserve_pages(folio_page(folio, 0), 0),
+	KUNIT_EXPECT_EQ(test, kho_unpreserve_pages(b, folio_page(folio, 1), 3),
+			-EPERM);
+	KUNIT_EXPECT_EQ(test, kho_unpreserve_pages(a, folio_page(folio, 1), 3), 0);
+	KUNIT_EXPECT_EQ(test, kho_preserve_pages(a, folio_page(folio, 0), 0),
 			-EINVAL);
+	KUNIT_EXPECT_EQ(test, kho_preserve_phys(a, folio_pfn(folio) << PAGE_SHIFT,
+						100), -EINVAL);
 	folio_put(folio);
+
+	/* A batch is all or nothing. */
+	for (i = 0; i < ARRAY_SIZE(many); i++) {
+		many[i] = folio_alloc(GFP_KERNEL, i);
+		KUNIT_ASSERT_NOT_NULL(test, many[i]);
+	}
+	KUNIT_EXPECT_EQ(test, kho_preserve_folio(b, many[2]), 0);
+	KUNIT_EXPECT_EQ(test, kho_preserve_folios(a, many, 3), -EPERM);
+	KUNIT_EXPECT_EQ(test, kho_unpreserve_folio(a, many[0]), -ENOENT);
+	KUNIT_EXPECT_EQ(test, kho_unpreserve_folio(b, many[2]), 0);
+	KUNIT_EXPECT_EQ(test, kho_preserve_folios(a, many, 3), 0);
+	KUNIT_EXPECT_EQ(test, kho_unpreserve_folios(a, many, 3), 0);
+
+	/* Unregistering drops what the client preserves. */
+	KUNIT_EXPECT_EQ(test, kho_preserve_folios(b, many, 3), 0);
+	kho_client_unregister(b);
+	b = kho_test_register(test, "kunit-b");
+	KUNIT_EXPECT_EQ(test, kho_preserve_folios(b, many, 3), 0);
+	KUNIT_EXPECT_EQ(test, kho_preserve_folios(a, many, 1), -EPERM);
+	kho_client_unregister(b);
+	for (i = 0; i < ARRAY_SIZE(many); i++)
+		folio_put(many[i]);
+
+	/* vmalloc areas: only the start of one. */
+	vm = vmalloc(5 * PAGE_SIZE);
+	KUNIT_ASSERT_NOT_NULL(test, vm);
+	KUNIT_EXPECT_EQ(test, kho_preserve_vmalloc(a, vm + PAGE_SIZE, &desc),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, kho_preserve_vmalloc(a, vm, &desc), 0);
+	KUNIT_EXPECT_EQ(test, kho_preserve_vmalloc(a, vm, &desc), -EEXIST);
+	KUNIT_EXPECT_EQ(test, kho_unpreserve_vmalloc(a, desc), 0);
+	vfree(vm);
+	kho_client_unregister(a);
+}
+
+/* Record arrays span pages and come back in order. */
+static void kho_test_array(struct kunit *test)
+{
+	struct kho_array arr;
+	struct kho_client *a;
+	unsigned int i;
+	u64 *rec;
+
+	if (!kho_is_enabled())
+		kunit_skip(test, "boot with kho=on to test the client API");
+	a = kho_test_register(test, "kunit-a");
+	KUNIT_EXPECT_EQ(test, kho_array_init(&arr, a, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, kho_array_init(&arr, a, PAGE_SIZE), -EINVAL);
+	KUNIT_ASSERT_EQ(test, kho_array_init(&arr, a, sizeof(u64)), 0);
+	KUNIT_EXPECT_EQ(test, kho_array_phys(&arr), 0);
+	for (i = 0; i < 3 * PAGE_SIZE / sizeof(u64); i++) {
+		rec = kho_array_add(&arr);
+		KUNIT_ASSERT_NOT_NULL(test, rec);
+		*rec = i;
+	}
+	KUNIT_EXPECT_EQ(test, arr.nr, 3 * PAGE_SIZE / sizeof(u64));
+	KUNIT_EXPECT_NE(test, kho_array_phys(&arr), 0);
+	KUNIT_EXPECT_NE(test, (unsigned long)arr.head, (unsigned long)arr.tail);
+	kho_array_destroy(&arr);
+	KUNIT_EXPECT_EQ(test, kho_array_phys(&arr), 0);
+	kho_client_unregister(a);
 }
 
 static struct kunit_case kho_test_cases[] = {
@@ -273,7 +441,9 @@ static struct kunit_case kho_test_cases[] = {
 	KUNIT_CASE(kho_test_root_tree),
 	KUNIT_CASE(kho_test_names_and_scratch),
 	KUNIT_CASE(kho_test_scratch_order),
+	KUNIT_CASE(kho_test_clients),
 	KUNIT_CASE(kho_test_api),
+	KUNIT_CASE(kho_test_array),
 	{}
 };
 

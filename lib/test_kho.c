@@ -37,6 +37,7 @@
 #define TEST_KHO_NR_PAGES	5
 
 static char *size_param;
+static struct kho_client *test_kho_client;
 module_param_named(size, size_param, charp, 0400);
 MODULE_PARM_DESC(size, "bytes of folios to preserve (K, M, G suffixes)");
 
@@ -83,7 +84,7 @@ static int test_kho_preserve_high(u32 gen, struct test_kho_item *it)
 		it->order_or_nr = nr;
 		it->csum = test_kho_fill(page_address(page), nr * PAGE_SIZE,
 					 it->phys ^ gen);
-		if (!kho_preserve_pages(page, nr))
+		if (!kho_preserve_pages(test_kho_client, page, nr))
 			return 0;
 		free_contig_range(pfn, nr);
 	}
@@ -120,7 +121,7 @@ static int test_kho_preserve(u32 gen, u64 bytes)
 		items[n].csum = test_kho_fill(folio_address(folio),
 					      folio_size(folio),
 					      items[n].phys ^ gen);
-		err = kho_preserve_folio(folio);
+		err = kho_preserve_folio(test_kho_client, folio);
 		if (err) {
 			folio_put(folio);
 			goto fail;
@@ -141,7 +142,7 @@ static int test_kho_preserve(u32 gen, u64 bytes)
 	items[n].csum = test_kho_fill(page_address(pages),
 				      TEST_KHO_NR_PAGES * PAGE_SIZE,
 				      items[n].phys ^ gen);
-	err = kho_preserve_pages(pages, TEST_KHO_NR_PAGES);
+	err = kho_preserve_pages(test_kho_client, pages, TEST_KHO_NR_PAGES);
 	if (err)
 		goto fail;
 	n++;
@@ -154,13 +155,13 @@ static int test_kho_preserve(u32 gen, u64 bytes)
 	gone = folio_alloc(GFP_KERNEL, 0);
 	if (!gone)
 		goto fail;
-	err = kho_preserve_folio(gone);
-	err = err ?: kho_unpreserve_folio(gone);
+	err = kho_preserve_folio(test_kho_client, gone);
+	err = err ?: kho_unpreserve_folio(test_kho_client, gone);
 	if (err)
 		goto fail;
 
 	blob_size = PAGE_ALIGN(n * sizeof(*items) + 1024);
-	blob = kho_alloc_preserve(blob_size);
+	blob = kho_alloc_preserve(test_kho_client, blob_size);
 	if (!blob)
 		goto fail;
 	err = fdt_create(blob, blob_size);
@@ -180,7 +181,8 @@ static int test_kho_preserve(u32 gen, u64 bytes)
 		err = -EINVAL;
 		goto fail;
 	}
-	err = kho_add_blob(TEST_KHO_BLOB, blob, fdt_totalsize(blob));
+	err = kho_add_blob(test_kho_client, TEST_KHO_BLOB, blob,
+			   fdt_totalsize(blob));
 	if (err)
 		goto fail;
 	/* Keep the unpreserved folio allocated so nothing else preserves it. */
@@ -191,7 +193,7 @@ static int test_kho_preserve(u32 gen, u64 bytes)
 
 fail:
 	pr_err("generation %u: FAILED to preserve (%d)\n", gen, err);
-	kho_unpreserve_free(blob);
+	kho_unpreserve_free(test_kho_client, blob);
 	kfree(items);
 	return err;
 }
@@ -206,8 +208,9 @@ static unsigned int test_kho_verify_high(const void *prop, u32 gen)
 
 	memcpy(&it, prop, sizeof(it));
 	pg = it.order_or_nr <= MAX_ORDER_NR_PAGES ?
-	     kho_restore_pages(it.phys, it.order_or_nr) : NULL;
-	if (!pg) {
+	     kho_restore_pages(test_kho_client, it.phys, it.order_or_nr) :
+	     ERR_PTR(-EINVAL);
+	if (IS_ERR(pg)) {
 		pr_err("generation %u: cannot restore the high range at %#llx\n",
 		       gen, it.phys);
 		return 1;
@@ -233,8 +236,8 @@ static int test_kho_verify(phys_addr_t phys, size_t size, u32 *gen)
 	u64 bytes = 0, gone;
 	int len;
 
-	blob = kho_restore_preserved(phys, size);
-	if (!blob) {
+	blob = kho_restore_preserved(test_kho_client, phys, size);
+	if (IS_ERR(blob)) {
 		pr_err("generation ?: FAILED: cannot restore the blob\n");
 		return -EINVAL;
 	}
@@ -266,7 +269,9 @@ static int test_kho_verify(phys_addr_t phys, size_t size, u32 *gen)
 		void *addr;
 
 		if (folio) {
-			f = kho_restore_folio(it->phys);
+			f = kho_restore_folio(test_kho_client, it->phys);
+			if (IS_ERR(f))
+				f = NULL;
 			if (f && folio_order(f) != it->order_or_nr) {
 				pr_err("generation %u: folio %pa restored at order %u, preserved at %llu\n",
 				       *gen, &it->phys, folio_order(f),
@@ -275,7 +280,10 @@ static int test_kho_verify(phys_addr_t phys, size_t size, u32 *gen)
 			}
 			addr = f ? folio_address(f) : NULL;
 		} else {
-			pg = kho_restore_pages(it->phys, it->order_or_nr);
+			pg = kho_restore_pages(test_kho_client, it->phys,
+					       it->order_or_nr);
+			if (IS_ERR(pg))
+				pg = NULL;
 			addr = pg ? page_address(pg) : NULL;
 		}
 		if (!addr) {
@@ -307,7 +315,7 @@ static int test_kho_verify(phys_addr_t phys, size_t size, u32 *gen)
 	p = fdt_getprop(blob, 0, "unpreserved", &len);
 	if (p && len == sizeof(u64)) {
 		gone = fdt64_to_cpu(*(fdt64_t *)p);
-		if (kho_restore_folio(gone)) {
+		if (!IS_ERR(kho_restore_folio(test_kho_client, gone))) {
 			pr_err("generation %u: unpreserved folio came back\n", *gen);
 			bad++;
 		}
@@ -322,20 +330,34 @@ static int test_kho_verify(phys_addr_t phys, size_t size, u32 *gen)
 	return 0;
 }
 
+static const struct kho_client_desc test_kho_desc = {
+	.name = TEST_KHO_BLOB,
+	.compatible = TEST_KHO_COMPATIBLE,
+};
+
 static int __init test_kho_init(void)
 {
+	const char *compatible;
 	phys_addr_t phys;
 	size_t size;
 	u64 bytes;
 	u32 gen = 0;
 
-	if (is_kho_boot()) {
-		if (kho_get_blob(TEST_KHO_BLOB, &phys, &size))
+	test_kho_client = kho_client_register(&test_kho_desc);
+	if (IS_ERR(test_kho_client)) {
+		if (kho_is_enabled())
+			pr_err("cannot register (%ld)\n", PTR_ERR(test_kho_client));
+		return 0;
+	}
+	if (!kho_client_incoming(test_kho_client, &compatible)) {
+		if (kho_get_blob(test_kho_client, TEST_KHO_BLOB, &phys, &size))
 			pr_info("no blob from the previous kernel\n");
 		else
 			test_kho_verify(phys, size, &gen);
 	}
-	if (!size_param || !kho_is_enabled())
+	/* What was not restored (the unpreserved folio) goes back now. */
+	kho_finish(test_kho_client);
+	if (!size_param)
 		return 0;
 	bytes = memparse(size_param, NULL);
 	if (!bytes)

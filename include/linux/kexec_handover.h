@@ -2,48 +2,155 @@
 /**
  * DOC: Kexec HandOver (KHO) client API
  *
- * A client (a driver or subsystem) preserves the memory it wants to keep
- * with kho_preserve_folio() or kho_preserve_pages() and publishes its own
- * small blob (usually its own FDT) under a name with kho_add_blob(). Both
- * may change at any time until the kexec jump. After kexec, the client
- * finds its blob with kho_get_blob() and takes its memory back with
- * kho_restore_folio() or kho_restore_pages().
+ * A client (a driver or subsystem) registers under a unique name with
+ * kho_client_register() and gets a handle. With it, it preserves the
+ * memory it wants to keep (folios of any order, page ranges, physical
+ * ranges outside the page allocator, vmalloc areas, arrays of records) and
+ * publishes small named blobs, usually its own FDT. Everything a client
+ * preserves belongs to it: no other client can unpreserve it, and
+ * unregistering drops it. Optional callbacks tell the client when a kexec
+ * image carrying the handover is loaded (prepare), when the jump is about
+ * to happen (freeze) and when the handover is called off (abort).
  *
- * See Documentation/kho/ for concepts, the administration guide and the
- * wire format (include/linux/kho/abi.h).
+ * In the next kernel the client registers again under the same name, at
+ * any time (a module loaded late is fine), checks its incoming state with
+ * kho_client_incoming(), restores what it wants and calls kho_finish():
+ * what it did not restore is released. Incoming state of a client that
+ * never comes is released by the policy of Documentation/kho/admin.rst.
+ *
+ * See Documentation/kho/api.rst for a complete client, and
+ * include/linux/kho/abi.h for the wire format.
  */
 #ifndef _LINUX_KEXEC_HANDOVER_H
 #define _LINUX_KEXEC_HANDOVER_H
 
 #include <linux/types.h>
+#include <linux/err.h>
 #include <linux/errno.h>
 
 struct folio;
 struct kexec_buf;
+struct kho_client;
 struct kho_scratch_entry;
 struct kimage;
 struct page;
 struct resource;
+
+/**
+ * struct kho_client_ops - lifecycle callbacks of a client, all optional
+ * @prepare: an image carrying the handover was loaded with kexec_file_load
+ *	(called again on every load). The client may allocate, preserve and
+ *	publish its state here. Process context, may sleep. A non-zero
+ *	return fails the load with that error, after @abort was called for
+ *	the clients already prepared.
+ * @freeze: the kexec jump is about to happen: preserving, unpreserving
+ *	and publishing fail from now on. The client updates its blobs in
+ *	place and must not allocate memory. Process context. A client that
+ *	returns an error is dropped from the handover, alone and loudly: the
+ *	next kernel finds none of its state and the jump goes on.
+ * @abort: what @prepare or @freeze did will not be used: the handover was
+ *	aborted through sysfs, the loaded image was unloaded or replaced by
+ *	one without the handover, or the jump returned. Process context.
+ */
+struct kho_client_ops {
+	int (*prepare)(struct kho_client *client, void *data);
+	int (*freeze)(struct kho_client *client, void *data);
+	void (*abort)(struct kho_client *client, void *data);
+};
+
+/**
+ * struct kho_client_desc - how a client registers
+ * @name: unique name, 1 to 63 characters out of letters, digits and
+ *	",._+-", not starting with "."
+ * @compatible: version of the state this kernel writes, for example
+ *	"foo-v2"; at most 63 characters
+ * @accept: NULL-terminated list of other incoming versions the client can
+ *	read, or NULL: incoming state of any other version is rejected and
+ *	released at registration
+ * @ops: callbacks, or NULL
+ * @data: passed to every callback
+ */
+struct kho_client_desc {
+	const char *name;
+	const char *compatible;
+	const char * const *accept;
+	const struct kho_client_ops *ops;
+	void *data;
+};
+
+/**
+ * struct kho_array - an array of fixed-size records in preserved pages
+ * @client: owner of the pages
+ * @rec_size: bytes per record
+ * @nr: records so far
+ * @head: first page, whose physical address the next kernel needs
+ * @tail: last page, where records are added
+ *
+ * Records are appended with kho_array_add(), one allocation per page of
+ * records; the next kernel reads them with kho_array_restore().
+ */
+struct kho_array {
+	struct kho_client *client;
+	size_t rec_size;
+	unsigned long nr;
+	void *head;
+	void *tail;
+};
 
 #ifdef CONFIG_KEXEC_HANDOVER
 
 bool kho_is_enabled(void);
 bool is_kho_boot(void);
 
-int kho_preserve_folio(struct folio *folio);
-int kho_unpreserve_folio(struct folio *folio);
-int kho_preserve_pages(struct page *page, unsigned long nr_pages);
-int kho_unpreserve_pages(struct page *page, unsigned long nr_pages);
-void *kho_alloc_preserve(size_t size);
-void kho_unpreserve_free(void *ptr);
+struct kho_client *kho_client_register(const struct kho_client_desc *desc);
+void kho_client_unregister(struct kho_client *client);
 
-int kho_add_blob(const char *name, const void *blob, size_t size);
-int kho_remove_blob(const char *name);
+int kho_preserve_folio(struct kho_client *client, struct folio *folio);
+int kho_unpreserve_folio(struct kho_client *client, struct folio *folio);
+int kho_preserve_folios(struct kho_client *client, struct folio **folios,
+			unsigned int nr);
+int kho_unpreserve_folios(struct kho_client *client, struct folio **folios,
+			  unsigned int nr);
+int kho_preserve_pages(struct kho_client *client, struct page *page,
+		       unsigned long nr_pages);
+int kho_unpreserve_pages(struct kho_client *client, struct page *page,
+			 unsigned long nr_pages);
+int kho_preserve_phys(struct kho_client *client, phys_addr_t phys,
+		      phys_addr_t size);
+int kho_unpreserve_phys(struct kho_client *client, phys_addr_t phys,
+			phys_addr_t size);
+void *kho_alloc_preserve(struct kho_client *client, size_t size);
+void kho_unpreserve_free(struct kho_client *client, void *ptr);
+int kho_add_blob(struct kho_client *client, const char *name,
+		 const void *blob, size_t size);
+int kho_remove_blob(struct kho_client *client, const char *name);
 
-int kho_get_blob(const char *name, phys_addr_t *phys, size_t *size);
-struct folio *kho_restore_folio(phys_addr_t phys);
-struct page *kho_restore_pages(phys_addr_t phys, unsigned long nr_pages);
-void *kho_restore_preserved(phys_addr_t phys, size_t size);
+int kho_array_init(struct kho_array *array, struct kho_client *client,
+		   size_t rec_size);
+void *kho_array_add(struct kho_array *array);
+phys_addr_t kho_array_phys(const struct kho_array *array);
+void kho_array_destroy(struct kho_array *array);
+int kho_preserve_vmalloc(struct kho_client *client, const void *addr,
+			 phys_addr_t *desc);
+int kho_unpreserve_vmalloc(struct kho_client *client, phys_addr_t desc);
+
+int kho_client_incoming(struct kho_client *client, const char **compatible);
+int kho_get_blob(struct kho_client *client, const char *name,
+		 phys_addr_t *phys, size_t *size);
+struct folio *kho_restore_folio(struct kho_client *client, phys_addr_t phys);
+struct page *kho_restore_pages(struct kho_client *client, phys_addr_t phys,
+			       unsigned long nr_pages);
+int kho_restore_phys(struct kho_client *client, phys_addr_t phys,
+		     phys_addr_t size);
+void *kho_restore_preserved(struct kho_client *client, phys_addr_t phys,
+			    size_t size);
+long kho_array_restore(struct kho_client *client, phys_addr_t phys,
+		       size_t rec_size,
+		       int (*fn)(void *arg, const void *rec, unsigned long i),
+		       void *arg);
+void *kho_restore_vmalloc(struct kho_client *client, phys_addr_t desc,
+			  unsigned long *nr_pages);
+void kho_finish(struct kho_client *client);
 
 /* For kexec, mm and architecture code, not for clients. */
 bool kho_populate(phys_addr_t root_phys, size_t root_size,
@@ -58,6 +165,8 @@ bool kho_handover_info(const struct kimage *image, phys_addr_t *root_phys,
 int kho_locate_mem_hole(struct kexec_buf *kbuf,
 			int (*func)(struct resource *, void *));
 int kho_check_image(const struct kimage *image);
+int kho_image_loaded(const struct kimage *image);
+void kho_image_unloaded(void);
 void kho_freeze(void);
 void kho_thaw(void);
 
@@ -73,68 +182,172 @@ static inline bool is_kho_boot(void)
 	return false;
 }
 
-static inline int kho_preserve_folio(struct folio *folio)
+static inline struct kho_client *
+kho_client_register(const struct kho_client_desc *desc)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+static inline void kho_client_unregister(struct kho_client *client)
+{
+}
+
+static inline int kho_preserve_folio(struct kho_client *client,
+				     struct folio *folio)
 {
 	return -EOPNOTSUPP;
 }
 
-static inline int kho_unpreserve_folio(struct folio *folio)
+static inline int kho_unpreserve_folio(struct kho_client *client,
+				       struct folio *folio)
 {
 	return -EOPNOTSUPP;
 }
 
-static inline int kho_preserve_pages(struct page *page,
-				     unsigned long nr_pages)
+static inline int kho_preserve_folios(struct kho_client *client,
+				      struct folio **folios, unsigned int nr)
 {
 	return -EOPNOTSUPP;
 }
 
-static inline int kho_unpreserve_pages(struct page *page,
+static inline int kho_unpreserve_folios(struct kho_client *client,
+					struct folio **folios, unsigned int nr)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline int kho_preserve_pages(struct kho_client *client,
+				     struct page *page, unsigned long nr_pages)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline int kho_unpreserve_pages(struct kho_client *client,
+				       struct page *page,
 				       unsigned long nr_pages)
 {
 	return -EOPNOTSUPP;
 }
 
-static inline void *kho_alloc_preserve(size_t size)
+static inline int kho_preserve_phys(struct kho_client *client,
+				    phys_addr_t phys, phys_addr_t size)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline int kho_unpreserve_phys(struct kho_client *client,
+				      phys_addr_t phys, phys_addr_t size)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void *kho_alloc_preserve(struct kho_client *client, size_t size)
 {
 	return NULL;
 }
 
-static inline void kho_unpreserve_free(void *ptr)
+static inline void kho_unpreserve_free(struct kho_client *client, void *ptr)
 {
 }
 
-static inline int kho_add_blob(const char *name, const void *blob,
-			       size_t size)
-{
-	return -EOPNOTSUPP;
-}
-
-static inline int kho_remove_blob(const char *name)
+static inline int kho_add_blob(struct kho_client *client, const char *name,
+			       const void *blob, size_t size)
 {
 	return -EOPNOTSUPP;
 }
 
-static inline int kho_get_blob(const char *name, phys_addr_t *phys,
-			       size_t *size)
+static inline int kho_remove_blob(struct kho_client *client, const char *name)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline int kho_array_init(struct kho_array *array,
+				 struct kho_client *client, size_t rec_size)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void *kho_array_add(struct kho_array *array)
+{
+	return NULL;
+}
+
+static inline phys_addr_t kho_array_phys(const struct kho_array *array)
+{
+	return 0;
+}
+
+static inline void kho_array_destroy(struct kho_array *array)
+{
+}
+
+static inline int kho_preserve_vmalloc(struct kho_client *client,
+				       const void *addr, phys_addr_t *desc)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline int kho_unpreserve_vmalloc(struct kho_client *client,
+					 phys_addr_t desc)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline int kho_client_incoming(struct kho_client *client,
+				      const char **compatible)
 {
 	return -ENOENT;
 }
 
-static inline struct folio *kho_restore_folio(phys_addr_t phys)
+static inline int kho_get_blob(struct kho_client *client, const char *name,
+			       phys_addr_t *phys, size_t *size)
 {
-	return NULL;
+	return -ENOENT;
 }
 
-static inline struct page *kho_restore_pages(phys_addr_t phys,
+static inline struct folio *kho_restore_folio(struct kho_client *client,
+					      phys_addr_t phys)
+{
+	return ERR_PTR(-ENOENT);
+}
+
+static inline struct page *kho_restore_pages(struct kho_client *client,
+					     phys_addr_t phys,
 					     unsigned long nr_pages)
 {
-	return NULL;
+	return ERR_PTR(-ENOENT);
 }
 
-static inline void *kho_restore_preserved(phys_addr_t phys, size_t size)
+static inline int kho_restore_phys(struct kho_client *client,
+				   phys_addr_t phys, phys_addr_t size)
 {
-	return NULL;
+	return -ENOENT;
+}
+
+static inline void *kho_restore_preserved(struct kho_client *client,
+					  phys_addr_t phys, size_t size)
+{
+	return ERR_PTR(-ENOENT);
+}
+
+static inline long kho_array_restore(struct kho_client *client,
+				     phys_addr_t phys, size_t rec_size,
+				     int (*fn)(void *arg, const void *rec,
+					       unsigned long i),
+				     void *arg)
+{
+	return -ENOENT;
+}
+
+static inline void *kho_restore_vmalloc(struct kho_client *client,
+					phys_addr_t desc,
+					unsigned long *nr_pages)
+{
+	return ERR_PTR(-ENOENT);
+}
+
+static inline void kho_finish(struct kho_client *client)
+{
 }
 
 static inline void kho_memory_init(void)
@@ -167,6 +380,15 @@ static inline int kho_locate_mem_hole(struct kexec_buf *kbuf,
 static inline int kho_check_image(const struct kimage *image)
 {
 	return 0;
+}
+
+static inline int kho_image_loaded(const struct kimage *image)
+{
+	return 0;
+}
+
+static inline void kho_image_unloaded(void)
+{
 }
 
 static inline void kho_freeze(void)

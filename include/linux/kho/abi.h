@@ -20,7 +20,7 @@
  * that is passed to the next kernel by the architecture (x86: setup_data of
  * type %SETUP_KEXEC_KHO; arm64: the ``linux,kho-fdt`` property of
  * ``/chosen``). Integers in the tree are big endian, as in any FDT; the
- * tracker it points to is native endian, so both kernels must use the
+ * trackers it points to are native endian, so both kernels must use the
  * same page size and endianness.
  *
  * The root node has:
@@ -28,24 +28,51 @@
  * - ``compatible``: the string %KHO_ROOT_COMPATIBLE. Any change to this
  *   layout changes the string.
  * - ``page-shift``: u32, PAGE_SHIFT of the kernel that wrote the handover.
- * - ``tracker``: u64, physical address of the preserved-memory tracker
- *   header (&struct kho_tracker_hdr).
+ * - ``tracker``: u64, physical address of the core's own preserved-memory
+ *   tracker (&struct kho_tracker_hdr): the root tree's memory.
+ * - ``release``: string, the release (``uname -r``) of the kernel that
+ *   wrote the handover, at most %KHO_RELEASE_MAX bytes with the NUL.
+ * - ``boot-count``: u32, how many kexec handovers the chain went through,
+ *   this one included: 1 for the handover written by a kernel that was not
+ *   itself booted through KHO.
+ * - ``frozen-at``: u64, the writer's CLOCK_REALTIME in seconds when the
+ *   handover was frozen for the jump, 0 if it was not (it always is when a
+ *   kernel reads it).
  *
- * and one child node per published blob, named after the blob, with:
+ * and one child node per client, named after the client, with:
+ *
+ * - ``compatible``: string, the version of the client's state, chosen by
+ *   the client, at most %KHO_COMPATIBLE_MAX bytes with the NUL;
+ * - ``tracker``: u64, physical address of the client's tracker: exactly
+ *   the memory the client preserved (plus the tracker's own pages);
+ *
+ * and one child node per blob the client published, named after the blob,
+ * with:
  *
  * - ``addr``: u64, physical address of the blob;
  * - ``size``: u64, size of the blob in bytes.
  *
- * A blob is opaque to KHO: by convention a client's own FDT with its own
- * versioned ``compatible``. Blob memory is preserved memory.
+ * A blob is opaque to KHO: by convention a client's own FDT. Blob memory
+ * is memory preserved by the same client. Client and blob names are node
+ * names: 1 to %KHO_NAME_MAX - 1 characters out of letters, digits and
+ * ``,._+-``, not starting with ``.``; there are at most
+ * %KHO_CLIENTS_MAX clients. A block of memory belongs to at most one
+ * tracker; the next kernel ignores a block that overlaps another.
  */
-#define KHO_ROOT_COMPATIBLE	"kho-v1"
+#define KHO_ROOT_COMPATIBLE	"kho-v2"
 #define KHO_ROOT_MAX_SIZE	(16 * 1024)
 #define KHO_PROP_PAGE_SHIFT	"page-shift"
 #define KHO_PROP_TRACKER	"tracker"
+#define KHO_PROP_RELEASE	"release"
+#define KHO_PROP_BOOT_COUNT	"boot-count"
+#define KHO_PROP_FROZEN_AT	"frozen-at"
+#define KHO_PROP_COMPATIBLE	"compatible"
 #define KHO_PROP_BLOB_ADDR	"addr"
 #define KHO_PROP_BLOB_SIZE	"size"
-#define KHO_BLOB_NAME_MAX	64
+#define KHO_NAME_MAX		64
+#define KHO_COMPATIBLE_MAX	64
+#define KHO_RELEASE_MAX		65
+#define KHO_CLIENTS_MAX		64
 
 /**
  * DOC: KHO scratch table
@@ -75,7 +102,8 @@ struct kho_scratch_entry {
  * DOC: KHO preserved-memory tracker
  *
  * Preserved memory is a set of naturally aligned blocks of 2^order pages,
- * 0 <= order < @nr_orders. For each order the tracker is a sparse bitmap
+ * 0 <= order < @nr_orders; @nr_orders may exceed the page allocator's
+ * orders, for blocks such as 1 GiB folios. For each order the tracker is a sparse bitmap
  * with one bit per block (bit index = pfn >> order), stored as a radix
  * tree of page-sized nodes linked by physical address:
  *
@@ -104,7 +132,7 @@ struct kho_scratch_entry {
  * @magic: %KHO_TRACKER_MAGIC
  * @version: %KHO_TRACKER_VERSION
  * @page_shift: PAGE_SHIFT of the writer
- * @nr_orders: number of orders tracked (MAX_PAGE_ORDER + 1 of the writer)
+ * @nr_orders: number of orders tracked
  * @levels: interior levels per order
  * @root: physical address of each order's top node, 0 if empty
  */
@@ -115,6 +143,33 @@ struct kho_tracker_hdr {
 	__u32 nr_orders;
 	__u32 levels;
 	__u64 root[KHO_TRACKER_MAX_ORDERS];
+};
+
+
+/**
+ * DOC: KHO record arrays
+ *
+ * A helper for clients (kho_array_init() and friends) stores an array of
+ * fixed-size records in a chain of preserved pages, each starting with a
+ * &struct kho_array_page followed by @nr records of @rec_size bytes. The
+ * client publishes the physical address of the first page, in its blob for
+ * instance; the next kernel walks the chain. Preserved vmalloc areas are
+ * described by such an array of u64 physical page addresses.
+ */
+#define KHO_ARRAY_MAGIC		0x4b484f4152523031ULL	/* "KHOARR01" */
+
+/**
+ * struct kho_array_page - header of each page of a record array
+ * @magic: %KHO_ARRAY_MAGIC
+ * @next: physical address of the next page, 0 in the last one
+ * @rec_size: bytes per record, the same in every page
+ * @nr: records in this page
+ */
+struct kho_array_page {
+	__u64 magic;
+	__u64 next;
+	__u32 rec_size;
+	__u32 nr;
 };
 
 #endif /* _LINUX_KHO_ABI_H */

@@ -96,7 +96,7 @@ khotest_run() {
 			kho_dmesg_has "kho: handover from the previous kernel"
 		khotest_check "kernel image placed in the kexec scratch area" kho_kernel_in_scratch
 		khotest_check "in/fdt decodes with dtc" \
-			kho_check_fdt /sys/kernel/kho/in/fdt 'compatible = "kho-v1"'
+			kho_check_fdt /sys/kernel/kho/in/fdt 'compatible = "kho-v2"'
 		khotest_check "in/fdt links the test blob" \
 			kho_check_fdt /sys/kernel/kho/in/fdt 'test-kho {'
 		khotest_check "test client verified generation $1" \
@@ -110,16 +110,30 @@ khotest_run() {
 		khotest_check "preserved memory taken by the deferred memmap init" \
 			sh -c '! grep -q "^deferred_bytes 0$" /sys/kernel/kho/in/stats'
 		khotest_check "no memory lost to the handover" kho_memfree_kept
+		khotest_check "in/boot_count counts the handovers" \
+			test "$(cat /sys/kernel/kho/in/boot_count)" = "$1"
+		khotest_check "in/previous_release names the previous kernel" \
+			test "$(cat /sys/kernel/kho/in/previous_release)" = "$(uname -r)"
+		khotest_check "in/frozen_at records when the handover was frozen" \
+			test "$(cat /sys/kernel/kho/in/frozen_at)" -gt 0
+		khotest_check "the test client finished: the rest of its memory was released" \
+			grep -q "^state finished$" /sys/kernel/kho/in/clients/test-kho/stats
+		khotest_check "the test client's restored bytes are counted" \
+			sh -c '! grep -q "^restored_bytes 0$" /sys/kernel/kho/in/clients/test-kho/stats'
+		khotest_diag "in/clients/test-kho/stats: $(tr '\n' ' ' < /sys/kernel/kho/in/clients/test-kho/stats)"
 		khotest_diag "in/stats: $(tr '\n' ' ' < /sys/kernel/kho/in/stats)"
 	fi
 	khotest_check "test client preserved generation $1" \
 		kho_dmesg_has "test_kho: generation $1: preserved"
 	khotest_check "out/fdt decodes with dtc" \
-		kho_check_fdt /sys/kernel/kho/out/fdt 'compatible = "kho-v1"'
+		kho_check_fdt /sys/kernel/kho/out/fdt 'compatible = "kho-v2"'
 	khotest_check "out/fdt links the test blob" \
 		kho_check_fdt /sys/kernel/kho/out/fdt 'test-kho {'
-	khotest_check "out/blobs/test-kho is the client's FDT" \
-		kho_check_fdt /sys/kernel/kho/out/blobs/test-kho 'kho-test-v1'
+	khotest_check "out/clients/test-kho/blobs/test-kho is the client's FDT" \
+		kho_check_fdt /sys/kernel/kho/out/clients/test-kho/blobs/test-kho 'kho-test-v1'
+	khotest_check "out/clients/test-kho/stats shows the client's memory" \
+		sh -c 'grep -q "^compatible kho-test-v1$" /sys/kernel/kho/out/clients/test-kho/stats &&
+			! grep -q "^bytes 0$" /sys/kernel/kho/out/clients/test-kho/stats'
 	khotest_diag "out/stats: $(tr '\n' ' ' < /sys/kernel/kho/out/stats)"
 
 	khotest_make_initrd

@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Kexec HandOver (KHO): what kexec sees of it, and the lifecycle of the
+ * clients around it.
+ *
+ * kexec_file_load places every segment in scratch memory and passes the
+ * root tree and the scratch table to the next kernel; kexec_load, which
+ * cannot, is refused while anything is preserved. Clients hear about the
+ * handover through their callbacks: prepare when an image carrying it is
+ * loaded, freeze just before the jump, abort when it is called off.
+ */
+#define pr_fmt(fmt) "kho: " fmt
+
+#include <linux/kexec.h>
+#include <linux/kexec_handover.h>
+#include <linux/mutex.h>
+#include <linux/timekeeping.h>
+
+#include "kexec_handover_internal.h"
+#include "kexec_internal.h"
+
+static bool kho_out_active(void)
+{
+	return kho_out.ready && !kho_out.aborted;
+}
+
+/* Call @ops->abort of every prepared client; clients are not changing. */
+static void kho_abort_clients(void)
+{
+	struct kho_client *c;
+
+	list_for_each_entry(c, &kho_out.clients, list) {
+		if (c->prepared && c->ops && c->ops->abort)
+			c->ops->abort(c, c->data);
+		c->prepared = false;
+	}
+}
+
+/* Call @ops->prepare of every client; on failure abort the prepared ones. */
+static int kho_prepare_clients(void)
+{
+	struct kho_client *c;
+	int err;
+
+	list_for_each_entry(c, &kho_out.clients, list) {
+		err = c->ops && c->ops->prepare ? c->ops->prepare(c, c->data) : 0;
+		if (err) {
+			pr_err("client %s failed to prepare the handover (%d): kexec load refused; abort the handover in /sys/kernel/kho/abort to kexec without it\n",
+			       c->name, err);
+			kho_abort_clients();
+			return err;
+		}
+		c->prepared = true;
+	}
+	return 0;
+}
+
+/**
+ * kho_set_aborted() - abort or re-enable the outgoing handover
+ * @abort: true to abort
+ *
+ * An aborted handover is still loaded with kexec_file_load, but the next
+ * kernel finds no valid root tree and boots without KHO; kexec_load is
+ * allowed again. Clients keep their preserved memory and blobs, so
+ * re-enabling restores the handover as it was. Clients hear of it: abort
+ * when the handover is aborted, prepare again when it is re-enabled with
+ * an image loaded.
+ *
+ * Context: process context, takes the kexec lock.
+ * Return: 0, -EOPNOTSUPP when KHO is off, -EBUSY during the jump, or the
+ * error of a client that fails to prepare (the handover stays aborted).
+ */
+int kho_set_aborted(bool abort)
+{
+	int err = 0;
+
+	if (!kho_out.ready)
+		return -EOPNOTSUPP;
+	/* Keeps the loaded image and the clients stable. */
+	if (!kexec_trylock())
+		return -EBUSY;
+	kho_clients_lock();
+	if (kho_out.frozen || kho_out.aborted == abort)
+		goto out;
+	if (!abort && kexec_image && !kexec_image->file_mode) {
+		/* That image was loaded without the handover. */
+		pr_err("cannot re-enable the handover: a kexec_load image is loaded; unload it first\n");
+		err = -EBUSY;
+		goto out;
+	}
+	if (abort)
+		kho_abort_clients();
+	else if (kho_out.loaded)
+		err = kho_prepare_clients();
+	if (err)
+		goto out;
+	mutex_lock(&kho_out.lock);
+	kho_out.aborted = abort;
+	err = kho_update_root();
+	mutex_unlock(&kho_out.lock);
+	pr_info("outgoing handover %s\n", abort ? "aborted" : "re-enabled");
+out:
+	kho_clients_unlock();
+	kexec_unlock();
+	return err;
+}
+
+/**
+ * kho_kexec_load_allowed() - may kexec_load replace the current image
+ *
+ * kexec_load leaves segment placement to userspace, so it cannot keep
+ * preserved memory safe: refuse it while a client preserves or publishes
+ * anything, unless the handover was aborted.
+ *
+ * Context: process context, kexec lock held.
+ * Return: true if kexec_load may go on.
+ */
+bool kho_kexec_load_allowed(void)
+{
+	struct kho_client *c;
+	unsigned int order;
+	bool busy = false;
+
+	if (!kho_out_active())
+		return true;
+	mutex_lock(&kho_out.lock);
+	list_for_each_entry(c, &kho_out.clients, list) {
+		busy |= c->nr_blobs > 0;
+		for (order = 0; order < c->tracker.nr_orders; order++)
+			busy |= c->tracker.nr_blocks[order] > 0;
+	}
+	mutex_unlock(&kho_out.lock);
+	if (busy)
+		pr_err("kexec_load cannot carry the handover of preserved memory: use kexec_file_load (kexec -s), or abort the handover in /sys/kernel/kho/abort\n");
+	return !busy;
+}
+
+/**
+ * kho_handover_info() - what a kexec_file image passes to the next kernel
+ * @image: the image being loaded
+ * @root_phys: physical address of the root tree
+ * @root_size: its size
+ * @scratch: the scratch table
+ * @nr_scratch: entries in @scratch
+ *
+ * Return: true if @image carries a handover.
+ */
+bool kho_handover_info(const struct kimage *image, phys_addr_t *root_phys,
+		       size_t *root_size,
+		       const struct kho_scratch_entry **scratch,
+		       unsigned int *nr_scratch)
+{
+	if (!kho_out.ready || image->type == KEXEC_TYPE_CRASH)
+		return false;
+	*root_phys = kho_out.root_phys;
+	*root_size = KHO_ROOT_MAX_SIZE;
+	*scratch = kho_scratch;
+	*nr_scratch = kho_nr_scratch;
+	return true;
+}
+
+/**
+ * kho_locate_mem_hole() - place a kexec_file segment in scratch memory
+ * @kbuf: the segment
+ * @func: kexec_file's placement callback, called per scratch area
+ *
+ * The kexec area, sized for the segments, is tried first. A segment that
+ * does not fit there goes into another area, with a warning: that area was
+ * sized for the next kernel's early allocations.
+ *
+ * Return: 1 if placed, 0 if KHO does not handle this image, -ENOSPC if no
+ * scratch area can hold the segment.
+ */
+int kho_locate_mem_hole(struct kexec_buf *kbuf,
+			int (*func)(struct resource *, void *))
+{
+	unsigned int order[KHO_SCRATCH_MAX_ENTRIES];
+	unsigned int i, n;
+
+	if (!kho_out.ready || kbuf->image->type == KEXEC_TYPE_CRASH)
+		return 0;
+	n = kho_scratch_order(kho_scratch, kho_nr_scratch, order,
+			      kbuf->top_down);
+	for (i = 0; i < n; i++) {
+		const struct kho_scratch_entry *e = &kho_scratch[order[i]];
+		struct resource res = {
+			.start = e->addr,
+			.end = e->addr + e->size - 1,
+		};
+
+		if (func(&res, kbuf) != 1)
+			continue;
+		if (order[i])
+			pr_warn("kexec segment of %zu bytes does not fit into the kexec scratch area (%llu bytes): placed in scratch area %u at %#llx, which the next kernel's early allocations then lack\n",
+				kbuf->memsz, kho_scratch[0].size, order[i],
+				e->addr);
+		return 1;
+	}
+	pr_err("kexec segment of %zu bytes does not fit into scratch memory (kexec area %llu bytes): boot the first kernel of the chain with a larger kho_scratch=\n",
+	       kbuf->memsz, n ? kho_scratch[0].size : 0);
+	return -ENOSPC;
+}
+
+/**
+ * kho_check_image() - check that a loaded image leaves room for early boot
+ * @image: an image kexec_file_load placed, all segments placed
+ *
+ * Segments that did not fit into the kexec scratch area went into areas
+ * sized for the next kernel's early allocations. The next kernel is
+ * assumed to need about what this one needed at boot: refuse the image
+ * when the spilled segments leave the other areas less room than that, so
+ * that the next kernel does not run out of scratch in its early boot.
+ *
+ * Context: process context, kexec_file_load, with the kexec lock held.
+ * Return: 0, or -ENOSPC with a message saying by how much.
+ */
+int kho_check_image(const struct kimage *image)
+{
+	const struct kho_scratch_entry *k = &kho_scratch[0];
+	u64 spilled = 0, room = 0;
+	unsigned long i;
+
+	if (!kho_out.ready || image->type == KEXEC_TYPE_CRASH || !kho_nr_scratch)
+		return 0;
+	for (i = 0; i < image->nr_segments; i++) {
+		const struct kexec_segment *seg = &image->segment[i];
+
+		if (seg->mem < k->addr || seg->mem + seg->memsz > k->addr + k->size)
+			spilled += seg->memsz;
+	}
+	if (!spilled)
+		return 0;
+	for (i = 1; i < kho_nr_scratch; i++)
+		room += kho_scratch[i].size;
+	if (room >= spilled + kho_scratch_boot_need)
+		return 0;
+	pr_err("kexec segments take %llu bytes of the scratch areas meant for early allocations, which then lack %llu bytes of what this kernel's boot needed (%llu): boot the first kernel of the chain with a larger global area (kho_scratch=)\n",
+	       spilled, spilled + kho_scratch_boot_need - room,
+	       (u64)kho_scratch_boot_need);
+	return -ENOSPC;
+}
+
+/**
+ * kho_image_loaded() - kexec_file_load loaded an image
+ * @image: the image, about to replace the loaded one
+ *
+ * Every client prepares its state for the handover. A failure fails the
+ * load and leaves the handover unprepared.
+ *
+ * Context: process context, kexec_file_load, with the kexec lock held.
+ * Return: 0, or the error of the first client that failed to prepare.
+ */
+int kho_image_loaded(const struct kimage *image)
+{
+	int err = 0;
+
+	if (!kho_out.ready || image->type == KEXEC_TYPE_CRASH)
+		return 0;
+	kho_clients_lock();
+	kho_out.loaded = true;
+	if (!kho_out.aborted)
+		err = kho_prepare_clients();
+	if (err)
+		kho_out.loaded = false;
+	kho_clients_unlock();
+	return err;
+}
+
+/**
+ * kho_image_unloaded() - the kexec_file image is being unloaded
+ *
+ * Clients that prepared for it abort.
+ *
+ * Context: process context, kexec_file_load, with the kexec lock held.
+ */
+void kho_image_unloaded(void)
+{
+	if (!kho_out.ready)
+		return;
+	kho_clients_lock();
+	if (kho_out.loaded)
+		kho_abort_clients();
+	kho_out.loaded = false;
+	kho_clients_unlock();
+}
+
+/**
+ * kho_freeze() - the kexec jump starts: no more changes to the handover
+ *
+ * Preserving, publishing and registering fail from now on. Every client's
+ * freeze callback runs; a client whose callback fails is dropped from the
+ * handover, with an error message, and the jump goes on. The root tree
+ * records the time.
+ *
+ * Context: process context, kernel_kexec(), with the kexec lock held.
+ */
+void kho_freeze(void)
+{
+	struct kho_client *c;
+	bool dropped = false;
+	int err;
+
+	if (!kho_out.ready)
+		return;
+	kho_clients_lock();
+	mutex_lock(&kho_out.lock);
+	kho_out.frozen = true;
+	mutex_unlock(&kho_out.lock);
+	if (kho_out.aborted)
+		return;
+	list_for_each_entry(c, &kho_out.clients, list) {
+		if (!c->ops || !c->ops->freeze)
+			continue;
+		err = c->ops->freeze(c, c->data);
+		if (!err)
+			continue;
+		pr_err("client %s failed to freeze its state (%d): dropped from the handover, the next kernel gets none of it\n",
+		       c->name, err);
+		c->dropped = true;
+		dropped = true;
+	}
+	mutex_lock(&kho_out.lock);
+	/* A smaller tree always fits. */
+	if (dropped)
+		kho_update_root();
+	kho_root_set_frozen_at(kho_out.root, ktime_get_real_seconds());
+	mutex_unlock(&kho_out.lock);
+}
+
+/**
+ * kho_thaw() - the kexec jump did not happen, or returned: the kernel goes on
+ *
+ * Clients that prepared abort; dropped clients are back in the handover
+ * and the root tree forgets the freeze time.
+ *
+ * Context: process context, kernel_kexec(), with the kexec lock held,
+ * after kho_freeze().
+ */
+void kho_thaw(void)
+{
+	struct kho_client *c;
+
+	if (!kho_out.ready)
+		return;
+	if (!kho_out.aborted)
+		kho_abort_clients();
+	mutex_lock(&kho_out.lock);
+	kho_out.frozen = false;
+	list_for_each_entry(c, &kho_out.clients, list)
+		c->dropped = false;
+	kho_update_root();
+	mutex_unlock(&kho_out.lock);
+	kho_clients_unlock();
+}
