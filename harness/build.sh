@@ -78,3 +78,7 @@ case "$arch" in
 x86_64) kmake bzImage ;;
 arm64) kmake Image ;;
 esac
+# The module test client, loaded by the guests after boot.
+if grep -q "^CONFIG_MODULES=y" "$obj/.config"; then
+	kmake modules
+fi

@@ -486,39 +486,31 @@ static struct kho_blob *kho_find_blob(struct kho_client *client,
 	return NULL;
 }
 
-/* Is [@pfn, @pfn + @nr) covered by blocks of @client's tracker. */
-static bool kho_client_covers(struct kho_client *client, unsigned long pfn,
-			      unsigned long nr)
+/*
+ * Does a block of @client start at @pfn and hold @size bytes: what the
+ * next kernel looks for. The tracker's own pages are not the client's.
+ */
+static bool kho_client_block_holds(struct kho_client *client,
+				   unsigned long pfn, size_t size)
 {
-	unsigned long end = pfn + nr;
 	unsigned int order;
 
-	while (pfn < end) {
-		for (order = 0; order < KHO_NR_ORDERS; order++) {
-			unsigned long head = ALIGN_DOWN(pfn, 1UL << order);
-
-			/* The tracker's own pages are not the client's. */
-			if (!order &&
-			    page_private(pfn_to_page(pfn)) == KHO_NODE_PRIVATE)
-				return false;
-			if (kho_tracker_test(&client->tracker, head, order)) {
-				pfn = head + (1UL << order);
-				break;
-			}
-		}
-		if (order == KHO_NR_ORDERS)
-			return false;
+	if (page_private(pfn_to_page(pfn)) == KHO_NODE_PRIVATE)
+		return false;
+	for (order = 0; order < KHO_NR_ORDERS; order++) {
+		if (kho_tracker_test(&client->tracker, pfn, order))
+			return size <= PAGE_SIZE << order;
 	}
-	return true;
+	return false;
 }
 
 /**
  * kho_add_blob() - publish a named blob for the next kernel
  * @client: the owner
  * @name: name, unique among @client's blobs (see struct kho_client_desc)
- * @blob: page aligned start of memory @client preserves, of any size
- *	(kho_alloc_preserve() for instance), usually the client's own FDT
- * @size: bytes of @blob the next kernel will see
+ * @blob: the start of a block @client preserves (a folio, or memory from
+ *	kho_alloc_preserve() of any size), usually the client's own FDT
+ * @size: bytes of @blob the next kernel will see, at most the block
  *
  * The root tree links the blob by physical address; its contents may keep
  * changing until the kexec jump (the freeze callback is the last chance).
@@ -548,8 +540,7 @@ int kho_add_blob(struct kho_client *client, const char *name,
 
 	mutex_lock(&kho_out.lock);
 	err = kho_check_open(client);
-	if (!err && !kho_client_covers(client, PHYS_PFN(phys),
-				       PFN_UP(phys + size) - PHYS_PFN(phys)))
+	if (!err && !kho_client_block_holds(client, PHYS_PFN(phys), size))
 		err = -EINVAL;
 	if (!err && kho_find_blob(client, name))
 		err = -EEXIST;

@@ -976,7 +976,8 @@ EXPORT_SYMBOL_GPL(kho_restore_preserved);
  * Context: any context that may sleep.
  * Return: 0 when there is state to restore; -ENOENT when there is none
  * (not a KHO boot, or the previous kernel had no such client); -EPROTO
- * when it was of a version @client does not accept (it was released);
+ * when it was of a version @client does not accept, or its tracker was
+ * corrupted (it was released or lost);
  * -ESTALE when it was already released, or @client finished.
  */
 int kho_client_incoming(struct kho_client *client, const char **compatible)
@@ -1449,7 +1450,7 @@ static int __init kho_in_late(void)
 		kho_in_release_late(NULL);
 	else
 		schedule_delayed_work(&kho_in_release_work,
-				      kho_release_delay * HZ);
+				      (unsigned long)kho_release_delay * HZ);
 	return 0;
 }
 late_initcall_sync(kho_in_late);

@@ -342,13 +342,14 @@ void kho_thaw(void)
 
 	if (!kho_out.ready)
 		return;
-	if (!kho_out.aborted)
-		kho_abort_clients();
 	mutex_lock(&kho_out.lock);
 	kho_out.frozen = false;
 	list_for_each_entry(c, &kho_out.clients, list)
 		c->dropped = false;
 	kho_update_root();
 	mutex_unlock(&kho_out.lock);
+	/* After the thaw: clients may unpreserve what they prepared. */
+	if (!kho_out.aborted)
+		kho_abort_clients();
 	kho_clients_unlock();
 }

@@ -91,21 +91,63 @@ static int test_kho_preserve_high(u32 gen, struct test_kho_item *it)
 	return -ENOMEM;
 }
 
+/* A folio beyond the page allocator's orders (a "gigantic" one). */
+static int test_kho_preserve_giant(u32 gen, struct test_kho_item *it)
+{
+	unsigned int order = MAX_PAGE_ORDER + 1;
+	struct folio *folio;
+
+	folio = folio_alloc_gigantic(order, GFP_KERNEL | __GFP_COMP |
+				     __GFP_NOWARN, numa_node_id(), NULL);
+	if (!folio) {
+		pr_err("generation %u: FAILED: no gigantic folio of order %u\n",
+		       gen, order);
+		return -ENOMEM;
+	}
+	it->phys = PFN_PHYS(folio_pfn(folio));
+	it->order_or_nr = order;
+	it->csum = test_kho_fill(folio_address(folio), folio_size(folio),
+				 it->phys ^ gen);
+	return kho_preserve_folio(test_kho_client, folio);
+}
+
+/*
+ * A range outside the page allocator: the reserve_mem=SIZE:ALIGN:test_kho
+ * region on the first boot; later, the range the previous kernel handed
+ * over (this kernel's reserve_mem= region lies in scratch memory).
+ */
+static phys_addr_t test_kho_phys_start, test_kho_phys_size;
+
+static int test_kho_preserve_phys(u32 gen, struct test_kho_item *it)
+{
+	phys_addr_t start = test_kho_phys_start, size = test_kho_phys_size;
+
+	if (!size && !reserve_mem_find_by_name("test_kho", &start, &size))
+		return 0;
+	it->phys = start;
+	it->order_or_nr = size;
+	it->csum = test_kho_fill(phys_to_virt(start), size, start ^ gen);
+	return kho_preserve_phys(test_kho_client, start, size);
+}
+
 static int test_kho_preserve(u32 gen, u64 bytes)
 {
-	struct test_kho_item high;
-	struct test_kho_item *items;
+	struct test_kho_item high, giant, phys = { };
+	struct test_kho_item *items = NULL;
+	struct folio **folios = NULL;
 	struct folio *folio, *gone;
 	unsigned int n = 0, i;
 	struct page *pages;
 	void *blob = NULL;
 	size_t blob_size;
 	u64 done = 0;
+	const char *what = "the item list";
 	int err = -ENOMEM;
 
 	items = kcalloc(TEST_KHO_MAX_FOLIOS, sizeof(*items), GFP_KERNEL);
-	if (!items)
-		return -ENOMEM;
+	folios = kcalloc(TEST_KHO_MAX_FOLIOS, sizeof(*folios), GFP_KERNEL);
+	if (!items || !folios)
+		goto fail;
 
 	/* One item stays for the page range. */
 	while (done < bytes && n < TEST_KHO_MAX_FOLIOS - 1) {
@@ -121,14 +163,14 @@ static int test_kho_preserve(u32 gen, u64 bytes)
 		items[n].csum = test_kho_fill(folio_address(folio),
 					      folio_size(folio),
 					      items[n].phys ^ gen);
-		err = kho_preserve_folio(test_kho_client, folio);
-		if (err) {
-			folio_put(folio);
-			goto fail;
-		}
-		n++;
+		folios[n++] = folio;
 		done += folio_size(folio);
 	}
+	/* All of them in one call. */
+	what = "the folios";
+	err = kho_preserve_folios(test_kho_client, folios, n);
+	if (err)
+		goto fail;
 
 	/* A page range that is not a power of two. */
 	pages = alloc_pages(GFP_KERNEL, 3);
@@ -147,9 +189,19 @@ static int test_kho_preserve(u32 gen, u64 bytes)
 		goto fail;
 	n++;
 
+	what = "the high range";
 	err = test_kho_preserve_high(gen, &high);
 	if (err)
 		goto fail;
+	what = "the gigantic folio";
+	err = test_kho_preserve_giant(gen, &giant);
+	if (err)
+		goto fail;
+	what = "the physical range";
+	err = test_kho_preserve_phys(gen, &phys);
+	if (err)
+		goto fail;
+	what = "the blob";
 
 	/* Preserved, then unpreserved: must not reach the next kernel. */
 	gone = folio_alloc(GFP_KERNEL, 0);
@@ -173,6 +225,9 @@ static int test_kho_preserve(u32 gen, u64 bytes)
 				      PFN_PHYS(folio_pfn(gone)));
 	err = err ?: fdt_property(blob, "items", items, n * sizeof(*items));
 	err = err ?: fdt_property(blob, "high", &high, sizeof(high));
+	err = err ?: fdt_property(blob, "giant", &giant, sizeof(giant));
+	if (phys.phys)
+		err = err ?: fdt_property(blob, "phys", &phys, sizeof(phys));
 	err = err ?: fdt_property_u32(blob, "items-crc",
 				      crc32(0, items, n * sizeof(*items)));
 	err = err ?: fdt_end_node(blob);
@@ -188,12 +243,14 @@ static int test_kho_preserve(u32 gen, u64 bytes)
 	/* Keep the unpreserved folio allocated so nothing else preserves it. */
 	pr_info("generation %u: preserved %u folios and %u pages, %llu bytes, high range at %#llx\n",
 		gen, n - 1, TEST_KHO_NR_PAGES, done, high.phys);
+	kfree(folios);
 	kfree(items);
 	return 0;
 
 fail:
-	pr_err("generation %u: FAILED to preserve (%d)\n", gen, err);
+	pr_err("generation %u: FAILED to preserve %s (%d)\n", gen, what, err);
 	kho_unpreserve_free(test_kho_client, blob);
+	kfree(folios);
 	kfree(items);
 	return err;
 }
@@ -225,6 +282,58 @@ static unsigned int test_kho_verify_high(const void *prop, u32 gen)
 	}
 	pr_info("generation %u: verified the high range at %#llx\n", gen,
 		it.phys);
+	return 0;
+}
+
+/* Restore and check the gigantic folio; the number of bad items. */
+static unsigned int test_kho_verify_giant(const void *prop, u32 gen)
+{
+	struct test_kho_item it;
+	struct folio *folio;
+	bool ok;
+
+	memcpy(&it, prop, sizeof(it));
+	folio = kho_restore_folio(test_kho_client, it.phys);
+	if (IS_ERR(folio)) {
+		pr_err("generation %u: cannot restore the gigantic folio (%ld)\n",
+		       gen, PTR_ERR(folio));
+		return 1;
+	}
+	ok = folio_order(folio) == it.order_or_nr &&
+	     crc32(0, folio_address(folio), folio_size(folio)) == it.csum;
+	/* A large folio as any other: the page allocator takes it back. */
+	folio_put(folio);
+	if (!ok) {
+		pr_err("generation %u: gigantic folio differs\n", gen);
+		return 1;
+	}
+	pr_info("generation %u: verified the gigantic folio of order %llu\n",
+		gen, it.order_or_nr);
+	return 0;
+}
+
+/* Restore and check the physical range, kept for the next generation. */
+static unsigned int test_kho_verify_phys(const void *prop, u32 gen)
+{
+	struct test_kho_item it;
+	int err;
+
+	memcpy(&it, prop, sizeof(it));
+	err = kho_restore_phys(test_kho_client, it.phys, it.order_or_nr);
+	if (err) {
+		pr_err("generation %u: cannot restore the physical range (%d)\n",
+		       gen, err);
+		return 1;
+	}
+	if (!PageReserved(pfn_to_page(PHYS_PFN(it.phys))) ||
+	    crc32(0, phys_to_virt(it.phys), it.order_or_nr) != it.csum) {
+		pr_err("generation %u: physical range differs\n", gen);
+		return 1;
+	}
+	test_kho_phys_start = it.phys;
+	test_kho_phys_size = it.order_or_nr;
+	pr_info("generation %u: verified the reserved physical range at %#llx\n",
+		gen, it.phys);
 	return 0;
 }
 
@@ -311,6 +420,15 @@ static int test_kho_verify(phys_addr_t phys, size_t size, u32 *gen)
 	p = fdt_getprop(blob, 0, "high", &len);
 	if (p && len == sizeof(struct test_kho_item))
 		bad += test_kho_verify_high(p, *gen);
+
+	p = fdt_getprop(blob, 0, "giant", &len);
+	if (p && len == sizeof(struct test_kho_item))
+		bad += test_kho_verify_giant(p, *gen);
+	else
+		bad++;
+	p = fdt_getprop(blob, 0, "phys", &len);
+	if (p && len == sizeof(struct test_kho_item))
+		bad += test_kho_verify_phys(p, *gen);
 
 	p = fdt_getprop(blob, 0, "unpreserved", &len);
 	if (p && len == sizeof(u64)) {

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # khotest-generations: 4
 # khotest-machines: small host
-# khotest-cmdline: kho=on test_kho.size=16M memtest=1
+# khotest-cmdline: kho=on test_kho.size=16M memtest=1 reserve_mem=1M:4096:test_kho
 #
 # Kexec HandOver end to end with the test client (CONFIG_TEST_KEXEC_HANDOVER):
 # generation 0 preserves 16 MiB of folios of random orders and a blob;
@@ -9,7 +9,9 @@
 # preserve a new set; generation 3 boots with kho=off and must come up
 # cleanly, ignoring the handover. Along the way: the root trees in
 # /sys/kernel/kho decode with dtc, and kexec_load (kexec without -s) is
-# refused while memory is preserved. Every kernel runs the early memory
+# refused while memory is preserved. The test client preserves folios in
+# one batch, a page range, a gigantic folio (beyond the page allocator's
+# orders) and the reserve_mem= region (then the range it restored). Every kernel runs the early memory
 # test (memtest=1), which must leave preserved memory alone. The test
 # client's high range lies where the struct pages are initialized by the
 # deferred memory map init (CONFIG_DEFERRED_STRUCT_PAGE_INIT), which must
@@ -105,6 +107,10 @@ khotest_run() {
 			sh -c '! dmesg | grep -q "test_kho: .*FAILED"'
 		khotest_check "unclaimed memory released" \
 			grep -q "^released 1" /sys/kernel/kho/in/stats
+		khotest_check "test client verified its gigantic folio" \
+			kho_dmesg_has "test_kho: generation $1: verified the gigantic folio"
+		khotest_check "test client verified its reserved physical range" \
+			kho_dmesg_has "test_kho: generation $1: verified the reserved physical range"
 		khotest_check "test client verified its high range" \
 			kho_dmesg_has "test_kho: generation $1: verified the high range"
 		khotest_check "preserved memory taken by the deferred memmap init" \
