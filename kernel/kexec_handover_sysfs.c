@@ -166,9 +166,11 @@ static ssize_t out_client_stats_show(struct kobject *kobj,
 	c = kho_sysfs_out_client(kobj);
 	if (c) {
 		bytes = kho_client_bytes(c, &blocks);
-		len = sysfs_emit(buf, "compatible %s\nblocks %lu\nbytes %llu\nblobs %u\nprepared %d\n",
-				 c->compatible, blocks, bytes, c->nr_blobs,
-				 c->prepared);
+		len = sysfs_emit(buf, "compatible %s\n", c->compatible);
+		len += sysfs_emit_at(buf, len, "blocks %lu\nbytes %llu\n",
+				     blocks, bytes);
+		len += sysfs_emit_at(buf, len, "blobs %u\nprepared %d\n",
+				     c->nr_blobs, c->prepared);
 	}
 	mutex_unlock(&kho_out.lock);
 	return len;
@@ -313,6 +315,7 @@ static ssize_t in_client_stats_show(struct kobject *kobj,
 {
 	struct kho_in_client *clients, *ic = NULL;
 	unsigned int i, nr;
+	int len;
 
 	clients = kho_in_clients(&nr);
 	for (i = 0; i < nr; i++) {
@@ -321,11 +324,14 @@ static ssize_t in_client_stats_show(struct kobject *kobj,
 	}
 	if (!ic)
 		return -ENODEV;
-	return sysfs_emit(buf, "compatible %s\nstate %s\nreleased_by %s\nblocks %lu\nbytes %llu\nblobs %u\nrestored_bytes %llu\nreleased_bytes %llu\n",
-			  ic->compatible, kho_in_state_names[ic->state],
-			  ic->released_by ?: "-", ic->blocks,
-			  ic->preserved_bytes, ic->nr_blobs, ic->restored_bytes,
-			  ic->released_bytes);
+	len = sysfs_emit(buf, "compatible %s\nstate %s\nreleased_by %s\n",
+			 ic->compatible, kho_in_state_names[ic->state],
+			 ic->released_by ?: "-");
+	len += sysfs_emit_at(buf, len, "blocks %lu\nbytes %llu\nblobs %u\n",
+			     ic->blocks, ic->preserved_bytes, ic->nr_blobs);
+	len += sysfs_emit_at(buf, len, "restored_bytes %llu\nreleased_bytes %llu\n",
+			     ic->restored_bytes, ic->released_bytes);
+	return len;
 }
 
 static struct kobj_attribute in_client_stats_attr =

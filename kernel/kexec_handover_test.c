@@ -316,6 +316,7 @@ static void kho_test_api(struct kunit *test)
 {
 	struct kho_client *a, *b;
 	struct folio *folio, *many[3];
+	struct page *pg;
 	void *blob, *vm;
 	phys_addr_t desc;
 	unsigned int i;
@@ -339,9 +340,8 @@ static void kho_test_api(struct kunit *test)
 						   1UL << get_order(KHO_ROOT_MAX_SIZE)),
 			-EPERM);
 	/* Nor the tracker's own pages. */
-	KUNIT_EXPECT_EQ(test, kho_unpreserve_pages(a,
-					pfn_to_page(PHYS_PFN(a->tracker.hdr_phys)), 1),
-			-EPERM);
+	pg = pfn_to_page(PHYS_PFN(a->tracker.hdr_phys));
+	KUNIT_EXPECT_EQ(test, kho_unpreserve_pages(a, pg, 1), -EPERM);
 
 	/* A blob must be preserved by its client, with a valid, unused name. */
 	KUNIT_EXPECT_EQ(test, kho_add_blob(a, "kunit", folio_address(folio), 64),

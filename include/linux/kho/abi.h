@@ -145,7 +145,6 @@ struct kho_tracker_hdr {
 	__u64 root[KHO_TRACKER_MAX_ORDERS];
 };
 
-
 /**
  * DOC: KHO record arrays
  *
