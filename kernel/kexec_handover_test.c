@@ -435,6 +435,127 @@ static void kho_test_array(struct kunit *test)
 	kho_client_unregister(a);
 }
 
+/*
+ * The restore side needs a previous kernel: kho_test_handover leaves state
+ * for the next kernel under two clients, which stay registered; booted
+ * from that kernel, kho_test_restore exercises every error of restoring.
+ */
+#define KT_IN_A		"kunit-in-a"
+#define KT_IN_B		"kunit-in-b"
+
+struct kho_test_state {
+	u64 folio;	/* order 2, client A */
+	u64 pages;	/* order-1 folio preserved as 2 pages, client A */
+	u64 other;	/* order 0, client B */
+};
+
+static struct kho_client *kho_test_in_a, *kho_test_in_b;
+
+static void kho_test_handover(struct kunit *test)
+{
+	struct kho_client_desc da = { .name = KT_IN_A, .compatible = "kunit-v1" };
+	struct kho_client_desc db = { .name = KT_IN_B, .compatible = "kunit-v1" };
+	struct folio *f, *p, *o;
+	struct kho_test_state *st;
+
+	if (!kho_is_enabled())
+		kunit_skip(test, "boot with kho=on to hand state over");
+	/* Booted from a kernel that ran this: restore first (below). */
+	if (is_kho_boot())
+		kunit_skip(test, "the restore case takes this boot's state");
+	kho_test_in_a = kho_client_register(&da);
+	kho_test_in_b = kho_client_register(&db);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(kho_test_in_a));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(kho_test_in_b));
+	f = folio_alloc(GFP_KERNEL, 2);
+	p = folio_alloc(GFP_KERNEL, 1);
+	o = folio_alloc(GFP_KERNEL, 0);
+	st = kho_alloc_preserve(kho_test_in_a, sizeof(*st));
+	KUNIT_ASSERT_TRUE(test, f && p && o && st);
+	st->folio = PFN_PHYS(folio_pfn(f));
+	st->pages = PFN_PHYS(folio_pfn(p));
+	st->other = PFN_PHYS(folio_pfn(o));
+	KUNIT_ASSERT_EQ(test, kho_preserve_folio(kho_test_in_a, f), 0);
+	KUNIT_ASSERT_EQ(test, kho_preserve_pages(kho_test_in_a, &p->page, 2), 0);
+	KUNIT_ASSERT_EQ(test, kho_preserve_folio(kho_test_in_b, o), 0);
+	KUNIT_ASSERT_EQ(test, kho_add_blob(kho_test_in_a, "state", st,
+					   sizeof(*st)), 0);
+	/* Kept registered, with the memory, for the next kernel. */
+}
+
+static void kho_test_restore(struct kunit *test)
+{
+	struct kho_client_desc da = { .name = KT_IN_A, .compatible = "kunit-v1" };
+	struct kho_client_desc db = { .name = KT_IN_B, .compatible = "kunit-v2" };
+	struct kho_client *a, *b;
+	struct kho_test_state st;
+	struct folio *folio;
+	struct page *pages;
+	const char *compat;
+	phys_addr_t phys;
+	size_t size;
+
+	if (!is_kho_boot())
+		kunit_skip(test, "needs a kernel booted from one that ran kho_test_handover");
+	a = kho_client_register(&da);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	KUNIT_ASSERT_EQ(test, kho_client_incoming(a, &compat), 0);
+	KUNIT_EXPECT_STREQ(test, compat, "kunit-v1");
+	KUNIT_ASSERT_EQ(test, kho_get_blob(a, "state", &phys, &size), 0);
+	KUNIT_EXPECT_EQ(test, kho_get_blob(a, "nope", &phys, &size), -ENOENT);
+	KUNIT_ASSERT_EQ(test, size, sizeof(st));
+	memcpy(&st, phys_to_virt(phys), sizeof(st));
+	/* B's block is not A's. */
+	KUNIT_EXPECT_EQ(test, PTR_ERR(kho_restore_folio(a, st.other)), -EPERM);
+
+	/* B comes with another version: its state is refused and released. */
+	b = kho_client_register(&db);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
+	KUNIT_EXPECT_EQ(test, kho_client_incoming(b, &compat), -EPROTO);
+	KUNIT_EXPECT_STREQ(test, compat, "kunit-v1");
+	KUNIT_EXPECT_EQ(test, PTR_ERR(kho_restore_folio(b, st.folio)), -ESTALE);
+	/* Released with B: nothing there any more. */
+	KUNIT_EXPECT_EQ(test, PTR_ERR(kho_restore_folio(a, st.other)), -ENOENT);
+	/* Not the start of a block. */
+	KUNIT_EXPECT_EQ(test, PTR_ERR(kho_restore_folio(a, st.folio + PAGE_SIZE)),
+			-ENOENT);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(kho_restore_folio(a, st.folio + 1)),
+			-EINVAL);
+	/* Wrong size: nothing is claimed. */
+	KUNIT_EXPECT_EQ(test, PTR_ERR(kho_restore_pages(a, st.pages, 1)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(kho_restore_pages(a, st.pages, 3)), -ENOENT);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(kho_restore_preserved(a, st.folio,
+							    8 * PAGE_SIZE)),
+			-EINVAL);
+	/* Right: once. */
+	folio = kho_restore_folio(a, st.folio);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(folio));
+	KUNIT_EXPECT_EQ(test, folio_order(folio), 2);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), 1);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(kho_restore_folio(a, st.folio)), -ENOENT);
+	folio_put(folio);
+	pages = kho_restore_pages(a, st.pages, 2);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(pages));
+	KUNIT_EXPECT_EQ(test, page_ref_count(pages + 1), 1);
+	__free_page(pages);
+	__free_page(pages + 1);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(kho_restore_pages(a, st.pages, 2)), -ENOENT);
+	/* After finish: the rest (the blob) is released, nothing restores. */
+	kho_finish(a);
+	KUNIT_EXPECT_EQ(test, kho_client_incoming(a, NULL), -ESTALE);
+	KUNIT_EXPECT_EQ(test, kho_get_blob(a, "state", &phys, &size), -ESTALE);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(kho_restore_preserved(a, phys, size)),
+			-ESTALE);
+	kho_finish(a);
+	kho_client_unregister(b);
+	/* Gone with the first registration: a second one gets nothing. */
+	kho_client_unregister(a);
+	a = kho_client_register(&da);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	KUNIT_EXPECT_EQ(test, kho_client_incoming(a, NULL), -ESTALE);
+	kho_client_unregister(a);
+}
+
 static struct kunit_case kho_test_cases[] = {
 	KUNIT_CASE(kho_test_tracker_set_clear),
 	KUNIT_CASE(kho_test_tracker_open_iterate),
@@ -444,6 +565,8 @@ static struct kunit_case kho_test_cases[] = {
 	KUNIT_CASE(kho_test_clients),
 	KUNIT_CASE(kho_test_api),
 	KUNIT_CASE(kho_test_array),
+	KUNIT_CASE(kho_test_restore),
+	KUNIT_CASE(kho_test_handover),
 	{}
 };
 

@@ -43,6 +43,10 @@ struct tkm_blob {
 
 #define TKM_MAGIC		0x544b4d424c4f4231ULL	/* "TKMBLOB1" */
 
+static bool fail_freeze;
+module_param(fail_freeze, bool, 0400);
+MODULE_PARM_DESC(fail_freeze, "make the freeze callback fail");
+
 struct tkm_record {
 	u64 index;
 	u64 value;
@@ -127,6 +131,8 @@ fail:
 static int tkm_freeze(struct kho_client *client, void *data)
 {
 	/* No allocation here: the blob is updated in place. */
+	if (fail_freeze)
+		return -EIO;
 	if (tkm_blob)
 		WRITE_ONCE(tkm_blob->frozen, 1);
 	return 0;

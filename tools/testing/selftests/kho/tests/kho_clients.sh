@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# khotest-generations: 5
+# khotest-generations: 6
 # khotest-machines: small
 # khotest-cmdline: kho=on test_kho.size=4M
 #
@@ -11,9 +11,10 @@
 #         restores a vmalloc area into a new mapping and an array of
 #         records, and finishes: everything is released;
 #   gen2: the module loaded with another version rejects the state, which
-#         is released at once;
-#   gen3: the module never comes: root releases its state through sysfs;
-#   gen4: the module never comes: kho_release=4 releases it after boot.
+#         is released at once; its freeze callback then fails;
+#   gen3: the client whose freeze failed was dropped alone;
+#   gen4: the module never comes: root releases its state through sysfs;
+#   gen5: the module never comes: kho_release=4 releases it after boot.
 
 KO=/kho/test_kho_module.ko
 CLI=/sys/kernel/kho/in/clients/test-kho-mod/stats
@@ -82,7 +83,7 @@ khotest_run() {
 		;;
 	2)
 		khotest_check "module loads with another version" \
-			insmod $KO compat=kho-test-mod-v2
+			insmod $KO compat=kho-test-mod-v2 fail_freeze=1
 		khotest_check "the incompatible state is refused, loudly" \
 			kc_has "client test-kho-mod: incoming state is kho-test-mod-v1, which it does not accept"
 		khotest_check "the module heard it (-EPROTO)" \
@@ -96,6 +97,15 @@ khotest_run() {
 		kc_jump
 		;;
 	3)
+		khotest_check "the client that failed to freeze was dropped" \
+			test ! -e /sys/kernel/kho/in/clients/test-kho-mod
+		khotest_check "the other client's state came through" \
+			kc_has "test_kho: generation 3: verified"
+		khotest_check "module loads" insmod $KO compat=kho-test-mod-v2
+		kc_load
+		kc_jump
+		;;
+	4)
 		khotest_check "the v2 state waits for its module" kc_in "state pending"
 		khotest_check "in/release releases it" \
 			sh -c 'echo 1 > /sys/kernel/kho/in/release'
@@ -109,7 +119,7 @@ khotest_run() {
 		kc_load kho_release=4
 		kc_jump
 		;;
-	4)
+	5)
 		khotest_check "the state waits for its module" kc_in "state pending"
 		sleep 6
 		khotest_check "kho_release=4: released after boot" kc_in "state released"
