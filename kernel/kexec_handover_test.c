@@ -407,6 +407,54 @@ static void kho_test_api(struct kunit *test)
 	kho_client_unregister(a);
 }
 
+static void *kho_test_no_page(void *ctx, u64 *phys)
+{
+	return NULL;
+}
+
+/*
+ * Out of memory while preserving: the client's tracker cannot grow. The
+ * call fails with -ENOMEM and leaves nothing behind, batches included.
+ */
+static void kho_test_alloc_failure(struct kunit *test)
+{
+	struct kho_tracker_ops ops = kho_out_tracker_ops;
+	const struct kho_tracker_ops *saved;
+	struct folio *f[2];
+	struct kho_client *a;
+
+	if (!kho_is_enabled())
+		kunit_skip(test, "boot with kho=on to test the client API");
+	a = kho_test_register(test, "kunit-a");
+	f[0] = folio_alloc(GFP_KERNEL, 0);
+	f[1] = folio_alloc(GFP_KERNEL, 2);
+	KUNIT_ASSERT_TRUE(test, f[0] && f[1]);
+	/* The nodes for f[0] exist from now on (nodes are kept). */
+	KUNIT_ASSERT_EQ(test, kho_preserve_folio(a, f[0]), 0);
+	KUNIT_ASSERT_EQ(test, kho_unpreserve_folio(a, f[0]), 0);
+	ops.alloc_page = kho_test_no_page;
+	mutex_lock(&kho_out.lock);
+	saved = a->tracker.ops;
+	a->tracker.ops = &ops;
+	mutex_unlock(&kho_out.lock);
+	/* An order-2 block needs nodes of its own: none can be had. */
+	KUNIT_EXPECT_EQ(test, kho_preserve_folio(a, f[1]), -ENOMEM);
+	KUNIT_EXPECT_NULL(test, kho_alloc_preserve(a, 3 * PAGE_SIZE));
+	/* A batch is undone: f[0] went in first, and is out again. */
+	KUNIT_EXPECT_EQ(test, kho_preserve_folios(a, f, 2), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, kho_unpreserve_folio(a, f[0]), -ENOENT);
+	KUNIT_EXPECT_EQ(test, kho_unpreserve_folio(a, f[1]), -ENOENT);
+	/* What needs no new node still works. */
+	KUNIT_EXPECT_EQ(test, kho_preserve_folio(a, f[0]), 0);
+	KUNIT_EXPECT_EQ(test, kho_unpreserve_folio(a, f[0]), 0);
+	mutex_lock(&kho_out.lock);
+	a->tracker.ops = saved;
+	mutex_unlock(&kho_out.lock);
+	folio_put(f[0]);
+	folio_put(f[1]);
+	kho_client_unregister(a);
+}
+
 /* Record arrays span pages and come back in order. */
 static void kho_test_array(struct kunit *test)
 {
@@ -564,6 +612,7 @@ static struct kunit_case kho_test_cases[] = {
 	KUNIT_CASE(kho_test_scratch_order),
 	KUNIT_CASE(kho_test_clients),
 	KUNIT_CASE(kho_test_api),
+	KUNIT_CASE(kho_test_alloc_failure),
 	KUNIT_CASE(kho_test_array),
 	KUNIT_CASE(kho_test_restore),
 	KUNIT_CASE(kho_test_handover),
