@@ -926,8 +926,9 @@ int kho_restore_phys(struct kho_client *client, phys_addr_t phys,
 	if (ic)
 		err = kho_claim_range(ic, pfn, PHYS_PFN(size), false);
 	mutex_unlock(&kho_in.lock);
+	/* As memblock_free_all() leaves reserved memory: PG_reserved. */
 	for (i = 0; !err && i < PHYS_PFN(size); i++)
-		__SetPageReserved(pfn_to_page(pfn + i));
+		__set_bit(PG_reserved, &pfn_to_page(pfn + i)->flags);
 	return err;
 }
 EXPORT_SYMBOL_GPL(kho_restore_phys);

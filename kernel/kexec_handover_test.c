@@ -17,6 +17,10 @@
 
 #define kt_ops kho_out_tracker_ops
 
+/* Versions of the test clients' state. */
+#define KT_V1	"kunit-v1"
+#define KT_V2	"kunit-v2"
+
 /* Blocks in ascending address order, as the iterator must return them. */
 static const struct {
 	u64 pfn;
@@ -278,7 +282,7 @@ static void kho_test_scratch_order(struct kunit *test)
 static struct kho_client *kho_test_register(struct kunit *test,
 					    const char *name)
 {
-	struct kho_client_desc desc = { .name = name, .compatible = "kunit-v1" };
+	struct kho_client_desc desc = { .name = name, .compatible = KT_V1 };
 	struct kho_client *c = kho_client_register(&desc);
 
 	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
@@ -288,7 +292,7 @@ static struct kho_client *kho_test_register(struct kunit *test,
 /* Registration: names, versions, uniqueness. */
 static void kho_test_clients(struct kunit *test)
 {
-	struct kho_client_desc desc = { .name = "kunit-a", .compatible = "v1" };
+	struct kho_client_desc desc = { .name = "kunit-a", .compatible = KT_V1 };
 	struct kho_client *a;
 
 	if (!kho_is_enabled())
@@ -501,8 +505,8 @@ static struct kho_client *kho_test_in_a, *kho_test_in_b;
 
 static void kho_test_handover(struct kunit *test)
 {
-	struct kho_client_desc da = { .name = KT_IN_A, .compatible = "kunit-v1" };
-	struct kho_client_desc db = { .name = KT_IN_B, .compatible = "kunit-v1" };
+	struct kho_client_desc da = { .name = KT_IN_A, .compatible = KT_V1 };
+	struct kho_client_desc db = { .name = KT_IN_B, .compatible = KT_V1 };
 	struct folio *f, *p, *o;
 	struct kho_test_state *st;
 
@@ -533,8 +537,8 @@ static void kho_test_handover(struct kunit *test)
 
 static void kho_test_restore(struct kunit *test)
 {
-	struct kho_client_desc da = { .name = KT_IN_A, .compatible = "kunit-v1" };
-	struct kho_client_desc db = { .name = KT_IN_B, .compatible = "kunit-v2" };
+	struct kho_client_desc da = { .name = KT_IN_A, .compatible = KT_V1 };
+	struct kho_client_desc db = { .name = KT_IN_B, .compatible = KT_V2 };
 	struct kho_client *a, *b;
 	struct kho_test_state st;
 	struct folio *folio;
@@ -548,7 +552,7 @@ static void kho_test_restore(struct kunit *test)
 	a = kho_client_register(&da);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
 	KUNIT_ASSERT_EQ(test, kho_client_incoming(a, &compat), 0);
-	KUNIT_EXPECT_STREQ(test, compat, "kunit-v1");
+	KUNIT_EXPECT_STREQ(test, compat, KT_V1);
 	KUNIT_ASSERT_EQ(test, kho_get_blob(a, "state", &phys, &size), 0);
 	KUNIT_EXPECT_EQ(test, kho_get_blob(a, "nope", &phys, &size), -ENOENT);
 	KUNIT_ASSERT_EQ(test, size, sizeof(st));
@@ -560,7 +564,7 @@ static void kho_test_restore(struct kunit *test)
 	b = kho_client_register(&db);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
 	KUNIT_EXPECT_EQ(test, kho_client_incoming(b, &compat), -EPROTO);
-	KUNIT_EXPECT_STREQ(test, compat, "kunit-v1");
+	KUNIT_EXPECT_STREQ(test, compat, KT_V1);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(kho_restore_folio(b, st.folio)), -ESTALE);
 	/* Released with B: nothing there any more. */
 	KUNIT_EXPECT_EQ(test, PTR_ERR(kho_restore_folio(a, st.other)), -ENOENT);

@@ -11,11 +11,14 @@
 # /sys/kernel/kho decode with dtc, and kexec_load (kexec without -s) is
 # refused while memory is preserved. The test client preserves folios in
 # one batch, a page range, a gigantic folio (beyond the page allocator's
-# orders) and the reserve_mem= region (then the range it restored). Every kernel runs the early memory
-# test (memtest=1), which must leave preserved memory alone. The test
+# orders) and the reserve_mem= region (then the range it restored). Every
+# kernel runs the early memory test (memtest=1), which must leave preserved memory alone. The test
 # client's high range lies where the struct pages are initialized by the
 # deferred memory map init (CONFIG_DEFERRED_STRUCT_PAGE_INIT), which must
 # take it over.
+
+IN_CL=/sys/kernel/kho/in/clients/test-kho
+OUT_CL=/sys/kernel/kho/out/clients/test-kho
 
 kho_check_fdt() {
 	# $1: fdt file, $2: text that must appear in the decoded tree
@@ -110,7 +113,7 @@ khotest_run() {
 		khotest_check "test client verified its gigantic folio" \
 			kho_dmesg_has "test_kho: generation $1: verified the gigantic folio"
 		khotest_check "test client verified its reserved physical range" \
-			kho_dmesg_has "test_kho: generation $1: verified the reserved physical range"
+			kho_dmesg_has "test_kho: generation $1: verified the reserved"
 		khotest_check "test client verified its high range" \
 			kho_dmesg_has "test_kho: generation $1: verified the high range"
 		khotest_check "preserved memory taken by the deferred memmap init" \
@@ -123,10 +126,10 @@ khotest_run() {
 		khotest_check "in/frozen_at records when the handover was frozen" \
 			test "$(cat /sys/kernel/kho/in/frozen_at)" -gt 0
 		khotest_check "the test client finished: the rest of its memory was released" \
-			grep -q "^state finished$" /sys/kernel/kho/in/clients/test-kho/stats
+			grep -q "^state finished$" $IN_CL/stats
 		khotest_check "the test client's restored bytes are counted" \
-			sh -c '! grep -q "^restored_bytes 0$" /sys/kernel/kho/in/clients/test-kho/stats'
-		khotest_diag "in/clients/test-kho/stats: $(tr '\n' ' ' < /sys/kernel/kho/in/clients/test-kho/stats)"
+			sh -c "! grep -q '^restored_bytes 0$' $IN_CL/stats"
+		khotest_diag "in/clients/test-kho/stats: $(tr '\n' ' ' < $IN_CL/stats)"
 		khotest_diag "in/stats: $(tr '\n' ' ' < /sys/kernel/kho/in/stats)"
 	fi
 	khotest_check "test client preserved generation $1" \
@@ -136,10 +139,10 @@ khotest_run() {
 	khotest_check "out/fdt links the test blob" \
 		kho_check_fdt /sys/kernel/kho/out/fdt 'test-kho {'
 	khotest_check "out/clients/test-kho/blobs/test-kho is the client's FDT" \
-		kho_check_fdt /sys/kernel/kho/out/clients/test-kho/blobs/test-kho 'kho-test-v1'
+		kho_check_fdt $OUT_CL/blobs/test-kho 'kho-test-v1'
 	khotest_check "out/clients/test-kho/stats shows the client's memory" \
-		sh -c 'grep -q "^compatible kho-test-v1$" /sys/kernel/kho/out/clients/test-kho/stats &&
-			! grep -q "^bytes 0$" /sys/kernel/kho/out/clients/test-kho/stats'
+		sh -c "grep -q '^compatible kho-test-v1$' $OUT_CL/stats &&
+			! grep -q '^bytes 0$' $OUT_CL/stats"
 	khotest_diag "out/stats: $(tr '\n' ' ' < /sys/kernel/kho/out/stats)"
 
 	khotest_make_initrd
