@@ -833,19 +833,9 @@ static int kho_claim_range(struct kho_in_client *ic, unsigned long pfn,
 	return 0;
 }
 
-/**
- * kho_restore_folio() - take back a folio preserved by the previous kernel
- * @client: the client that preserved it
- * @phys: its physical address
- *
- * Context: process context; may sleep.
- * Return: the folio, at the order it was preserved with (gigantic folios
- * included), with one reference; ERR_PTR(-ENOENT) if @client has no
- * unclaimed block starting at @phys (never preserved, already restored, or
- * not a block's start); ERR_PTR(-EPERM) if another client preserved it;
- * ERR_PTR(-ESTALE) after kho_finish() or once @client's state was released.
- */
-struct folio *kho_restore_folio(struct kho_client *client, phys_addr_t phys)
+/* Claim @client's block at @phys, if it holds @size bytes, as a folio. */
+static struct folio *kho_restore_block(struct kho_client *client,
+				       phys_addr_t phys, size_t size)
 {
 	struct kho_in_client *ic;
 	struct page *page = NULL;
@@ -856,6 +846,8 @@ struct folio *kho_restore_folio(struct kho_client *client, phys_addr_t phys)
 	mutex_lock(&kho_in.lock);
 	ic = kho_in_usable(client, &err);
 	order = ic ? kho_in_block_of(ic, PHYS_PFN(phys)) : err;
+	if (order >= 0 && size > PAGE_SIZE << order)
+		order = -EINVAL;
 	if (order >= 0) {
 		page = kho_claim_block(PHYS_PFN(phys), order, true);
 		ic->restored_bytes += PAGE_SIZE << order;
@@ -867,6 +859,24 @@ struct folio *kho_restore_folio(struct kho_client *client, phys_addr_t phys)
 	if (order)
 		prep_compound_page(page, order);
 	return page_folio(page);
+}
+
+/**
+ * kho_restore_folio() - take back a folio preserved by the previous kernel
+ * @client: the client that preserved it
+ * @phys: its physical address
+ *
+ * Context: process context; may sleep.
+ * Return: the folio, at the order it was preserved with (gigantic folios
+ * included), with one reference; ERR_PTR(-EINVAL) for an unaligned @phys;
+ * ERR_PTR(-ENOENT) if @client has no unclaimed block starting at @phys
+ * (never preserved, already restored, or not a block's start);
+ * ERR_PTR(-EPERM) if another client preserved it; ERR_PTR(-ESTALE) after
+ * kho_finish() or once @client's state was released.
+ */
+struct folio *kho_restore_folio(struct kho_client *client, phys_addr_t phys)
+{
+	return kho_restore_block(client, phys, 0);
 }
 EXPORT_SYMBOL_GPL(kho_restore_folio);
 
@@ -950,21 +960,8 @@ EXPORT_SYMBOL_GPL(kho_restore_phys);
 void *kho_restore_preserved(struct kho_client *client, phys_addr_t phys,
 			    size_t size)
 {
-	struct kho_in_client *ic;
-	struct folio *folio;
-	int order, err;
+	struct folio *folio = kho_restore_block(client, phys, size);
 
-	if (!PAGE_ALIGNED(phys))
-		return ERR_PTR(-EINVAL);
-	mutex_lock(&kho_in.lock);
-	ic = kho_in_usable(client, &err);
-	order = ic ? kho_in_block_of(ic, PHYS_PFN(phys)) : err;
-	mutex_unlock(&kho_in.lock);
-	if (order < 0)
-		return ERR_PTR(order);
-	if (size > PAGE_SIZE << order)
-		return ERR_PTR(-EINVAL);
-	folio = kho_restore_folio(client, phys);
 	return IS_ERR(folio) ? ERR_CAST(folio) : folio_address(folio);
 }
 EXPORT_SYMBOL_GPL(kho_restore_preserved);

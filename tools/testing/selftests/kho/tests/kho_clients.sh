@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # khotest-generations: 6
-# khotest-machines: small
+# khotest-machines: small host
 # khotest-cmdline: kho=on test_kho.size=4M
 #
 # The client lifecycle with a module client (test_kho_module.ko, loaded
