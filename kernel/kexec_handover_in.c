@@ -611,13 +611,10 @@ static int __init kho_in_open_tracker(struct kho_tracker *t, u64 phys,
 static bool __init kho_in_open_clients(void)
 {
 	struct kho_root_client rc;
-	struct kho_root_meta meta;
 	unsigned int n = 0;
 	const char *why;
 	int cur = 0;
 
-	if (!kho_root_get_meta(kho_in.root, &meta))
-		kho_out.boot_count = meta.boot_count;
 	while ((cur = kho_root_next_client(kho_in.root, cur, &rc)) > 0)
 		n++;
 	kho_in.trackers = memblock_alloc((n + 1) * sizeof(*kho_in.trackers),
@@ -648,6 +645,69 @@ static bool __init kho_in_open_clients(void)
 	return true;
 }
 
+/* Does a block of @t cover the page at @pfn; @self: @t's own page. */
+static bool __init kho_in_covers(const struct kho_tracker *t, u64 pfn,
+				 bool self)
+{
+	unsigned int order;
+
+	for (order = self ? 1 : 0; order < t->nr_orders; order++) {
+		if (kho_tracker_test(t, ALIGN_DOWN(pfn, 1ULL << order), order))
+			return true;
+	}
+	return false;
+}
+
+struct kho_node_cover {
+	unsigned int owner;
+	int by;		/* the tracker covering a page of @owner's, or -1 */
+};
+
+static void __init kho_in_check_cover(void *arg, u64 phys)
+{
+	struct kho_node_cover *c = arg;
+	unsigned int k;
+
+	for (k = 0; c->by < 0 && k < kho_in_nr_trackers(); k++) {
+		if (kho_in.trackers[k] &&
+		    kho_in_covers(kho_in.trackers[k], PHYS_PFN(phys), k == c->owner))
+			c->by = k;
+	}
+}
+
+/*
+ * A tracker's own pages must not lie in a block a client could restore
+ * and write while the tracker is still read: a client whose blocks cover
+ * one is dropped (its memory is free memory here); when the core's own
+ * tracker does, the handover is refused.
+ */
+static bool __init kho_in_check_trackers(void)
+{
+	struct kho_node_cover c;
+	unsigned int k = 0;
+
+	while (k < kho_in_nr_trackers()) {
+		c = (struct kho_node_cover){ .owner = k, .by = -1 };
+		if (kho_in.trackers[k])
+			kho_tracker_walk_nodes(kho_in.trackers[k],
+					       kho_in_check_cover, &c);
+		if (c.by < 0) {
+			k++;
+			continue;
+		}
+		if (!c.by)
+			return false;
+		pr_err("client %s: its memory covers a tracker page: its state is lost\n",
+		       kho_in.clients[c.by - 1].name);
+		kho_in.clients[c.by - 1].state = KHO_IN_REJECTED;
+		kho_in.clients[c.by - 1].released_by = "bad tracker";
+		kho_in.trackers[c.by] = NULL;
+		/* Check again without it. */
+		k = 0;
+	}
+	return true;
+}
+
 static bool __init kho_in_open(void)
 {
 	const char *why = "out of memory";
@@ -662,7 +722,13 @@ static bool __init kho_in_open(void)
 		goto fail;
 	memcpy(kho_in.root, root, fdt_totalsize(root));
 	why = "out of memory";
-	if (!kho_in_open_clients() || !kho_in_keep_free_memory())
+	if (!kho_in_open_clients())
+		goto fail;
+	why = "the core's memory covers a tracker page";
+	if (!kho_in_check_trackers())
+		goto fail;
+	why = "out of memory";
+	if (!kho_in_keep_free_memory())
 		goto fail;
 	return true;
 fail:
@@ -681,12 +747,16 @@ fail:
  */
 void __init kho_memory_init(void)
 {
+	struct kho_root_meta meta;
 	unsigned int i;
 
 	/* Before any scratch area is reserved. */
 	kho_scratch_boot_need = memblock_allocated_size(NUMA_NO_NODE);
 	if (kho_in.found)
 		kho_in.valid = kho_in_open();
+	/* The chain goes on from an accepted handover only. */
+	if (kho_in.valid && !kho_root_get_meta(kho_in.root, &meta))
+		kho_out.boot_count = meta.boot_count;
 	else if (kho_enable && !is_kdump_kernel())
 		kho_reserve_scratch();
 	memblock_clear_kho_scratch_only();
