@@ -5,14 +5,16 @@
 SHELL := /bin/bash
 H := harness
 ARCHS ?= x86_64 arm64
+FUZZ_TIME ?= 60
 
-.PHONY: all demo test deps prepare capture build initramfs series check-series clean distclean help
+.PHONY: all demo test fuzz deps prepare capture build initramfs series check-series clean distclean help
 
 all: help
 
 help:
 	@echo "make demo          boot a kernel under QEMU and kexec into the next one"
 	@echo "make test          install dependencies, build, run every test suite"
+	@echo "make fuzz          fuzz the incoming-side validators, FUZZ_TIME=$(FUZZ_TIME) seconds per target"
 	@echo "make deps          install build/test dependencies (apt-get)"
 	@echo "make prepare       unpack the base kernel under out/linux, apply patches, link overlay"
 	@echo "make capture       capture edits of upstream files in out/linux into patches/"
@@ -38,6 +40,11 @@ initramfs: build
 
 test: prepare
 	@ARCHS="$(ARCHS)" $(H)/run-tests.sh
+
+# libFuzzer targets of tools/testing/kho/fuzz; corpus, crashes and logs in out/fuzz.
+fuzz: prepare
+	@$(MAKE) -s -C out/linux/tools/testing/kho/fuzz run FUZZ_TIME=$(FUZZ_TIME) \
+		FUZZ_OUT=$(CURDIR)/out/fuzz
 
 demo: prepare
 	@$(H)/demo.sh

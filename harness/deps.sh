@@ -15,6 +15,7 @@ pkgs=(
 	kexec-tools busybox-static
 	libfdt-dev device-tree-compiler
 	liburcu-dev
+	clang libclang-rt-14-dev
 )
 
 missing=()

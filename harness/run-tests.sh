@@ -6,8 +6,10 @@
 # of all suites. Exit status is non-zero when anything failed.
 #
 # Suites: memblock and memblock-numa (userspace simulator, without and
-# with NUMA), tracker (userspace tests of the
-# KHO tracker), selftests-x86_64, selftests-arm64 (QEMU, KUnit included).
+# with NUMA), tracker (userspace tests of the KHO tracker), fuzz (a short
+# libFuzzer run of each target of tools/testing/kho/fuzz), series
+# (export and checkpatch), selftests-x86_64, selftests-arm64 (QEMU, KUnit
+# included), w1-x86_64, w1-arm64 (the series' C files with W=1).
 # ARCHS="x86_64" limits the architectures.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -21,11 +23,16 @@ skipped=0
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || {
 	# SCENARIO=NAME: that selftest scenario only.
-	[ -n "${SCENARIO:-}" ] || suites=(memblock memblock-numa tracker)
-	for a in $ARCHS; do suites+=("selftests-$a"); done
+	[ -n "${SCENARIO:-}" ] || suites=(memblock memblock-numa tracker fuzz series)
+	for a in $ARCHS; do
+		suites+=("selftests-$a")
+		[ -n "${SCENARIO:-}" ] || suites+=("w1-$a")
+	done
 }
 
-# Print a suite's KTAP and count its top-level results.
+# Print a suite's KTAP and count its top-level results. A skip anywhere,
+# a subtest of a scenario included, counts as a skip (and the scenario
+# that contains it still counts as passed when nothing failed).
 report() {
 	local line
 	while IFS= read -r line; do
@@ -34,6 +41,7 @@ report() {
 		"ok "*"# SKIP"*) skipped=$((skipped + 1)) ;;
 		"ok "*) passed=$((passed + 1)) ;;
 		"not ok "*) failed=$((failed + 1)) ;;
+		" "*"ok "*"# SKIP"*) skipped=$((skipped + 1)) ;;
 		esac
 	done
 }
@@ -84,6 +92,59 @@ suite_tracker() {
 	echo "$out" | grep -v '^# [0-9]* passed, '
 	# A crash (sanitizer abort) before the plan is complete is a failure.
 	[ $rc = 0 ] || echo "not ok 0 tracker test program exited with status $rc"
+}
+
+# The libFuzzer targets of tools/testing/kho/fuzz, FUZZ_SMOKE_TIME seconds
+# each (default 3) from their seeds and the work corpus in out/fuzz: one
+# result per target, failed when it crashed.
+suite_fuzz() {
+	local dir=$TREE/tools/testing/kho/fuzz log=$LOGDIR/fuzz.log n=0 t f out rc
+	local time=${FUZZ_SMOKE_TIME:-3} targets=()
+	if ! make -s -C "$dir" all > "$log" 2>&1; then
+		setup_failed fuzz "build" "$log"
+		return
+	fi
+	for f in "$dir"/fuzz_*.c; do targets+=("$(basename "$f" .c)"); done
+	echo "KTAP version 1"
+	echo "# fuzz: tools/testing/kho/fuzz (libFuzzer, ASan/UBSan), ${time}s per target"
+	echo "1..${#targets[@]}"
+	for t in "${targets[@]}"; do
+		n=$((n + 1))
+		out=$("$dir/run.sh" -t "$time" -o "$OUT/fuzz" "$t" 2>&1) && rc=0 || rc=$?
+		echo "$out" >> "$log"
+		echo "$out" | sed 's/^/# /'
+		if [ $rc = 0 ]; then
+			echo "ok $n $t"
+		else
+			echo "not ok $n $t"
+		fi
+	done
+}
+
+# The exported series: overlay files map one to one onto patches, and
+# every patch is checkpatch --strict clean (one result per patch). The
+# per-patch builds (make check-series, about 18 minutes) do not fit the
+# budget of make test and are run separately.
+suite_series() {
+	local log=$LOGDIR/series.log p n=0 out
+	if ! KHO_SERIES_NO_CHECKPATCH=1 "$TOP/harness/series.sh" > "$log" 2>&1; then
+		setup_failed series "export (make series)" "$log"
+		return
+	fi
+	echo "KTAP version 1"
+	echo "# series: checkpatch --strict on every exported patch"
+	echo "1..$(find "$OUT/series" -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-*' | wc -l)"
+	for p in "$OUT"/series/[0-9][0-9][0-9][0-9]-*.patch; do
+		case "$p" in *0000-cover-letter.patch) continue ;; esac
+		n=$((n + 1))
+		if out=$(cd "$OUT/series-tree" && PATH=/usr/bin:$PATH scripts/checkpatch.pl --strict --quiet "$p" 2>&1); then
+			echo "ok $n $(basename "$p")"
+		else
+			echo "not ok $n $(basename "$p")"
+			echo "$out" | head -n 20 | sed 's/^/# /'
+		fi
+		echo "$out" >> "$log"
+	done
 }
 
 # Build kernel and initramfs for an architecture; returns non-zero after
@@ -180,6 +241,9 @@ for s in "${suites[@]}"; do
 	memblock) report < <(suite_memblock 0) ;;
 	memblock-numa) report < <(suite_memblock 1) ;;
 	tracker) report < <(suite_tracker) ;;
+	fuzz) report < <(suite_fuzz) ;;
+	series) report < <(suite_series) ;;
+	w1-*) report < <("$TOP/harness/w1.sh" "${s#w1-}") ;;
 	selftests-*) report < <(ran=(); suite_selftests "${s#selftests-}"
 			       [ ${#ran[@]} = 0 ] ||
 				       printf '%s\n' "${ran[@]}" >> "$LOGDIR/machines") ;;

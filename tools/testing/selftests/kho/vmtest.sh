@@ -7,8 +7,10 @@
 # the scenario declares ("# khotest-generations: N") inside one QEMU
 # process. Everything it reports reaches the serial console as lines
 # "KHOTEST: ..."; the serial log is kept in a file. The scenario passes when
-# every generation came up, no check failed, the last generation finished,
-# and the kernel log shows no oops, BUG, WARNING or panic.
+# every generation came up and reported as many results as the scenario
+# declares ("# khotest-results: N0 N1 ..."), no check failed, the last
+# generation finished, QEMU exited by itself with status 0, and the kernel
+# log shows no oops, BUG, WARNING or panic.
 #
 # usage: vmtest.sh -a ARCH -k KERNEL -i INITRAMFS -t NAME [options]
 #   -M MACHINE  the guest machine (default small):
@@ -19,8 +21,9 @@
 #                      ACPI), 6 GiB (memory above 4 GiB), two NUMA nodes of
 #                      which node 1 has a CPU and no memory, crashkernel=256M
 #   -c WORDS    extra kernel command line for generation 0
-#   -l FILE     serial log (default: OUT/logs/NAME.ARCH.MACHINE.log under
-#               the repository, or ./ outside one)
+#   -l FILE     serial log (default: out/logs/NAME.ARCH.MACHINE.log of the
+#               KHO repository, or $TMPDIR/kho-selftests/ outside one);
+#               emptied before the run, QEMU's own output goes to FILE.qemu
 #   -m SIZE     guest memory (default: the machine's)
 #   -s N        guest CPUs (default 2)
 #   -T SECONDS  timeout for the whole run (default 60 + 60 per generation)
@@ -63,18 +66,27 @@ if [ -z "$arch" ] || [ -z "$kernel" ] || [ -z "$initrd" ] || [ ! -f "$script" ];
 fi
 gens=$(sed -n 's/^# khotest-generations: *\([0-9]*\).*/\1/p' "$script")
 gens=${gens:-1}
+# Results each generation reports, in order.
+read -r -a want_results <<< "$(sed -n 's/^# khotest-results: *//p' "$script")"
+if [ ${#want_results[@]} != "$gens" ]; then
+	echo "$script: khotest-results must give one count per generation ($gens)" >&2
+	exit 2
+fi
 # Words the scenario wants on the first kernel's command line.
 extra="$(sed -n 's/^# khotest-cmdline: *//p' "$script") $extra"
 id=$name.$arch.$machine_name
 [ $brk = 1 ] && id=$id.broken-next
 if [ -z "$log" ]; then
 	top=$(cd "$dir/../../../.." && pwd)
-	if [ -d "$top/out" ]; then
-		mkdir -p "$top/out/logs"
-		log=$top/out/logs/$id.log
+	# The KHO repository (or kernel tree prepared by it) has out/;
+	# nothing is ever written into the source tree itself.
+	if [ -d "$top/out" ] && [ -f "$top/harness/lib.sh" ]; then
+		logdir=$top/out/logs
 	else
-		log=./$id.log
+		logdir=${TMPDIR:-/tmp}/kho-selftests
 	fi
+	mkdir -p "$logdir"
+	log=$logdir/$id.log
 fi
 
 case "$arch" in
@@ -158,7 +170,9 @@ cmdline="console=$console panic=-1 khotest_name=$name khotest_machine=$machine_n
 [ $brk = 1 ] && cmdline="$cmdline khotest_break=1"
 
 start=$(date +%s)
+# No run reads what an earlier one left.
 : > "$log"
+: > "$log.qemu"
 # shellcheck disable=SC2086
 timeout --foreground -k 5 "$timeout" "$qemu" $machine $accel -smp "$smp" -m "$mem" \
 	-display none -monitor none -no-reboot -serial "file:$log" \
@@ -181,10 +195,28 @@ while IFS= read -r line; do
 	esac
 done < <(tr -d '\r' < "$log" | sed -n 's/.*KHOTEST: //p')
 
+# Every generation that ran reports what its scenario declares.
+for ((g = 0; g < gens; g++)); do
+	got=0
+	for r in "${results[@]}"; do
+		case "$r" in "ok gen$g: "* | "not ok gen$g: "*) got=$((got + 1)) ;; esac
+	done
+	if [ "$got" = "${want_results[$g]}" ]; then
+		add "ok gen$g reported its ${want_results[$g]} results"
+	else
+		add "not ok gen$g reported $got results, expected ${want_results[$g]}"
+	fi
+done
+
 last_done=$(tr -d '\r' < "$log" | sed -n 's/.*KHOTEST: done gen\([0-9]*\).*/\1/p' | tail -n 1)
 want=$((gens - 1))
+qemu_err=$(grep -v '^$' "$log.qemu" | head -n 5)
 if [ $rc = 124 ] || [ $rc = 137 ]; then
 	add "not ok timeout: no end after ${timeout}s"
+elif [ $rc = 0 ]; then
+	add "ok qemu exited with status 0"
+else
+	add "not ok qemu exited with status $rc${qemu_err:+: $(echo "$qemu_err" | head -n 1)}"
 fi
 if [ "$last_done" = "$want" ]; then
 	add "ok all $gens generation(s) came up and finished"
@@ -196,9 +228,14 @@ else
 fi
 # A scenario that crashes a kernel on purpose (kdump) says so first: the
 # panic up to the next kernel's banner is not a failure.
+# Allocation failures injected on purpose print a stack trace each: in
+# that window only those traces are expected.
 oops=$(tr -d '\r' < "$log" |
-       awk '/KHOTEST: crashing on purpose/ { skip = 1 } /Linux version/ { skip = 0 } !skip' |
-       grep -E 'Kernel panic|Oops|BUG:|WARNING:|Call Trace:|UBSAN:|KASAN:' | head -n 5)
+       awk '/KHOTEST: crashing on purpose/ { skip = 1 } /Linux version/ { skip = 0 }
+	    /KHOTEST: faults injected from here/ { inj = 1 }
+	    /KHOTEST: faults injected until here/ { inj = 0 }
+	    !skip && !(inj && /Call [Tt]race:/)' |
+       grep -E 'Kernel panic|Oops|BUG:|WARNING:|Call [Tt]race:|UBSAN:|KASAN:' | head -n 5)
 if [ -z "$oops" ]; then
 	add "ok kernel log has no oops, BUG, WARNING or panic"
 else
@@ -216,6 +253,7 @@ for r in "${results[@]}"; do
 	"ok "*) echo "    ok $i ${r#ok }" ;;
 	esac
 done
+[ -z "$qemu_err" ] || echo "$qemu_err" | sed 's/^/    # qemu: /'
 if [ $fail = 1 ]; then
 	[ -n "$oops" ] && echo "$oops" | sed 's/^/    # /'
 	echo "    # last lines of the serial log:"

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # khotest-generations: 4
+# khotest-results: 4 6 7 4
 # khotest-machines: host
 # khotest-cmdline: kho=on test_kho.size=16M
 #

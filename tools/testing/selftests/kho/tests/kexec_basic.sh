@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # khotest-generations: 2
+# khotest-results: 2 2
 # khotest-machines: small host
 #
 # Plain kexec: generation 0 boots and loads the same kernel with

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # khotest-generations: 2
+# khotest-results: 11 4
 # khotest-cmdline: kho=on test_kho.size=4M
 #
 # Aborting the handover through /sys/kernel/kho/abort: kexec_load is

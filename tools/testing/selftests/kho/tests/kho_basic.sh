@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # khotest-generations: 4
+# khotest-results: 9 26 26 4
 # khotest-machines: small host
 # khotest-cmdline: kho=on test_kho.size=16M memtest=1 reserve_mem=1M:4096:test_kho
 #
@@ -104,6 +105,11 @@ khotest_run() {
 			kho_check_fdt /sys/kernel/kho/in/fdt 'compatible = "kho-v2"'
 		khotest_check "in/fdt links the test blob" \
 			kho_check_fdt /sys/kernel/kho/in/fdt 'test-kho {'
+		# The tree as received: a seed of tools/testing/kho/fuzz
+		# (corpus-from-log.sh), in lines that fit into /dev/kmsg.
+		base64 -w 512 /sys/kernel/kho/in/fdt | while read -r l; do
+			khotest_diag "in/fdt base64: $l"
+		done
 		khotest_check "test client verified generation $1" \
 			kho_dmesg_has "test_kho: generation $1: verified"
 		khotest_check "no test client failure" \

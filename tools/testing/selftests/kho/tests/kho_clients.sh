@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # khotest-generations: 6
+# khotest-results: 11 10 8 5 9 5
 # khotest-machines: small host
 # khotest-cmdline: kho=on test_kho.size=4M
 #

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # khotest-generations: 2
+# khotest-results: 3 4
 # khotest-arch: arm64
 # khotest-cmdline: kho=on test_kho.size=4M
 #

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # khotest-generations: 1
+# khotest-results: 5
 # khotest-cmdline: kho=on test_kho.size=1M kho_scratch=16M,2M,24M
 #
 # Scratch too small for the next kernel: the global (kexec) area is one
