@@ -168,6 +168,17 @@ static bool kho_owned_by_other(struct kho_client *client, unsigned long pfn,
 	return false;
 }
 
+/*
+ * Memory the kernel may move elsewhere behind the client's back: on the
+ * LRU, a movable (non-LRU) page, or in ZONE_MOVABLE, which may go offline.
+ * Preserving it would hand over whatever lands there after a migration.
+ */
+static bool kho_may_migrate(struct page *page)
+{
+	return PageLRU(page) || __PageMovable(page) ||
+	       is_zone_movable_page(page);
+}
+
 /* Mark or unmark one block of @client; the caller holds kho_out.lock. */
 static int kho_mark_locked(struct kho_client *client, unsigned long pfn,
 			   unsigned int order, bool set)
@@ -187,6 +198,11 @@ static int kho_mark_locked(struct kho_client *client, unsigned long pfn,
 	}
 	if (kho_range_in_scratch(start, end)) {
 		pr_warn_ratelimited("%s: cannot preserve %pa..%pa: scratch memory\n",
+				    client->name, &start, &end);
+		return -EINVAL;
+	}
+	if (kho_may_migrate(pfn_to_page(pfn))) {
+		pr_warn_ratelimited("%s: cannot preserve %pa..%pa: the kernel may migrate it (allocate it without __GFP_MOVABLE)\n",
 				    client->name, &start, &end);
 		return -EINVAL;
 	}
@@ -278,7 +294,9 @@ static int kho_mark_folios(struct kho_client *client, struct folio **folios,
  *
  * Context: process context; may sleep and allocate tracker pages.
  * Return: 0; -EOPNOTSUPP when KHO is off; -EINVAL for a folio in scratch
- * memory; -EEXIST if @client already preserves it; -EPERM if another
+ * memory or one the kernel may migrate (on the LRU, movable, or in
+ * ZONE_MOVABLE); -EEXIST if @client already preserves it;
+ * -EPERM if another
  * client or the core does; -EBUSY once the jump has started; -ENOMEM.
  */
 int kho_preserve_folio(struct kho_client *client, struct folio *folio)
@@ -570,7 +588,8 @@ EXPORT_SYMBOL_GPL(kho_add_blob);
  * The blob's memory stays preserved until the client unpreserves it.
  *
  * Context: process context; may sleep.
- * Return: 0, -ENOENT, or -EBUSY once the jump has started.
+ * Return: 0, -ENOENT, -EBUSY once the jump has started, or the error of
+ * rebuilding the root tree (the blob then stays published).
  */
 int kho_remove_blob(struct kho_client *client, const char *name)
 {
@@ -584,10 +603,17 @@ int kho_remove_blob(struct kho_client *client, const char *name)
 		err = b ? 0 : -ENOENT;
 	}
 	if (!err) {
+		struct list_head *prev = b->list.prev;
+
 		list_del(&b->list);
 		client->nr_blobs--;
-		/* A smaller tree always fits. */
-		kho_update_root();
+		/* A smaller tree fits; should it fail, nothing changes. */
+		err = kho_update_root();
+		if (WARN_ON_ONCE(err)) {
+			list_add(&b->list, prev);
+			client->nr_blobs++;
+			b = NULL;
+		}
 	}
 	mutex_unlock(&kho_out.lock);
 	kfree(b);
@@ -736,7 +762,12 @@ void kho_client_unregister(struct kho_client *client)
 	list_del(&client->list);
 	kho_out.nr_clients--;
 	/* A smaller tree always fits. */
-	kho_update_root();
+	if (WARN_ON_ONCE(kho_update_root())) {
+		/* The tree still names the client: hand nothing over. */
+		kho_out.aborted = true;
+		kho_update_root();
+		pr_err("cannot update the root tree: the handover is aborted\n");
+	}
 	mutex_unlock(&kho_out.lock);
 	kho_clients_unlock();
 	list_for_each_entry_safe(b, tmp, &client->blobs, list)
@@ -760,6 +791,12 @@ static int __init kho_out_init(void)
 	if (!folio) {
 		err = -ENOMEM;
 		goto err_tracker;
+	}
+	/* The incoming root is still reserved here: this cannot happen. */
+	if (WARN_ON(kho_in_root_overlaps(folio_pfn(folio) << PAGE_SHIFT,
+					 KHO_ROOT_MAX_SIZE))) {
+		err = -EADDRINUSE;
+		goto err_folio;
 	}
 	err = kho_tracker_set(&kho_out.tracker, folio_pfn(folio),
 			      folio_order(folio));

@@ -36,6 +36,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/workqueue.h>
+#include <asm/sections.h>
 
 #include "kexec_handover_internal.h"
 #include "../mm/internal.h"
@@ -77,6 +78,10 @@ static struct {
 
 struct kho_in_stats kho_in_stats;
 
+/* Why the handover was not taken, for sysfs; NULL when taken or none. */
+static const char *kho_in_why;
+static char kho_in_why_tracker[80];
+
 /* Seconds after boot when memory of clients that never came is released. */
 static unsigned int kho_release_delay = 300;
 
@@ -106,6 +111,25 @@ static bool __init kho_phys_in_scratch(phys_addr_t start, phys_addr_t size)
 	return kho_range_in_scratch(start, start + size);
 }
 
+/*
+ * RAM the kernel maps: one memblock region holds the whole range (regions
+ * of different flags are not merged), and it is not NOMAP.
+ */
+static bool __init kho_phys_is_ram(phys_addr_t start, phys_addr_t size)
+{
+	return size && start + size > start &&
+	       memblock_is_region_memory(start, size) &&
+	       memblock_is_map_memory(start);
+}
+
+/* RAM nothing else holds: not NOMAP, not reserved, not scratch. */
+static bool __init kho_phys_is_free_ram(phys_addr_t start, phys_addr_t size)
+{
+	return kho_phys_is_ram(start, size) &&
+	       !memblock_is_region_reserved(start, size) &&
+	       !kho_phys_in_scratch(start, size);
+}
+
 /**
  * kho_populate() - take the handover found by the architecture code
  * @root_phys: physical address of the root tree
@@ -131,14 +155,17 @@ bool __init kho_populate(phys_addr_t root_phys, size_t root_size,
 
 	if (!kho_enable) {
 		pr_info("kho=off: ignoring the handover from the previous kernel\n");
+		kho_in_why = "kho=off";
 		return false;
 	}
 	if (is_kdump_kernel()) {
 		pr_info("crash kernel: ignoring the handover\n");
+		kho_in_why = "crash kernel";
 		return false;
 	}
 	if (!root_size || root_size > KHO_ROOT_MAX_SIZE ||
-	    !memblock_is_region_memory(root_phys, root_size)) {
+	    !kho_phys_is_ram(root_phys, root_size) ||
+	    memblock_is_region_reserved(root_phys, root_size)) {
 		why = "bad root tree address";
 		goto fail;
 	}
@@ -158,8 +185,16 @@ bool __init kho_populate(phys_addr_t root_phys, size_t root_size,
 	}
 	if (kho_scratch_check(scratch, nr, PAGE_SIZE, &why))
 		goto fail;
+	why = "this kernel is not in scratch memory (not loaded by kexec_file_load)";
 	for (i = 0; i < nr; i++) {
-		if (!memblock_is_region_memory(scratch[i].addr, scratch[i].size)) {
+		if (scratch[i].addr <= __pa_symbol(_text) &&
+		    __pa_symbol(_end) <= scratch[i].addr + scratch[i].size)
+			why = NULL;
+	}
+	if (why)
+		goto fail;
+	for (i = 0; i < nr; i++) {
+		if (!kho_phys_is_ram(scratch[i].addr, scratch[i].size)) {
 			why = "scratch area outside memory";
 			goto fail;
 		}
@@ -173,7 +208,7 @@ bool __init kho_populate(phys_addr_t root_phys, size_t root_size,
 	/* Kept in the order received: the first entry is the kexec area. */
 	memcpy(kho_scratch, scratch, nr * sizeof(*scratch));
 	kho_nr_scratch = nr;
-	if (!memblock_is_region_memory(tracker, PAGE_SIZE) ||
+	if (!kho_phys_is_ram(tracker, PAGE_SIZE) ||
 	    kho_phys_in_scratch(tracker, PAGE_SIZE)) {
 		kho_nr_scratch = 0;
 		why = "bad tracker address";
@@ -195,14 +230,18 @@ bool __init kho_populate(phys_addr_t root_phys, size_t root_size,
 	return true;
 fail:
 	pr_err("ignoring the handover from the previous kernel: %s\n", why);
+	kho_in_why = why;
 	return false;
 }
 
-/* Incoming tracker pages are only read where they may be. */
+/*
+ * Incoming tracker pages are only read where they may be: RAM that this
+ * kernel does not use (its image, initrd, firmware tables and early
+ * allocations are reserved; scratch is its own).
+ */
 static void *__init kho_in_map_checked(void *ctx, u64 phys)
 {
-	if (!PAGE_ALIGNED(phys) || !memblock_is_region_memory(phys, PAGE_SIZE) ||
-	    kho_phys_in_scratch(phys, PAGE_SIZE))
+	if (!PAGE_ALIGNED(phys) || !kho_phys_is_free_ram(phys, PAGE_SIZE))
 		return NULL;
 	return phys_to_virt(phys);
 }
@@ -586,8 +625,7 @@ static int __init kho_in_open_tracker(struct kho_tracker *t, u64 phys,
 {
 	struct kho_node_check check = { .t = t, .ok = true };
 
-	if (!memblock_is_region_memory(phys, PAGE_SIZE) ||
-	    kho_phys_in_scratch(phys, PAGE_SIZE)) {
+	if (!PAGE_ALIGNED(phys) || !kho_phys_is_free_ram(phys, PAGE_SIZE)) {
 		*why = "bad tracker address";
 		return -EINVAL;
 	}
@@ -708,6 +746,53 @@ static bool __init kho_in_check_trackers(void)
 	return true;
 }
 
+/* Does @t preserve a block that overlaps a scratch area. */
+static bool __init kho_in_claims_scratch(const struct kho_tracker *t)
+{
+	u64 max_block = 1ULL << (t->nr_orders - 1), pfn, s, e;
+	struct kho_tracker_iter it;
+	unsigned int i, order;
+
+	for (i = 0; i < kho_nr_scratch; i++) {
+		s = PHYS_PFN(kho_scratch[i].addr);
+		e = PHYS_PFN(kho_scratch[i].addr + kho_scratch[i].size);
+		/* Blocks are aligned to their size: one may start below. */
+		kho_tracker_iter_start(&it, t, s > max_block ? s - max_block : 0,
+				       e);
+		while (kho_tracker_iter_next(&it, &pfn, &order)) {
+			if (pfn + (1ULL << order) > s)
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Scratch memory is this kernel's own (its image, its early allocations):
+ * a tracker that preserves any of it is corrupt. A client's is dropped;
+ * the core's refuses the handover.
+ */
+static bool __init kho_in_check_claims(void)
+{
+	unsigned int k;
+
+	for (k = 0; k < kho_in_nr_trackers(); k++) {
+		struct kho_in_client *ic = k ? &kho_in.clients[k - 1] : NULL;
+
+		if (!kho_in.trackers[k] ||
+		    !kho_in_claims_scratch(kho_in.trackers[k]))
+			continue;
+		if (!ic)
+			return false;
+		pr_err("client %s: its tracker preserves scratch memory: its state is lost\n",
+		       ic->name);
+		ic->state = KHO_IN_REJECTED;
+		ic->released_by = "bad tracker";
+		kho_in.trackers[k] = NULL;
+	}
+	return true;
+}
+
 static bool __init kho_in_open(void)
 {
 	const char *why = "out of memory";
@@ -724,6 +809,9 @@ static bool __init kho_in_open(void)
 	why = "out of memory";
 	if (!kho_in_open_clients())
 		goto fail;
+	why = "the core's tracker preserves scratch memory";
+	if (!kho_in_check_claims())
+		goto fail;
 	why = "the core's memory covers a tracker page";
 	if (!kho_in_check_trackers())
 		goto fail;
@@ -734,6 +822,9 @@ static bool __init kho_in_open(void)
 fail:
 	pr_err("ignoring the handover from the previous kernel: tracker: %s\n",
 	       why);
+	snprintf(kho_in_why_tracker, sizeof(kho_in_why_tracker), "tracker: %s",
+		 why);
+	kho_in_why = kho_in_why_tracker;
 	return false;
 }
 
@@ -754,10 +845,15 @@ void __init kho_memory_init(void)
 	kho_scratch_boot_need = memblock_allocated_size(NUMA_NO_NODE);
 	if (kho_in.found)
 		kho_in.valid = kho_in_open();
-	/* The chain goes on from an accepted handover only. */
+	/*
+	 * The chain goes on from an accepted handover only. A handover
+	 * refused after kho_populate() took it (its tracker) leaves the
+	 * inherited scratch areas in place, still validated and in use:
+	 * they stay this kernel's scratch.
+	 */
 	if (kho_in.valid && !kho_root_get_meta(kho_in.root, &meta))
 		kho_out.boot_count = meta.boot_count;
-	else if (kho_enable && !is_kdump_kernel())
+	else if (kho_enable && !is_kdump_kernel() && !kho_in.found)
 		kho_reserve_scratch();
 	memblock_clear_kho_scratch_only();
 	if (!kho_nr_scratch)
@@ -885,6 +981,8 @@ static int kho_claim_range(struct kho_in_client *ic, unsigned long pfn,
 	struct page *page;
 	int order;
 
+	if (!nr || end < pfn)
+		return -EINVAL;
 	for (p = pfn; p < end; p += 1UL << order) {
 		order = kho_in_block_of(ic, p);
 		if (order < 0)
@@ -1100,6 +1198,11 @@ int kho_get_blob(struct kho_client *client, const char *name,
 			ic->name, name);
 		err = -ENOENT;
 	}
+	if (!err && s > PAGE_SIZE << kho_in_block_of(ic, PHYS_PFN(p))) {
+		pr_warn("client %s: blob %s is larger than its preserved block\n",
+			ic->name, name);
+		err = -ENOENT;
+	}
 	mutex_unlock(&kho_in.lock);
 	if (!err) {
 		*phys = p;
@@ -1155,6 +1258,36 @@ const void *kho_in_root(size_t *size)
 }
 
 /**
+ * kho_in_status() - what became of the previous kernel's handover
+ * @why: why it was not taken, as logged; NULL when there was none
+ *
+ * Context: any.
+ * Return: true if this kernel took the handover.
+ */
+bool kho_in_status(const char **why)
+{
+	*why = kho_in.valid ? NULL : kho_in_why;
+	return kho_in.valid;
+}
+
+/**
+ * kho_in_root_overlaps() - does a range hold the incoming root tree
+ * @phys: start
+ * @size: bytes
+ *
+ * The outgoing root tree must not be where the incoming one was: a stale
+ * reference to the old one would find a valid handover.
+ *
+ * Context: any.
+ * Return: true if [@phys, @phys + @size) overlaps the incoming root tree.
+ */
+bool kho_in_root_overlaps(phys_addr_t phys, size_t size)
+{
+	return kho_in.found && phys < kho_in.root_phys + kho_in.root_size &&
+	       kho_in.root_phys < phys + size;
+}
+
+/**
  * kho_in_clients() - the incoming clients, for sysfs
  * @nr: their number
  *
@@ -1200,6 +1333,8 @@ static u64 kho_in_release_owner(unsigned int owner)
 		kho_tracker_walk_nodes(t, kho_in_collect_node, &nodes);
 	kho_tracker_iter_start(&it, t, 0, 1ULL << (KHO_TRACKER_PHYS_BITS - PAGE_SHIFT));
 	while (kho_tracker_iter_next(&it, &pfn, &order)) {
+		/* Possibly terabytes: let others run. */
+		cond_resched();
 		if (kho_in_stamp(pfn) != KHO_STAMP(owner, order))
 			continue;
 		kho_free_block(kho_claim_block(pfn, order, true), order);

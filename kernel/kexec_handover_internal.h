@@ -12,6 +12,7 @@
 #include <linux/mutex.h>
 #include <linux/types.h>
 
+#include "kexec_handover_root.h"
 #include "kexec_handover_tracker.h"
 
 /*
@@ -21,47 +22,6 @@
 #define KHO_NR_ORDERS	min_t(unsigned int, KHO_TRACKER_MAX_ORDERS,	\
 			      max_t(unsigned int, MAX_PAGE_ORDER + 1,	\
 				    30 - PAGE_SHIFT + 1))
-
-/* kexec_handover_root.c: the root tree, pure libfdt logic */
-struct kho_root_meta {
-	const char *release;
-	u32 boot_count;
-	u64 frozen_at;
-};
-
-struct kho_root_client {
-	const char *name;
-	const char *compatible;
-	u64 tracker;
-	int node;
-};
-
-struct kho_root_blob {
-	const char *name;
-	u64 phys;
-	u64 size;
-};
-
-int kho_root_begin(void *buf, size_t size, unsigned int page_shift,
-		   u64 tracker_phys, const struct kho_root_meta *meta);
-int kho_root_begin_client(void *buf, const char *name, const char *compatible,
-			  u64 tracker_phys);
-int kho_root_add_blob(void *buf, const char *name, u64 phys, u64 size);
-int kho_root_end_client(void *buf);
-int kho_root_finish(void *buf);
-int kho_root_set_frozen_at(void *buf, u64 seconds);
-int kho_root_check(const void *fdt, size_t max_size, unsigned int page_shift,
-		   u64 *tracker_phys, const char **why);
-int kho_root_get_meta(const void *fdt, struct kho_root_meta *meta);
-int kho_root_next_client(const void *fdt, int prev,
-			 struct kho_root_client *client);
-int kho_root_find_blob(const void *fdt, int client_node, const char *name,
-		       u64 *phys, u64 *size);
-int kho_root_next_blob(const void *fdt, int client_node, int prev,
-		       struct kho_root_blob *blob);
-bool kho_name_valid(const char *name);
-int kho_scratch_check(const struct kho_scratch_entry *table, unsigned int nr,
-		      u64 page_size, const char **why);
 
 /* kexec_handover_scratch.c */
 extern struct kho_scratch_entry kho_scratch[KHO_SCRATCH_MAX_ENTRIES];
@@ -123,6 +83,44 @@ extern struct kho_out kho_out;
 extern const struct kho_tracker_ops kho_out_tracker_ops;
 extern bool kho_enable;
 
+/* kexec_handover_debug.c: corruption injection, for tests */
+enum kho_corrupt {
+	KHO_CORRUPT_NONE,
+	KHO_CORRUPT_FDT_MAGIC,
+	KHO_CORRUPT_FDT_TRUNCATED,
+	KHO_CORRUPT_COMPATIBLE,
+	KHO_CORRUPT_PAGE_SIZE,
+	KHO_CORRUPT_TRACKER_ADDR,
+	KHO_CORRUPT_CLIENT_TRACKER_ADDR,
+	KHO_CORRUPT_TRACKER_LOOP,
+	KHO_CORRUPT_TRACKER_ORDERS,
+	KHO_CORRUPT_CORE_TRACKER_ORDERS,
+	KHO_CORRUPT_TRACKER_SCRATCH,
+	KHO_CORRUPT_TRACKER_KERNEL,
+	KHO_CORRUPT_BLOB_OVERLAP,
+	KHO_CORRUPT_BLOB_SIZE,
+	KHO_CORRUPT_SCRATCH_RAM,
+	KHO_CORRUPT_SCRATCH_OVERLAP,
+};
+
+#ifdef CONFIG_KEXEC_HANDOVER_DEBUG_CORRUPT
+void kho_debug_corrupt_root(void);
+const struct kho_scratch_entry *
+kho_debug_corrupt_scratch(const struct kho_scratch_entry *table,
+			  unsigned int nr);
+#else
+static inline void kho_debug_corrupt_root(void)
+{
+}
+
+static inline const struct kho_scratch_entry *
+kho_debug_corrupt_scratch(const struct kho_scratch_entry *table,
+			  unsigned int nr)
+{
+	return table;
+}
+#endif
+
 /* kexec_handover_kexec.c */
 int kho_set_aborted(bool abort);
 
@@ -174,6 +172,8 @@ struct kho_in_stats {
 
 extern struct kho_in_stats kho_in_stats;
 const void *kho_in_root(size_t *size);
+bool kho_in_root_overlaps(phys_addr_t phys, size_t size);
+bool kho_in_status(const char **why);
 struct kho_in_client *kho_in_clients(unsigned int *nr);
 int kho_in_release_unclaimed(void);
 ssize_t kho_in_read_blob(u64 phys, u64 size, char *buf, loff_t off,

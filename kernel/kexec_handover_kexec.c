@@ -24,6 +24,25 @@ static bool kho_out_active(void)
 	return kho_out.ready && !kho_out.aborted;
 }
 
+/* Does a client preserve or publish anything; kho_out.lock held. */
+static bool kho_out_busy(void)
+{
+	struct kho_client *c;
+	unsigned int order;
+
+	list_for_each_entry(c, &kho_out.clients, list) {
+		if (c->dropped)
+			continue;
+		if (c->nr_blobs)
+			return true;
+		for (order = 0; order < c->tracker.nr_orders; order++) {
+			if (c->tracker.nr_blocks[order])
+				return true;
+		}
+	}
+	return false;
+}
+
 /* Call @ops->abort of every prepared client; clients are not changing. */
 static void kho_abort_clients(void)
 {
@@ -97,7 +116,19 @@ int kho_set_aborted(bool abort)
 	mutex_lock(&kho_out.lock);
 	kho_out.aborted = abort;
 	err = kho_update_root();
+	if (err) {
+		/* Re-enabling failed: the handover stays aborted. */
+		kho_out.aborted = true;
+		kho_update_root();
+	}
 	mutex_unlock(&kho_out.lock);
+	if (err) {
+		pr_err("cannot re-enable the handover (%d): it stays aborted\n",
+		       err);
+		if (kho_out.loaded)
+			kho_abort_clients();
+		goto out;
+	}
 	pr_info("outgoing handover %s\n", abort ? "aborted" : "re-enabled");
 out:
 	kho_clients_unlock();
@@ -117,18 +148,12 @@ out:
  */
 bool kho_kexec_load_allowed(void)
 {
-	struct kho_client *c;
-	unsigned int order;
-	bool busy = false;
+	bool busy;
 
 	if (!kho_out_active())
 		return true;
 	mutex_lock(&kho_out.lock);
-	list_for_each_entry(c, &kho_out.clients, list) {
-		busy |= c->nr_blobs > 0;
-		for (order = 0; order < c->tracker.nr_orders; order++)
-			busy |= c->tracker.nr_blocks[order] > 0;
-	}
+	busy = kho_out_busy();
 	mutex_unlock(&kho_out.lock);
 	if (busy)
 		pr_err("kexec_load cannot carry the handover of preserved memory: use kexec_file_load (kexec -s), or abort the handover in /sys/kernel/kho/abort\n");
@@ -154,7 +179,7 @@ bool kho_handover_info(const struct kimage *image, phys_addr_t *root_phys,
 		return false;
 	*root_phys = kho_out.root_phys;
 	*root_size = KHO_ROOT_MAX_SIZE;
-	*scratch = kho_scratch;
+	*scratch = kho_debug_corrupt_scratch(kho_scratch, kho_nr_scratch);
 	*nr_scratch = kho_nr_scratch;
 	return true;
 }
@@ -287,27 +312,48 @@ void kho_image_unloaded(void)
 /**
  * kho_freeze() - the kexec jump starts: no more changes to the handover
  *
- * Preserving, publishing and registering fail from now on. Every client's
- * freeze callback runs; a client whose callback fails is dropped from the
- * handover, with an error message, and the jump goes on. The root tree
- * records the time.
+ * Only an image loaded with kexec_file_load carries the handover. With
+ * another image loaded, the jump is refused while anything is preserved
+ * (it would be lost without a word); with nothing preserved it goes on,
+ * and the root tree is cleared so that a stale reference to it (a device
+ * tree that kexec_load copied from this kernel) finds no handover.
+ *
+ * Otherwise preserving, publishing and registering fail from now on.
+ * Every client's freeze callback runs; a client whose callback fails is
+ * dropped from the handover, with an error message, and the jump goes on.
+ * The root tree records the time.
  *
  * Context: process context, kernel_kexec(), with the kexec lock held.
+ * Return: 0, or -EBUSY when the loaded image cannot carry what is
+ * preserved (the jump must not happen; kho_thaw() is not called then).
  */
-void kho_freeze(void)
+int kho_freeze(void)
 {
+	bool carried = kexec_image && kexec_image->file_mode;
 	struct kho_client *c;
 	bool dropped = false;
 	int err;
 
 	if (!kho_out.ready)
-		return;
+		return 0;
 	kho_clients_lock();
 	mutex_lock(&kho_out.lock);
+	if (!carried && !kho_out.aborted && kho_out_busy()) {
+		mutex_unlock(&kho_out.lock);
+		kho_clients_unlock();
+		pr_err("kexec jump refused: the image was loaded with kexec_load, which cannot carry the preserved memory; load it with kexec_file_load (kexec -s), or abort the handover in /sys/kernel/kho/abort\n");
+		return -EBUSY;
+	}
 	kho_out.frozen = true;
+	if (!carried && !kho_out.aborted) {
+		memset(kho_out.root, 0, KHO_ROOT_MAX_SIZE);
+		mutex_unlock(&kho_out.lock);
+		pr_info("the image was loaded with kexec_load: the next kernel gets no handover\n");
+		return 0;
+	}
 	mutex_unlock(&kho_out.lock);
 	if (kho_out.aborted)
-		return;
+		return 0;
 	list_for_each_entry(c, &kho_out.clients, list) {
 		if (!c->ops || !c->ops->freeze)
 			continue;
@@ -320,11 +366,15 @@ void kho_freeze(void)
 		dropped = true;
 	}
 	mutex_lock(&kho_out.lock);
-	/* A smaller tree always fits. */
-	if (dropped)
-		kho_update_root();
+	if (dropped && kho_update_root()) {
+		/* Cannot happen, a smaller tree fits: hand nothing over. */
+		pr_err("cannot drop the clients that failed to freeze: the next kernel gets no handover\n");
+		memset(kho_out.root, 0, KHO_ROOT_MAX_SIZE);
+	}
 	kho_root_set_frozen_at(kho_out.root, ktime_get_real_seconds());
+	kho_debug_corrupt_root();
 	mutex_unlock(&kho_out.lock);
+	return 0;
 }
 
 /**
@@ -346,7 +396,8 @@ void kho_thaw(void)
 	kho_out.frozen = false;
 	list_for_each_entry(c, &kho_out.clients, list)
 		c->dropped = false;
-	kho_update_root();
+	/* The tree as it was before the freeze, which fit. */
+	WARN_ON_ONCE(kho_update_root());
 	mutex_unlock(&kho_out.lock);
 	/* After the thaw: clients may unpreserve what they prepared. */
 	if (!kho_out.aborted)

@@ -12,7 +12,7 @@
 #include <linux/string.h>
 #include <linux/types.h>
 
-#include "kexec_handover_internal.h"
+#include "kexec_handover_root.h"
 
 /**
  * kho_name_valid() - check a client or blob name
@@ -189,14 +189,36 @@ static bool kho_phys_ok(u64 phys, unsigned int page_shift)
 	return phys && !(phys & ((1ULL << page_shift) - 1));
 }
 
-/* A client node: name, compatible, tracker, and valid blob nodes. */
+/* Does a blob before @node in @client overlap [@phys, @phys + @size). */
+static bool kho_root_blob_overlaps(const void *fdt, int client, int node,
+				   u64 phys, u64 size)
+{
+	u64 p, s;
+	int prev;
+
+	fdt_for_each_subnode(prev, fdt, client) {
+		if (prev == node)
+			break;
+		if (!kho_get_u64(fdt, prev, KHO_PROP_BLOB_ADDR, &p) &&
+		    !kho_get_u64(fdt, prev, KHO_PROP_BLOB_SIZE, &s) &&
+		    p < phys + size && phys < p + s)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A client node: name, compatible, tracker, and valid blob nodes, no two
+ * of which overlap (the client would read one through the other).
+ */
 static int kho_root_check_client(const void *fdt, int client,
-				 unsigned int page_shift)
+				 unsigned int page_shift, const char **why)
 {
 	const char *name = fdt_get_name(fdt, client, NULL);
 	u64 tracker, phys, size;
 	int node;
 
+	*why = "bad client node";
 	if (!name || !kho_name_valid(name) ||
 	    !kho_get_string(fdt, client, KHO_PROP_COMPATIBLE,
 			    KHO_COMPATIBLE_MAX) ||
@@ -205,12 +227,22 @@ static int kho_root_check_client(const void *fdt, int client,
 		return -EINVAL;
 	fdt_for_each_subnode(node, fdt, client) {
 		name = fdt_get_name(fdt, node, NULL);
+		*why = "bad blob node";
 		if (!name || !kho_name_valid(name) ||
 		    kho_get_u64(fdt, node, KHO_PROP_BLOB_ADDR, &phys) ||
 		    kho_get_u64(fdt, node, KHO_PROP_BLOB_SIZE, &size) ||
-		    !size || phys + size < phys)
+		    !size || phys + size < phys ||
+		    size > (1ULL << (page_shift + KHO_TRACKER_MAX_ORDERS - 1)))
+			return -EINVAL;
+		/* Names contain no '@': the lookup finds the first exact match. */
+		*why = "duplicate blob name";
+		if (fdt_subnode_offset(fdt, client, name) != node)
+			return -EINVAL;
+		*why = "overlapping blobs";
+		if (kho_root_blob_overlaps(fdt, client, node, phys, size))
 			return -EINVAL;
 	}
+	*why = "corrupted FDT";
 	return node == -FDT_ERR_NOTFOUND ? 0 : -EINVAL;
 }
 
@@ -308,7 +340,9 @@ int kho_root_check(const void *fdt, size_t max_size, unsigned int page_shift,
 		*why = fdt_magic(fdt) ? "not an FDT" : "aborted by the previous kernel";
 		return -EINVAL;
 	}
+	/* libfdt reads tags in place: the structure block must be aligned. */
 	if (fdt_check_header(fdt) || fdt_totalsize(fdt) > max_size ||
+	    fdt_off_dt_struct(fdt) % FDT_TAGSIZE ||
 	    kho_fdt_check_structure(fdt)) {
 		*why = "corrupted FDT";
 		return -EINVAL;
@@ -344,8 +378,11 @@ int kho_root_check(const void *fdt, size_t max_size, unsigned int page_shift,
 			*why = "too many clients";
 			return -EINVAL;
 		}
-		if (kho_root_check_client(fdt, node, page_shift)) {
-			*why = "bad client node";
+		if (kho_root_check_client(fdt, node, page_shift, why))
+			return -EINVAL;
+		if (fdt_subnode_offset(fdt, 0, fdt_get_name(fdt, node, NULL)) !=
+		    node) {
+			*why = "duplicate client name";
 			return -EINVAL;
 		}
 	}

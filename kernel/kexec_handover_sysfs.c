@@ -11,6 +11,7 @@
 #include <linux/kstrtox.h>
 #include <linux/libfdt.h>
 #include <linux/mm.h>
+#include <linux/security.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 
@@ -34,6 +35,16 @@ struct kho_client_sysfs {
 	struct kho_blob_attr *views;
 	unsigned int nr_views;
 };
+
+/*
+ * Every file is root's. Those that show memory contents or physical
+ * addresses (trees, blobs, scratch) are also closed under kernel lockdown
+ * (confidentiality).
+ */
+static int kho_sysfs_locked_down(void)
+{
+	return security_locked_down(LOCKDOWN_KHO_READ);
+}
 
 /* Client directories and blob views; sysfs is set up at late_initcall. */
 static DEFINE_MUTEX(kho_sysfs_lock);
@@ -66,6 +77,9 @@ static ssize_t scratch_show(struct kobject *kobj, struct kobj_attribute *attr,
 	unsigned int i;
 	int len = 0;
 
+	len = kho_sysfs_locked_down();
+	if (len)
+		return len;
 	for (i = 0; i < kho_nr_scratch; i++)
 		len += sysfs_emit_at(buf, len, "0x%llx 0x%llx\n",
 				     kho_scratch[i].addr, kho_scratch[i].size);
@@ -74,9 +88,24 @@ static ssize_t scratch_show(struct kobject *kobj, struct kobj_attribute *attr,
 
 static struct kobj_attribute scratch_attr = __ATTR_RO_MODE(scratch, 0400);
 
+static ssize_t incoming_show(struct kobject *kobj, struct kobj_attribute *attr,
+			     char *buf)
+{
+	const char *why;
+
+	if (kho_in_status(&why))
+		return sysfs_emit(buf, "accepted\n");
+	if (why)
+		return sysfs_emit(buf, "rejected: %s\n", why);
+	return sysfs_emit(buf, "none\n");
+}
+
+static struct kobj_attribute incoming_attr = __ATTR_RO_MODE(incoming, 0400);
+
 static struct attribute *kho_attrs[] = {
 	&abort_attr.attr,
 	&scratch_attr.attr,
+	&incoming_attr.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(kho);
@@ -87,6 +116,9 @@ static ssize_t out_fdt_read(struct file *file, struct kobject *kobj,
 {
 	ssize_t ret;
 
+	ret = kho_sysfs_locked_down();
+	if (ret)
+		return ret;
 	mutex_lock(&kho_out.lock);
 	ret = memory_read_from_buffer(buf, count, &off, kho_out.root,
 				      kho_out.aborted ? 0 :
@@ -185,8 +217,9 @@ static ssize_t in_fdt_read(struct file *file, struct kobject *kobj,
 {
 	size_t size;
 	const void *root = kho_in_root(&size);
+	int err = kho_sysfs_locked_down();
 
-	return memory_read_from_buffer(buf, count, &off, root, size);
+	return err ?: memory_read_from_buffer(buf, count, &off, root, size);
 }
 
 static struct bin_attribute in_fdt_attr =
@@ -285,9 +318,9 @@ static ssize_t frozen_at_show(struct kobject *kobj,
 }
 
 static struct kobj_attribute previous_release_attr =
-	__ATTR_RO_MODE(previous_release, 0444);
-static struct kobj_attribute boot_count_attr = __ATTR_RO_MODE(boot_count, 0444);
-static struct kobj_attribute frozen_at_attr = __ATTR_RO_MODE(frozen_at, 0444);
+	__ATTR_RO_MODE(previous_release, 0400);
+static struct kobj_attribute boot_count_attr = __ATTR_RO_MODE(boot_count, 0400);
+static struct kobj_attribute frozen_at_attr = __ATTR_RO_MODE(frozen_at, 0400);
 
 static struct attribute *kho_in_attrs[] = {
 	&in_stats_attr.attr,
@@ -345,6 +378,9 @@ static ssize_t blob_read(struct file *file, struct kobject *kobj,
 		container_of(attr, struct kho_blob_attr, attr);
 	ssize_t ret;
 
+	ret = kho_sysfs_locked_down();
+	if (ret)
+		return ret;
 	if (v->incoming)
 		return kho_in_read_blob(v->phys, v->size, buf, off, count);
 	mutex_lock(&kho_out.lock);

@@ -150,6 +150,33 @@ static int kho_test_build_root(void *buf, size_t size)
 	return err ?: kho_root_finish(buf);
 }
 
+/* kho_root_check() of a tree whose "ftrace" client has one more blob. */
+static int kho_test_bad_blob(struct kunit *test, u64 phys, u64 size)
+{
+	struct kho_root_meta meta = { "6.12.0-kho", 3, 0 };
+	void *buf = kunit_kzalloc(test, KHO_ROOT_MAX_SIZE, GFP_KERNEL);
+	const char *why = NULL;
+	u64 tracker;
+	int err;
+
+	if (!buf)
+		return -ENOMEM;
+	err = kho_root_begin(buf, KHO_ROOT_MAX_SIZE, PAGE_SHIFT, 0x300000,
+			     &meta);
+	err = err ?: kho_root_begin_client(buf, "ftrace", "ftrace-kho-v1",
+					   0x400000);
+	err = err ?: kho_root_add_blob(buf, "trace", 0x100000, 4096);
+	err = err ?: kho_root_add_blob(buf, "extra", phys, size);
+	err = err ?: kho_root_end_client(buf);
+	err = err ?: kho_root_finish(buf);
+	KUNIT_ASSERT_EQ(test, err, 0);
+	err = kho_root_check(buf, KHO_ROOT_MAX_SIZE, PAGE_SHIFT, &tracker, &why);
+	if (err)
+		KUNIT_EXPECT_TRUE(test, !strcmp(why, "overlapping blobs") ||
+				  !strcmp(why, "bad blob node"));
+	return err;
+}
+
 static void kho_test_root_tree(struct kunit *test)
 {
 	void *buf = kunit_kzalloc(test, KHO_ROOT_MAX_SIZE, GFP_KERNEL);
@@ -191,6 +218,14 @@ static void kho_test_root_tree(struct kunit *test)
 	for (cur = 0; (cur = kho_root_next_blob(buf, c[0].node, cur, &b)) > 0; n++)
 		KUNIT_EXPECT_STREQ(test, b.name, kt_root_blobs[n].name);
 	KUNIT_EXPECT_EQ(test, n, 2);
+
+	/* Overlapping blobs, and a blob larger than any block. */
+	KUNIT_EXPECT_EQ(test, kho_test_bad_blob(test, 0x100800, 100),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, kho_test_bad_blob(test, 0x300000,
+						1ULL << (PAGE_SHIFT + 40)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, kho_test_bad_blob(test, 0x300000, 4096), 0);
 
 	/* Each kind of damage is refused. */
 	KUNIT_EXPECT_EQ(test, kho_root_check(buf, KHO_ROOT_MAX_SIZE,
@@ -576,6 +611,10 @@ static void kho_test_restore(struct kunit *test)
 	/* Wrong size: nothing is claimed. */
 	KUNIT_EXPECT_EQ(test, PTR_ERR(kho_restore_pages(a, st.pages, 1)), -EINVAL);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(kho_restore_pages(a, st.pages, 3)), -ENOENT);
+	/* A range that wraps around claims nothing. */
+	KUNIT_EXPECT_EQ(test, PTR_ERR(kho_restore_pages(a, st.pages, ULONG_MAX)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, kho_restore_phys(a, st.pages, -PAGE_SIZE), -EINVAL);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(kho_restore_preserved(a, st.folio,
 							    8 * PAGE_SIZE)),
 			-EINVAL);

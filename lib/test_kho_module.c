@@ -7,9 +7,9 @@
  * (the prepare callback): a vmalloc area and an array of records spanning
  * several pages, both filled with pseudo-random data, and a blob (a plain
  * struct: libfdt is not available to modules) with their descriptors and
- * checksums. The client's version is "kho-test-mod-v1", or
- * test_kho_module.compat=. The freeze callback stamps the blob in place;
- * the abort callback drops everything.
+ * checksums; with prepare_now=1 also at module load. The client's version
+ * is "kho-test-mod-v1", or test_kho_module.compat=. The freeze callback
+ * stamps the blob in place; the abort callback drops everything.
  *
  * Loaded in the next kernel, it restores the vmalloc area into a new
  * mapping and reads the records back, checks them, and finishes. Results
@@ -46,6 +46,10 @@ struct tkm_blob {
 static bool fail_freeze;
 module_param(fail_freeze, bool, 0400);
 MODULE_PARM_DESC(fail_freeze, "make the freeze callback fail");
+
+static bool prepare_now;
+module_param(prepare_now, bool, 0400);
+MODULE_PARM_DESC(prepare_now, "preserve the state at module load, before any image is loaded");
 
 struct tkm_record {
 	u64 index;
@@ -230,6 +234,8 @@ static int __init tkm_init(void)
 		pr_info("no incoming state (%d)\n", err);
 	}
 	kho_finish(tkm_client);
+	if (prepare_now)
+		tkm_prepare(tkm_client, NULL);
 	return 0;
 }
 module_init(tkm_init);

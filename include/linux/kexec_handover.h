@@ -167,7 +167,7 @@ int kho_locate_mem_hole(struct kexec_buf *kbuf,
 int kho_check_image(const struct kimage *image);
 int kho_image_loaded(const struct kimage *image);
 void kho_image_unloaded(void);
-void kho_freeze(void);
+int kho_freeze(void);
 void kho_thaw(void);
 
 #else /* CONFIG_KEXEC_HANDOVER */
@@ -391,8 +391,9 @@ static inline void kho_image_unloaded(void)
 {
 }
 
-static inline void kho_freeze(void)
+static inline int kho_freeze(void)
 {
+	return 0;
 }
 
 static inline void kho_thaw(void)

@@ -1,0 +1,64 @@
+# SPDX-License-Identifier: GPL-2.0
+# khotest-generations: 3
+# khotest-results: 6 3 3
+# khotest-cmdline: kho=on
+#
+# kexec_load (kexec -l) cannot carry the handover: it leaves segment
+# placement to userspace and passes no root tree. It is allowed while
+# nothing is preserved; a client that preserves afterwards must not lose
+# its state without a word:
+#   gen0: kexec -l while nothing is preserved, then the module client
+#         preserves (prepare_now=1): the jump is refused, the handover is
+#         intact; kexec -s -l then carries it;
+#   gen1: the module restores its state; nothing is preserved any more,
+#         and kexec -l jumps without a handover;
+#   gen2: boots without a handover, although on arm64 kexec-tools passed
+#         on the device tree whose /chosen names the previous one.
+
+KO=/kho/test_kho_module.ko
+CLO=/sys/kernel/kho/out/clients/test-kho-mod/stats
+
+kcl_load_classic() {
+	khotest_make_initrd &&
+		kexec -l /boot/vmlinuz --initrd=/tmp/initrd.cpio \
+			--command-line="$(khotest_next_cmdline)"
+}
+
+khotest_run() {
+	KHOTEST_GEN=$1
+	khotest_ok "booted $(uname -r) on $(cat /etc/kho-arch)"
+	case "$1" in
+	0)
+		khotest_check "kexec -l allowed while nothing is preserved" \
+			kcl_load_classic
+		khotest_check "the module client preserves after the load" \
+			sh -c "insmod $KO prepare_now=1 && ! grep -q '^bytes 0$' $CLO"
+		khotest_log "kexec gen0: expecting a refusal"
+		sync
+		kexec -e 2>/dev/null
+		khotest_check "the jump with the kexec_load image is refused" \
+			sh -c 'dmesg | grep -q "kho: kexec jump refused: the image was loaded with kexec_load"'
+		khotest_check "the handover is intact after the refusal" \
+			sh -c "! grep -q '^bytes 0$' $CLO && test -s /sys/kernel/kho/out/clients/test-kho-mod/blobs/test-kho-mod"
+		kexec -u
+		khotest_kexec_next "kexec -s -l carries the handover" ;;
+	1)
+		khotest_check "the module restores its state" \
+			sh -c "insmod $KO && dmesg | grep -q 'test_kho_module: restored the state of kho-test-mod-v1'"
+		khotest_check "nothing preserved: kexec -l allowed" kcl_load_classic
+		khotest_log "kexec gen1 -> gen2 (kexec_load, no handover)"
+		sync
+		kexec -e
+		khotest_fail "kexec -e returned" ;;
+	2)
+		khotest_check "no handover taken" \
+			sh -c '! dmesg | grep -q "kho: handover from the previous kernel" && test ! -e /sys/kernel/kho/in'
+		if [ "$(cat /etc/kho-arch)" = arm64 ]; then
+			khotest_check "the stale handover in /chosen is ignored" \
+				sh -c 'dmesg | grep -q "kho: ignoring the handover from the previous kernel"'
+		else
+			khotest_check "no stale handover in setup_data" \
+				sh -c '! dmesg | grep -q "kho: ignoring the handover"'
+		fi ;;
+	esac
+}
