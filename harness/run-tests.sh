@@ -41,7 +41,9 @@ report() {
 		"ok "*"# SKIP"*) skipped=$((skipped + 1)) ;;
 		"ok "*) passed=$((passed + 1)) ;;
 		"not ok "*) failed=$((failed + 1)) ;;
-		" "*"ok "*"# SKIP"*) skipped=$((skipped + 1)) ;;
+		*"# SKIP"*)
+			# A subtest result, not a diagnostic quoting one.
+			[[ $line =~ ^\ +ok\ [0-9]+\  ]] && skipped=$((skipped + 1)) ;;
 		esac
 	done
 }

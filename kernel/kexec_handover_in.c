@@ -981,7 +981,8 @@ static int kho_claim_range(struct kho_in_client *ic, unsigned long pfn,
 	struct page *page;
 	int order;
 
-	if (!nr || end < pfn)
+	if (!nr || end < pfn ||
+	    end > PHYS_PFN(1ULL << KHO_TRACKER_PHYS_BITS))
 		return -EINVAL;
 	for (p = pfn; p < end; p += 1UL << order) {
 		order = kho_in_block_of(ic, p);
@@ -1097,7 +1098,8 @@ int kho_restore_phys(struct kho_client *client, phys_addr_t phys,
 	struct kho_in_client *ic;
 	int err;
 
-	if (!PAGE_ALIGNED(phys) || !PAGE_ALIGNED(size) || !size)
+	if (!PAGE_ALIGNED(phys) || !PAGE_ALIGNED(size) || !size ||
+	    phys + size < phys)
 		return -EINVAL;
 	mutex_lock(&kho_in.lock);
 	ic = kho_in_usable(client, &err);

@@ -17,6 +17,16 @@
 
 KO=/kho/test_kho_module.ko
 CLO=/sys/kernel/kho/out/clients/test-kho-mod/stats
+BLOB=/sys/kernel/kho/out/clients/test-kho-mod/blobs/test-kho-mod
+
+kcl_log() { dmesg | grep -q "$1"; }
+kcl_none() {
+	! kcl_log "kho: handover from the previous" && test ! -e /sys/kernel/kho/in
+}
+kcl_preserved() { ! grep -q '^bytes 0$' $CLO && test -s $BLOB; }
+kcl_restored() {
+	insmod $KO && kcl_log "test_kho_module: restored the state of kho-test-mod-v1"
+}
 
 kcl_load_classic() {
 	khotest_make_initrd &&
@@ -37,25 +47,22 @@ khotest_run() {
 		sync
 		kexec -e 2>/dev/null
 		khotest_check "the jump with the kexec_load image is refused" \
-			sh -c 'dmesg | grep -q "kho: kexec jump refused: the image was loaded with kexec_load"'
-		khotest_check "the handover is intact after the refusal" \
-			sh -c "! grep -q '^bytes 0$' $CLO && test -s /sys/kernel/kho/out/clients/test-kho-mod/blobs/test-kho-mod"
+			kcl_log "kho: kexec jump refused: the image was loaded with kexec_load"
+		khotest_check "the handover is intact after the refusal" kcl_preserved
 		kexec -u
 		khotest_kexec_next "kexec -s -l carries the handover" ;;
 	1)
-		khotest_check "the module restores its state" \
-			sh -c "insmod $KO && dmesg | grep -q 'test_kho_module: restored the state of kho-test-mod-v1'"
+		khotest_check "the module restores its state" kcl_restored
 		khotest_check "nothing preserved: kexec -l allowed" kcl_load_classic
 		khotest_log "kexec gen1 -> gen2 (kexec_load, no handover)"
 		sync
 		kexec -e
 		khotest_fail "kexec -e returned" ;;
 	2)
-		khotest_check "no handover taken" \
-			sh -c '! dmesg | grep -q "kho: handover from the previous kernel" && test ! -e /sys/kernel/kho/in'
+		khotest_check "no handover taken" kcl_none
 		if [ "$(cat /etc/kho-arch)" = arm64 ]; then
 			khotest_check "the stale handover in /chosen is ignored" \
-				sh -c 'dmesg | grep -q "kho: ignoring the handover from the previous kernel"'
+				kcl_log "kho: ignoring the handover from the previous kernel"
 		else
 			khotest_check "no stale handover in setup_data" \
 				sh -c '! dmesg | grep -q "kho: ignoring the handover"'

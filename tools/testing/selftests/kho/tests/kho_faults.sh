@@ -16,6 +16,7 @@
 
 KO=/kho/test_kho_module.ko
 CLO=/sys/kernel/kho/out/clients/test-kho-mod/stats
+BLOB=/sys/kernel/kho/out/clients/test-kho-mod/blobs/test-kho-mod
 FI=/sys/kernel/debug
 
 # The address range of a kernel function, from kallsyms: "START END".
@@ -57,8 +58,9 @@ kfl_sweep() {
 	KFL_FAILED=0
 	KFL_BAD=0
 	while [ $ok -lt 3 ] && [ $n -le 300 ]; do
-		if sh -c "echo $n > /proc/thread-self/fail-nth && exec kexec -s -l /boot/vmlinuz \
-			--initrd=/tmp/initrd.cpio --command-line='$(khotest_next_cmdline)'" 2>/dev/null; then
+		if sh -c "echo $n > /proc/thread-self/fail-nth && exec kexec -s -l \
+			/boot/vmlinuz --initrd=/tmp/initrd.cpio \
+			--command-line='$(khotest_next_cmdline)'" 2>/dev/null; then
 			ok=$((ok + 1))
 			kexec -s -u
 		else
@@ -103,12 +105,13 @@ khotest_run() {
 		khotest_check "kmemleak: nothing leaked by kho or kexec" kfl_leaks
 		kfl_load
 		khotest_check "a retry without faults prepares the state" \
-			sh -c "grep -q '^prepared 1$' $CLO && test -s /sys/kernel/kho/out/clients/test-kho-mod/blobs/test-kho-mod"
+			sh -c "grep -q '^prepared 1$' $CLO && test -s $BLOB"
 		kexec -s -u
 		khotest_kexec_next "kexec -s -l" ;;
 	1)
 		khotest_check "the module restores its state" \
-			sh -c "insmod $KO && dmesg | grep -q 'test_kho_module: restored the state of kho-test-mod-v1'"
+			sh -c "insmod $KO && dmesg |
+			       grep -q 'test_kho_module: restored the state of kho-test-mod-v1'"
 		khotest_check "no failure left in the log of the restore" \
 			sh -c "! dmesg | grep -q 'test_kho_module: FAILED'" ;;
 	esac

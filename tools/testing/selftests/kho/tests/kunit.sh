@@ -29,7 +29,8 @@ khotest_run() {
 		esac
 	done < "$results"
 	# The suite's own plan says how many cases it has: all must report.
-	plan=$(sed -n 's/^ *1\.\.\([0-9]*\).*/\1/p' "$results" | head -n 1)
+	plan=$(sed -n '/# Subtest: kexec_handover$/,$ s/^ *1\.\.\([0-9]*\).*/\1/p' "$results" |
+	       head -n 1)
 	khotest_check "KUnit suite kexec_handover reported its plan (${plan:-none}: $n cases)" \
 		test -n "$plan" -a "$n" = "$plan" -a "$n" -gt 0
 	[ "$1" = 0 ] && khotest_kexec_next "kexec -s -l"
