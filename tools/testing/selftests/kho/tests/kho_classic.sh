@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # khotest-generations: 3
 # khotest-results: 6 3 3
+# khotest-machines: small host
 # khotest-cmdline: kho=on
 #
 # kexec_load (kexec -l) cannot carry the handover: it leaves segment

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # khotest-generations: 16
 # khotest-results: 3 5 5 5 5 5 5 5 5 5 5 5 5 5 5 3
+# khotest-machines: small host
 # khotest-cmdline: kho=on test_kho.size=1M
 #
 # Hostile handovers: each generation arms one way of damaging the outgoing

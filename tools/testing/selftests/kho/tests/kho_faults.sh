@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # khotest-generations: 2
 # khotest-results: 9 3
+# khotest-machines: small host
 # khotest-cmdline: kho=on test_kho.size=1M kmemleak=on
 #
 # Faults on the way out: kexec -s -l runs the module client's prepare
