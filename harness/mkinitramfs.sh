@@ -118,9 +118,11 @@ cp "$image" "$stage/boot/vmlinuz"
 # A second kernel with another page size, when built (arm64).
 extra64k=$OUT/build/$arch-64k/arch/arm64/boot/Image
 [ "$arch" = arm64 ] && [ -f "$extra64k" ] && cp "$extra64k" "$stage/boot/vmlinuz-64k"
-# The module test client (CONFIG_TEST_KEXEC_HANDOVER_MODULE=m).
-ko=$OUT/build/$arch/lib/test_kho_module.ko
-[ -f "$ko" ] && cp "$ko" "$stage/kho/test_kho_module.ko"
+# The module test clients (CONFIG_TEST_KEXEC_HANDOVER_MODULE=m).
+for ko in test_kho_module test_kho_stress; do
+	ko=$(dirname "$image")/../../../lib/$ko.ko
+	[ -f "$ko" ] && cp "$ko" "$stage/kho/"
+done
 cp "$kst/guest/init" "$stage/init"
 chmod 755 "$stage/init"
 cp -r "$kst/guest/." "$stage/kho/"
