@@ -435,11 +435,16 @@ static void kho_sysfs_refresh_blobs(struct kho_client *client)
 	cs->nr_views = n;
 }
 
-/* Create out/clients/NAME; kho_sysfs_lock held. */
+/*
+ * Create out/clients/NAME, unless it exists: a client that registers while
+ * sysfs comes up is added by both. kho_sysfs_lock held.
+ */
 static void kho_sysfs_add_client(struct kho_client *client)
 {
 	struct kho_client_sysfs *cs;
 
+	if (client->sysfs)
+		return;
 	cs = kzalloc(sizeof(*cs), GFP_KERNEL);
 	if (!cs)
 		goto fail;
@@ -477,7 +482,7 @@ void kho_sysfs_client_added(struct kho_client *client)
 
 /**
  * kho_sysfs_client_removed() - remove out/clients/NAME
- * @client: the client, unregistering
+ * @client: the client, unregistering, no longer on the client list
  *
  * Context: process context, kho_client_unregister().
  */
@@ -586,14 +591,17 @@ static int __init kho_sysfs_out(void)
 	kho_out_clients_kobj = kobject_create_and_add("clients", kho_out_kobj);
 	if (!kho_out_clients_kobj)
 		return -ENOMEM;
-	/* Clients that registered before sysfs was up. */
-	mutex_lock(&kho_sysfs_lock);
+	/*
+	 * Clients that registered before sysfs was up. The client lock comes
+	 * first: lifecycle callbacks, called with it held, publish blobs.
+	 */
 	kho_clients_lock();
+	mutex_lock(&kho_sysfs_lock);
 	list_for_each_entry(c, &kho_out.clients, list)
 		kho_sysfs_add_client(c);
-	kho_clients_unlock();
 	kho_sysfs_up = true;
 	mutex_unlock(&kho_sysfs_lock);
+	kho_clients_unlock();
 	return 0;
 }
 
