@@ -40,6 +40,7 @@ static const char * const kho_corrupt_names[] = {
 	[KHO_CORRUPT_BLOB_SIZE] = "blob-size",
 	[KHO_CORRUPT_SCRATCH_RAM] = "scratch-outside-ram",
 	[KHO_CORRUPT_SCRATCH_OVERLAP] = "scratch-overlap",
+	[KHO_CORRUPT_HANDOFF_SCRATCH] = "handoff-scratch",
 };
 
 static enum kho_corrupt kho_corrupt_armed;
@@ -118,6 +119,7 @@ void kho_debug_corrupt_root(void)
 	case KHO_CORRUPT_NONE:
 	case KHO_CORRUPT_SCRATCH_RAM:
 	case KHO_CORRUPT_SCRATCH_OVERLAP:
+	case KHO_CORRUPT_HANDOFF_SCRATCH:
 		return;
 	case KHO_CORRUPT_FDT_MAGIC:
 		hdr->magic = cpu_to_fdt32(0x4b484f21);
@@ -197,28 +199,33 @@ static struct kho_scratch_entry kho_corrupt_table[KHO_SCRATCH_MAX_ENTRIES];
 /**
  * kho_debug_corrupt_scratch() - the scratch table an image carries
  * @table: the real table
- * @nr: its entries
+ * @nr: its entries; handoff-scratch makes it 0
  *
- * The last entry is damaged, so that the x86 decompressor, which places
- * the kernel in the first one, still finds it.
+ * For the scratch cases the last entry is damaged, so that the x86
+ * decompressor, which places the kernel in the first one, still finds
+ * it. For handoff-scratch the architecture's handoff (x86 setup_data,
+ * arm64 /chosen) names no scratch area at all.
  *
  * Context: kexec_file_load, kexec lock held.
  * Return: @table, or a damaged copy when a scratch case is armed.
  */
 const struct kho_scratch_entry *
 kho_debug_corrupt_scratch(const struct kho_scratch_entry *table,
-			  unsigned int nr)
+			  unsigned int *nr)
 {
 	enum kho_corrupt what = kho_corrupt_armed;
 
-	if (!nr || (what != KHO_CORRUPT_SCRATCH_RAM &&
-		    what != KHO_CORRUPT_SCRATCH_OVERLAP))
+	if (!*nr || (what != KHO_CORRUPT_SCRATCH_RAM &&
+		     what != KHO_CORRUPT_SCRATCH_OVERLAP &&
+		     what != KHO_CORRUPT_HANDOFF_SCRATCH))
 		return table;
-	memcpy(kho_corrupt_table, table, nr * sizeof(*table));
+	memcpy(kho_corrupt_table, table, *nr * sizeof(*table));
 	if (what == KHO_CORRUPT_SCRATCH_RAM)
-		kho_corrupt_table[nr - 1].addr = KHO_CORRUPT_NOWHERE;
+		kho_corrupt_table[*nr - 1].addr = KHO_CORRUPT_NOWHERE;
+	else if (what == KHO_CORRUPT_SCRATCH_OVERLAP)
+		kho_corrupt_table[*nr - 1] = table[0];
 	else
-		kho_corrupt_table[nr - 1] = table[0];
+		*nr = 0;
 	pr_warn("corrupted the outgoing scratch table on purpose: %s\n",
 		kho_corrupt_names[what]);
 	return kho_corrupt_table;

@@ -101,13 +101,14 @@ enum kho_corrupt {
 	KHO_CORRUPT_BLOB_SIZE,
 	KHO_CORRUPT_SCRATCH_RAM,
 	KHO_CORRUPT_SCRATCH_OVERLAP,
+	KHO_CORRUPT_HANDOFF_SCRATCH,
 };
 
 #ifdef CONFIG_KEXEC_HANDOVER_DEBUG_CORRUPT
 void kho_debug_corrupt_root(void);
 const struct kho_scratch_entry *
 kho_debug_corrupt_scratch(const struct kho_scratch_entry *table,
-			  unsigned int nr);
+			  unsigned int *nr);
 #else
 static inline void kho_debug_corrupt_root(void)
 {
@@ -115,7 +116,7 @@ static inline void kho_debug_corrupt_root(void)
 
 static inline const struct kho_scratch_entry *
 kho_debug_corrupt_scratch(const struct kho_scratch_entry *table,
-			  unsigned int nr)
+			  unsigned int *nr)
 {
 	return table;
 }

@@ -179,8 +179,8 @@ bool kho_handover_info(const struct kimage *image, phys_addr_t *root_phys,
 		return false;
 	*root_phys = kho_out.root_phys;
 	*root_size = KHO_ROOT_MAX_SIZE;
-	*scratch = kho_debug_corrupt_scratch(kho_scratch, kho_nr_scratch);
 	*nr_scratch = kho_nr_scratch;
+	*scratch = kho_debug_corrupt_scratch(kho_scratch, nr_scratch);
 	return true;
 }
 

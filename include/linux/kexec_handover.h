@@ -155,6 +155,7 @@ void kho_finish(struct kho_client *client);
 /* For kexec, mm and architecture code, not for clients. */
 bool kho_populate(phys_addr_t root_phys, size_t root_size,
 		  const struct kho_scratch_entry *scratch, unsigned int nr);
+void kho_populate_refused(const char *why);
 void kho_memory_init(void);
 void kho_memory_init_deferred(int nid);
 bool kho_kexec_load_allowed(void);

@@ -10,7 +10,6 @@
  * the EFI memory map in efi_init()) and before the first memblock
  * allocation.
  */
-#define pr_fmt(fmt) "kho: " fmt
 
 #include <linux/init.h>
 #include <linux/kexec_handover.h>
@@ -40,7 +39,7 @@ void __init kho_arm64_populate(void)
 	if (!prop)
 		return;
 	if (len != cells * sizeof(__be32)) {
-		pr_err("ignoring the handover: bad linux,kho-fdt\n");
+		kho_populate_refused("bad linux,kho-fdt");
 		return;
 	}
 	root = dt_mem_next_cell(dt_root_addr_cells, &prop);
@@ -50,7 +49,7 @@ void __init kho_arm64_populate(void)
 	nr = prop ? len / (cells * sizeof(__be32)) : 0;
 	if (!prop || !nr || len % (cells * sizeof(__be32)) ||
 	    nr > KHO_SCRATCH_MAX_ENTRIES) {
-		pr_err("ignoring the handover: bad linux,kho-scratch\n");
+		kho_populate_refused("bad scratch table in the handoff");
 		return;
 	}
 	for (i = 0; i < nr; i++) {

@@ -8,7 +8,6 @@
  * parses setup_data and hands it to the KHO core right after memblock
  * learns the memory map, before the first memblock allocation.
  */
-#define pr_fmt(fmt) "kho: " fmt
 
 #include <linux/init.h>
 #include <linux/io.h>
@@ -54,24 +53,27 @@ void __init kho_x86_populate(void)
 	if (!kho_sd_phys)
 		return;
 	if (kho_sd_len < hdr) {
-		pr_err("ignoring the handover: setup_data too short\n");
+		kho_populate_refused("setup_data too short");
 		return;
 	}
 	p = early_memremap(kho_sd_phys, kho_sd_len);
 	if (!p) {
-		pr_err("ignoring the handover: cannot map setup_data\n");
+		kho_populate_refused("cannot map setup_data");
 		return;
 	}
 	sd = p + sizeof(struct setup_data);
 	nr = sd->nr_scratch;
 	root = sd->root_addr;
 	size = sd->root_size;
-	if (sd->version != KHO_SETUP_DATA_VERSION || !nr ||
-	    nr > KHO_SCRATCH_MAX_ENTRIES ||
+	if (sd->version != KHO_SETUP_DATA_VERSION) {
+		early_memunmap(p, kho_sd_len);
+		kho_populate_refused("bad setup_data version");
+		return;
+	}
+	if (!nr || nr > KHO_SCRATCH_MAX_ENTRIES ||
 	    kho_sd_len < hdr + nr * sizeof(struct kho_setup_scratch)) {
 		early_memunmap(p, kho_sd_len);
-		pr_err("ignoring the handover: bad setup_data (version %u, %u scratch areas)\n",
-		       sd->version, sd->nr_scratch);
+		kho_populate_refused("bad scratch table in the handoff");
 		return;
 	}
 	BUILD_BUG_ON(sizeof(struct kho_setup_scratch) !=

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
-# khotest-generations: 16
-# khotest-results: 3 5 5 5 5 5 5 5 5 5 5 5 5 5 5 3
+# khotest-generations: 17
+# khotest-results: 3 5 5 5 5 5 5 5 5 5 5 5 5 5 5 5 3
 # khotest-machines: small host
 # khotest-cmdline: kho=on test_kho.size=1M
 #
@@ -29,7 +29,8 @@ tracker-kernel|client test-kho: its tracker preserves scratch memory: its state 
 blob-overlap|-overlapping blobs|handover
 blob-size|-bad blob node|handover
 scratch-outside-ram|-scratch area outside memory|handover
-scratch-overlap|-overlapping scratch areas|handover'
+scratch-overlap|-overlapping scratch areas|handover
+handoff-scratch|-bad scratch table in the handoff|handover'
 
 kcr_case() { echo "$KCR_CASES" | sed -n "$1p"; }
 
