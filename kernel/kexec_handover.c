@@ -175,8 +175,10 @@ static bool kho_owned_by_other(struct kho_client *client, unsigned long pfn,
  */
 static bool kho_may_migrate(struct page *page)
 {
-	return PageLRU(page) || __PageMovable(page) ||
-	       is_zone_movable_page(page);
+	struct folio *folio = page_folio(page);
+
+	return folio_test_lru(folio) || __folio_test_movable(folio) ||
+	       folio_is_zone_movable(folio);
 }
 
 /* Mark or unmark one block of @client; the caller holds kho_out.lock. */
@@ -756,7 +758,6 @@ void kho_client_unregister(struct kho_client *client)
 		return;
 	kho_finish(client);
 	kho_in_detach(client);
-	kho_sysfs_client_removed(client);
 	kho_clients_lock();
 	mutex_lock(&kho_out.lock);
 	list_del(&client->list);
@@ -770,6 +771,8 @@ void kho_client_unregister(struct kho_client *client)
 	}
 	mutex_unlock(&kho_out.lock);
 	kho_clients_unlock();
+	/* Off the list: sysfs coming up cannot add it again. */
+	kho_sysfs_client_removed(client);
 	list_for_each_entry_safe(b, tmp, &client->blobs, list)
 		kfree(b);
 	kho_tracker_destroy(&client->tracker);

@@ -229,9 +229,23 @@ bool __init kho_populate(phys_addr_t root_phys, size_t root_size,
 		&root_phys, nr);
 	return true;
 fail:
+	kho_populate_refused(why);
+	return false;
+}
+
+/**
+ * kho_populate_refused() - the architecture's handoff itself is malformed
+ * @why: what is wrong, a string constant, e.g. "bad setup_data version"
+ *
+ * Logs one line and shows the rejection in /sys/kernel/kho/incoming, as
+ * for a handover that kho_populate() refuses.
+ *
+ * Context: early boot, where kho_populate() would have been called.
+ */
+void __init kho_populate_refused(const char *why)
+{
 	pr_err("ignoring the handover from the previous kernel: %s\n", why);
 	kho_in_why = why;
-	return false;
 }
 
 /*
@@ -749,20 +763,26 @@ static bool __init kho_in_check_trackers(void)
 /* Does @t preserve a block that overlaps a scratch area. */
 static bool __init kho_in_claims_scratch(const struct kho_tracker *t)
 {
-	u64 max_block = 1ULL << (t->nr_orders - 1), pfn, s, e;
 	struct kho_tracker_iter it;
 	unsigned int i, order;
+	u64 pfn, s, e;
 
 	for (i = 0; i < kho_nr_scratch; i++) {
 		s = PHYS_PFN(kho_scratch[i].addr);
 		e = PHYS_PFN(kho_scratch[i].addr + kho_scratch[i].size);
-		/* Blocks are aligned to their size: one may start below. */
-		kho_tracker_iter_start(&it, t, s > max_block ? s - max_block : 0,
-				       e);
-		while (kho_tracker_iter_next(&it, &pfn, &order)) {
-			if (pfn + (1ULL << order) > s)
+		/*
+		 * A block that starts below the area and reaches into it
+		 * holds its first page, so it starts at that page rounded
+		 * down to the block's size: one test per order.
+		 */
+		for (order = 1; order < t->nr_orders; order++) {
+			pfn = round_down(s, 1ULL << order);
+			if (pfn < s && kho_tracker_test(t, pfn, order))
 				return true;
 		}
+		kho_tracker_iter_start(&it, t, s, e);
+		if (kho_tracker_iter_next(&it, &pfn, &order))
+			return true;
 	}
 	return false;
 }
@@ -1188,19 +1208,21 @@ int kho_get_blob(struct kho_client *client, const char *name,
 		 phys_addr_t *phys, size_t *size)
 {
 	struct kho_in_client *ic;
+	int err, order = -ENOENT;
 	u64 p, s;
-	int err;
 
 	mutex_lock(&kho_in.lock);
 	ic = kho_in_usable(client, &err);
 	if (ic && kho_root_find_blob(kho_in.root, ic->node, name, &p, &s))
 		err = -ENOENT;
-	if (!err && (!PAGE_ALIGNED(p) || kho_in_block_of(ic, PHYS_PFN(p)) < 0)) {
+	if (!err && PAGE_ALIGNED(p))
+		order = kho_in_block_of(ic, PHYS_PFN(p));
+	if (!err && order < 0) {
 		pr_warn("client %s: blob %s is not, or no longer, unclaimed preserved memory\n",
 			ic->name, name);
 		err = -ENOENT;
 	}
-	if (!err && s > PAGE_SIZE << kho_in_block_of(ic, PHYS_PFN(p))) {
+	if (!err && s > PAGE_SIZE << order) {
 		pr_warn("client %s: blob %s is larger than its preserved block\n",
 			ic->name, name);
 		err = -ENOENT;
