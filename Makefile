@@ -7,13 +7,14 @@ H := harness
 ARCHS ?= x86_64 arm64
 FUZZ_TIME ?= 60
 
-.PHONY: all demo test fuzz deps prepare capture build initramfs series check-series clean distclean help
+.PHONY: all demo test test-debug fuzz deps prepare capture build initramfs series check-series clean distclean help
 
 all: help
 
 help:
 	@echo "make demo          boot a kernel under QEMU and kexec into the next one"
 	@echo "make test          install dependencies, build, run every test suite"
+	@echo "make test-debug    the selftests on a debug kernel (lockdep, KASAN, UBSAN, DEBUG_VM, ...)"
 	@echo "make fuzz          fuzz the incoming-side validators, FUZZ_TIME=$(FUZZ_TIME) seconds per target"
 	@echo "make deps          install build/test dependencies (apt-get)"
 	@echo "make prepare       unpack the base kernel under out/linux, apply patches, link overlay"
@@ -40,6 +41,11 @@ initramfs: build
 
 test: prepare
 	@ARCHS="$(ARCHS)" $(H)/run-tests.sh
+
+# The QEMU selftests on a debug kernel (tools/testing/selftests/kho/config.debug),
+# built in out/build/ARCH-debug; not part of make test (see README.md).
+test-debug: prepare
+	@ARCHS="$(ARCHS)" $(H)/run-tests.sh $(foreach a,$(ARCHS),debug-$(a))
 
 # libFuzzer targets of tools/testing/kho/fuzz; corpus, crashes and logs in out/fuzz.
 fuzz: prepare

@@ -54,11 +54,21 @@ arch_kernel_arch() {
 	esac
 }
 
+# arch_build_dir ARCH [VARIANT]: out/build/ARCH, or out/build/ARCH-VARIANT
+# (debug: the kernel of make test-debug).
+arch_build_dir() {
+	echo "$OUT/build/$1${2:+-$2}"
+}
+
 arch_image() {
 	case "$1" in
-	x86_64) echo "$OUT/build/x86_64/arch/x86/boot/bzImage" ;;
-	arm64) echo "$OUT/build/arm64/arch/arm64/boot/Image" ;;
+	x86_64) echo "$(arch_build_dir "$@")/arch/x86/boot/bzImage" ;;
+	arm64) echo "$(arch_build_dir "$@")/arch/arm64/boot/Image" ;;
 	esac
+}
+
+arch_initramfs() {
+	echo "$OUT/initramfs-$1${2:+-$2}.cpio"
 }
 
 arch_make_flags() {

@@ -1,20 +1,21 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# mkinitramfs.sh ARCH [KERNEL_IMAGE]: build out/initramfs-ARCH.cpio, the
-# guest userspace of the KHO selftests: busybox-static, kexec-tools and dtc
-# with the shared libraries they need, the kernel image to kexec into (/boot/vmlinuz),
-# and the guest side of tools/testing/selftests/kho (/init, /kho).
+# mkinitramfs.sh ARCH [KERNEL_IMAGE [CPIO]]: build out/initramfs-ARCH.cpio
+# (or CPIO), the guest userspace of the KHO selftests: busybox-static,
+# kexec-tools and dtc with the shared libraries they need, the kernel image
+# to kexec into (/boot/vmlinuz) with the modules built beside it, and the
+# guest side of tools/testing/selftests/kho (/init, /kho).
 #
 # x86_64 takes busybox and kexec from this machine; arm64 takes them from
 # Debian's arm64 packages (downloaded once into out/debs/arm64).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-arch=${1:?usage: mkinitramfs.sh ARCH [KERNEL_IMAGE]}
+arch=${1:?usage: mkinitramfs.sh ARCH [KERNEL_IMAGE [CPIO]]}
 image=${2:-$(arch_image "$arch")}
 kst=$TOP/tools/testing/selftests/kho
-cpio_out=$OUT/initramfs-$arch.cpio
+cpio_out=${3:-$OUT/initramfs-$arch.cpio}
 
 [ -f "$image" ] || die "$image missing: build the $arch kernel first"
 

@@ -9,7 +9,9 @@
 # with NUMA), tracker (userspace tests of the KHO tracker), fuzz (a short
 # libFuzzer run of each target of tools/testing/kho/fuzz), series
 # (export and checkpatch), selftests-x86_64, selftests-arm64 (QEMU, KUnit
-# included), w1-x86_64, w1-arm64 (the series' C files with W=1).
+# included), w1-x86_64, w1-arm64 (the series' C files with W=1);
+# debug-x86_64, debug-arm64 (make test-debug: the selftests on a debug
+# kernel, not part of the default suites).
 # ARCHS="x86_64" limits the architectures.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -149,21 +151,30 @@ suite_series() {
 	done
 }
 
-# Build kernel and initramfs for an architecture; returns non-zero after
+# Build kernel and initramfs for an architecture, or with "debug" the debug
+# kernel (config.debug on top) and its initramfs; returns non-zero after
 # printing a failed result.
 build_arch() {
-	local arch=$1 log=$LOGDIR/build-$1.log
-	if ! "$TOP/harness/build.sh" "$arch" > "$log" 2>&1; then
-		setup_failed "selftests-$arch" "kernel build" "$log"
+	local arch=$1 variant=${2:-} log=$LOGDIR/build-$1${2:+-$2}.log suite=selftests-$1
+	if [ "$variant" = debug ]; then
+		suite=debug-$arch
+		if ! EXTRA_CONFIG=$TOP/tools/testing/selftests/kho/config.debug \
+			"$TOP/harness/build.sh" "$arch" "$TREE" "$(arch_build_dir "$arch" debug)" > "$log" 2>&1; then
+			setup_failed "$suite" "debug kernel build" "$log"
+			return 1
+		fi
+	elif ! "$TOP/harness/build.sh" "$arch" > "$log" 2>&1; then
+		setup_failed "$suite" "kernel build" "$log"
 		return 1
 	fi
-	if [ "$arch" = arm64 ] && [ "${SCENARIO:-kho_pagesize}" = kho_pagesize ] && ! EXTRA_CONFIG=$TOP/tools/testing/selftests/kho/config.arm64-64k \
+	if [ "$arch" = arm64 ] && [ -z "$variant" ] && [ "${SCENARIO:-kho_pagesize}" = kho_pagesize ] && ! EXTRA_CONFIG=$TOP/tools/testing/selftests/kho/config.arm64-64k \
 		"$TOP/harness/build.sh" arm64 "$TREE" "$OUT/build/arm64-64k" >> "$log" 2>&1; then
-		setup_failed "selftests-$arch" "64K-page kernel build" "$log"
+		setup_failed "$suite" "64K-page kernel build" "$log"
 		return 1
 	fi
-	if ! "$TOP/harness/mkinitramfs.sh" "$arch" >> "$log" 2>&1; then
-		setup_failed "selftests-$arch" "initramfs" "$log"
+	if ! "$TOP/harness/mkinitramfs.sh" "$arch" "$(arch_image "$arch" $variant)" \
+		"$(arch_initramfs "$arch" $variant)" >> "$log" 2>&1; then
+		setup_failed "$suite" "initramfs" "$log"
 		return 1
 	fi
 }
@@ -172,42 +183,62 @@ build_arch() {
 # names ("# khotest-machines: small host", default small; see vmtest.sh -M),
 # one line "NAME MACHINE [FLAGS]"; kexec_basic runs a second time on the
 # small machine with a broken next kernel to show that the runner catches
-# it. A scenario limited to other architectures ("# khotest-arch: ...") is
-# skipped; SCENARIO=NAME limits the plan to one scenario.
+# it. Skipped, with the reason as FLAGS: a scenario limited to other
+# architectures ("# khotest-arch: ..."); one that needs the debug kernel
+# ("# khotest-kernel: debug") outside make test-debug; on the debug
+# kernel, kho_pagesize (its 64K kernel is not built there). SCENARIO=NAME
+# limits the plan to one scenario. selftest_plan ARCH [debug]
 selftest_plan() {
-	local f name archs machines m
+	local f name archs machines kernel m
 	for f in "$TOP"/tools/testing/selftests/kho/tests/*.sh; do
 		name=$(basename "$f" .sh)
 		[ -n "${SCENARIO:-}" ] && [ "$name" != "$SCENARIO" ] && continue
 		archs=$(sed -n 's/^# khotest-arch: *//p' "$f")
 		machines=$(sed -n 's/^# khotest-machines: *//p' "$f")
+		kernel=$(sed -n 's/^# khotest-kernel: *//p' "$f")
 		for m in ${machines:-small}; do
 			if [ -n "$archs" ] && ! echo " $archs " | grep -q " $1 "; then
-				echo "$name $m skip"
-				continue
+				echo "$name $m skip the scenario is for other architectures"
+			elif [ "$kernel" = debug ] && [ "${2:-}" != debug ]; then
+				echo "$name $m skip the scenario needs the debug kernel: make test-debug"
+			elif [ "${2:-}" = debug ] && [ "$name" = kho_pagesize ]; then
+				echo "$name $m skip no 64K-page debug kernel"
+			else
+				echo "$name $m"
+				[ "$name" = kexec_basic ] && [ "$m" = small ] &&
+					[ "${2:-}" != debug ] && echo "$name $m -b"
 			fi
-			echo "$name $m"
-			[ "$name" = kexec_basic ] && [ "$m" = small ] && echo "$name $m -b"
 		done
 	done
 }
 
+# suite_selftests ARCH [debug]: every scenario of the plan on the test
+# kernel, or on the debug kernel with init_on_free=1 and a longer timeout.
 suite_selftests() {
-	local arch=$1 kst=$TOP/tools/testing/selftests/kho n=0 total name machine flags rc out
-	build_arch "$arch" || return
-	total=$(selftest_plan "$arch" | wc -l)
+	local arch=$1 variant=${2:-} kst=$TOP/tools/testing/selftests/kho n=0 total
+	local name machine flags rc out tag=${2:+.$2} what="selftests: kho"
+	build_arch "$arch" $variant || return
+	total=$(selftest_plan "$arch" $variant | wc -l)
+	[ "$variant" = debug ] && what="debug kernel (config.debug, init_on_free=1): kho selftests"
 	echo "KTAP version 1"
-	echo "# selftests: kho on $arch under QEMU (${KHO_KVM:+KVM}${KHO_KVM:-TCG})"
+	echo "# $what on $arch under QEMU (${KHO_KVM:+KVM}${KHO_KVM:-TCG})"
 	echo "1..$total"
 	while read -r name machine flags; do
 		n=$((n + 1))
-		if [ "$flags" = skip ]; then
-			echo "ok $n $name.$arch.$machine # SKIP the scenario is for other architectures"
+		if [ "${flags%% *}" = skip ]; then
+			echo "ok $n $name.$arch.$machine$tag # SKIP ${flags#skip }"
 			continue
 		fi
-		out=$("$kst/vmtest.sh" -a "$arch" -M "$machine" -k "$(arch_image "$arch")" \
-			-i "$OUT/initramfs-$arch.cpio" -t "$name" -n "$n" \
-			-l "$LOGDIR/$name.$arch.$machine${flags:+.broken}.log" $flags)
+		if [ "$variant" = debug ]; then
+			out=$(KHO_TIMEOUT_SCALE=3 "$kst/vmtest.sh" -a "$arch" -M "$machine" \
+				-k "$(arch_image "$arch" debug)" -i "$(arch_initramfs "$arch" debug)" \
+				-t "$name" -n "$n" -c init_on_free=1 \
+				-l "$LOGDIR/$name.$arch.$machine.debug.log")
+		else
+			out=$("$kst/vmtest.sh" -a "$arch" -M "$machine" -k "$(arch_image "$arch")" \
+				-i "$(arch_initramfs "$arch")" -t "$name" -n "$n" \
+				-l "$LOGDIR/$name.$arch.$machine${flags:+.broken}.log" $flags)
+		fi
 		rc=$?
 		if [ "$flags" = "-b" ]; then
 			# Expected to fail: pass when the runner saw the dead kernel.
@@ -219,9 +250,9 @@ suite_selftests() {
 			fi
 		else
 			echo "$out"
-			ran+=("$name.$arch: $machine")
+			ran+=("$name.$arch$tag: $machine")
 		fi
-	done < <(selftest_plan "$arch")
+	done < <(selftest_plan "$arch" $variant)
 }
 
 # Which machines each scenario ran on, for the summary.
@@ -246,9 +277,14 @@ for s in "${suites[@]}"; do
 	fuzz) report < <(suite_fuzz) ;;
 	series) report < <(suite_series) ;;
 	w1-*) report < <("$TOP/harness/w1.sh" "${s#w1-}") ;;
-	selftests-*) report < <(ran=(); suite_selftests "${s#selftests-}"
-			       [ ${#ran[@]} = 0 ] ||
-				       printf '%s\n' "${ran[@]}" >> "$LOGDIR/machines") ;;
+	selftests-* | debug-*)
+		report < <(ran=()
+			   case "$s" in
+			   debug-*) suite_selftests "${s#debug-}" debug ;;
+			   *) suite_selftests "${s#selftests-}" ;;
+			   esac
+			   [ ${#ran[@]} = 0 ] ||
+				   printf '%s\n' "${ran[@]}" >> "$LOGDIR/machines") ;;
 	*) die "unknown suite $s" ;;
 	esac
 done

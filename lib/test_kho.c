@@ -64,14 +64,17 @@ static u32 test_kho_fill(void *p, size_t len, u64 seed)
 
 /*
  * A range of MAX_ORDER_NR_PAGES pages near the end of memory, preserved:
- * scratch (MIGRATE_CMA) and busy ranges are skipped on the way down.
+ * scratch (MIGRATE_CMA) and busy ranges are skipped on the way down. The
+ * top of memory may be taken by early allocations (a KASAN kernel's
+ * shadow is an eighth of memory): the search covers up to 16 GiB with
+ * 4 KiB pages.
  */
 static int test_kho_preserve_high(u32 gen, struct test_kho_item *it)
 {
 	unsigned long nr = MAX_ORDER_NR_PAGES, pfn = ALIGN_DOWN(max_pfn, nr);
 	unsigned int tries;
 
-	for (tries = 0; tries < 512 && pfn >= nr; tries++) {
+	for (tries = 0; tries < 4096 && pfn >= nr; tries++) {
 		struct page *page;
 
 		pfn -= nr;

@@ -31,7 +31,8 @@
 #   -n N        test number in the enclosing KTAP plan (default 1)
 #   -b          break the next kernel on purpose (checks that the runner
 #               reports a generation that never comes up)
-# Environment: KHO_KVM=1 uses KVM instead of TCG.
+# Environment: KHO_KVM=1 uses KVM instead of TCG; KHO_TIMEOUT_SCALE=N
+# multiplies the default timeout (a debug kernel under TCG is slower).
 
 set -u
 
@@ -150,9 +151,9 @@ if [ "$machine_name" = host ]; then
 	machine="$machine -numa node,nodeid=1,cpus=$((${smp%%,*} - 1))"
 	extra="crashkernel=256M $extra"
 	# UEFI firmware under TCG takes its time before the kernel starts.
-	timeout=${timeout:-$((120 + 90 * gens))}
+	timeout=${timeout:-$(((120 + 90 * gens) * ${KHO_TIMEOUT_SCALE:-1}))}
 fi
-timeout=${timeout:-$((60 + 60 * gens))}
+timeout=${timeout:-$(((60 + 60 * gens) * ${KHO_TIMEOUT_SCALE:-1}))}
 
 if ! command -v "$qemu" >/dev/null; then
 	echo "ok $num $id # SKIP $qemu not installed"
@@ -235,7 +236,8 @@ oops=$(tr -d '\r' < "$log" |
 	    /KHOTEST: faults injected from here/ { inj = 1 }
 	    /KHOTEST: faults injected until here/ { inj = 0 }
 	    !skip && !(inj && /Call [Tt]race:/)' |
-       grep -E 'Kernel panic|Oops|BUG:|WARNING:|Call [Tt]race:|UBSAN:|KASAN:' | head -n 5)
+       grep -E 'Kernel panic|Oops|BUG:|WARNING:|Call [Tt]race:|UBSAN:|KASAN:|blocked for more than|detected stalls' |
+       head -n 5)
 if [ -z "$oops" ]; then
 	add "ok kernel log has no oops, BUG, WARNING or panic"
 else

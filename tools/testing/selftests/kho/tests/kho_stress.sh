@@ -29,10 +29,11 @@ kst_background() {
 		find /sys/kernel/kho -type f -exec cat {} + > /dev/null 2>&1
 	done) &
 	KST_READER=$!
+	# A write fails with EBUSY while a load holds the kexec lock.
 	(while [ ! -e /tmp/kst-stop ]; do
-		echo 1 > /sys/kernel/kho/abort
+		echo 1 2> /dev/null > /sys/kernel/kho/abort
 		sleep 0.2
-		echo 0 > /sys/kernel/kho/abort
+		echo 0 2> /dev/null > /sys/kernel/kho/abort
 		sleep 0.3
 	done) &
 	KST_TOGGLER=$!
@@ -44,17 +45,34 @@ kst_background_stop() {
 	echo 0 > /sys/kernel/kho/abort
 }
 
+# kst_kexec ARGS...: kexec, again while the kexec lock is taken (EBUSY:
+# the abort toggler holds it for a moment); any other error fails.
+kst_kexec() {
+	local try out
+
+	for try in $(seq 50); do
+		out=$(kexec "$@" 2>&1) && return 0
+		echo "$out" | grep -q 'Device or resource busy' || break
+		KST_BUSY=$((KST_BUSY + 1))
+		sleep 0.1
+	done
+	echo "$out" >&2
+	return 1
+}
+
 # ROUNDS loads and unloads; KST_BAD counts those that failed.
 kst_rounds() {
 	local i
 
 	KST_BAD=0
+	KST_BUSY=0
 	for i in $(seq $ROUNDS); do
-		kexec -s -l /boot/vmlinuz --initrd=/tmp/initrd.cpio \
+		kst_kexec -s -l /boot/vmlinuz --initrd=/tmp/initrd.cpio \
 			--command-line="$(khotest_next_cmdline)" ||
 			KST_BAD=$((KST_BAD + 1))
-		kexec -s -u || KST_BAD=$((KST_BAD + 1))
+		kst_kexec -s -u || KST_BAD=$((KST_BAD + 1))
 	done
+	khotest_diag "$ROUNDS rounds: $KST_BAD failed, $KST_BUSY retries on a busy kexec lock"
 }
 
 # The restore of the previous generation's stress state.
