@@ -42,7 +42,7 @@ kld_load_denied() {
 	khotest_make_initrd &&
 		! kexec -l /boot/vmlinuz --initrd=/tmp/initrd.cpio \
 			--command-line="$(khotest_next_cmdline)" 2> /dev/null &&
-		dmesg | grep -q 'use of kexec_load is restricted'
+		dmesg | grep -q 'kexec: kexec of unsigned images is restricted'
 }
 
 kld_level() { grep -q "\[$1\]" $SEC/lockdown; }
