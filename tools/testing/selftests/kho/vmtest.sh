@@ -236,8 +236,8 @@ oops=$(tr -d '\r' < "$log" |
 	    /KHOTEST: faults injected from here/ { inj = 1 }
 	    /KHOTEST: faults injected until here/ { inj = 0 }
 	    !skip && !(inj && /Call [Tt]race:/)' |
-       grep -E 'Kernel panic|Oops|BUG:|WARNING:|Call [Tt]race:|UBSAN:|KASAN:|blocked for more than|detected stalls' |
-       head -n 5)
+       grep -E -e 'Kernel panic|Oops|BUG:|WARNING:|Call [Tt]race:|UBSAN:|KASAN:' \
+	    -e 'blocked for more than|detected stalls' | head -n 5)
 if [ -z "$oops" ]; then
 	add "ok kernel log has no oops, BUG, WARNING or panic"
 else

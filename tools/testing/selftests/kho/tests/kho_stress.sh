@@ -78,7 +78,8 @@ kst_rounds() {
 # The restore of the previous generation's stress state.
 kst_restore_checks() {
 	khotest_check "the stress client restores every folio of its slot table" \
-		sh -c "insmod $KS && dmesg | grep -q 'test_kho_stress: restored the state of kho-test-stress-v1'"
+		sh -c "insmod $KS && dmesg |
+		       grep -q 'test_kho_stress: restored the state of kho-test-stress-v1'"
 	khotest_diag "$(dmesg | grep -o 'test_kho_stress: verified.*' | head -1)"
 	khotest_check "the handover held nothing else of the stress client" \
 		kst_exact
