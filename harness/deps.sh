@@ -12,7 +12,7 @@ pkgs=(
 	python3 python3-ply python3-git rsync cpio xz-utils zstd kmod git quilt
 	ccache gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 	qemu-system-x86 qemu-system-arm ovmf qemu-efi-aarch64
-	kexec-tools busybox-static
+	kexec-tools busybox-static trace-cmd
 	libfdt-dev device-tree-compiler
 	liburcu-dev
 	clang libclang-rt-14-dev

@@ -3,12 +3,14 @@
 #
 # mkinitramfs.sh ARCH [KERNEL_IMAGE [CPIO]]: build out/initramfs-ARCH.cpio
 # (or CPIO), the guest userspace of the KHO selftests: busybox-static,
-# kexec-tools and dtc with the shared libraries they need, the kernel image
-# to kexec into (/boot/vmlinuz) with the modules built beside it, and the
-# guest side of tools/testing/selftests/kho (/init, /kho).
+# kexec-tools, dtc and trace-cmd (with the libtraceevent plugins) with the
+# shared libraries they need, the kernel image to kexec into (/boot/vmlinuz)
+# with the modules built beside it, and the guest side of
+# tools/testing/selftests/kho (/init, /kho).
 #
-# x86_64 takes busybox and kexec from this machine; arm64 takes them from
-# Debian's arm64 packages (downloaded once into out/debs/arm64).
+# x86_64 takes busybox, kexec, dtc and trace-cmd from this machine; arm64
+# takes them from Debian's arm64 packages (downloaded once into
+# out/debs/arm64).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -22,14 +24,18 @@ cpio_out=${3:-$OUT/initramfs-$arch.cpio}
 case "$arch" in
 x86_64)
 	sysroot=/
-	libdirs="/lib/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu /lib64"
+	multiarch=x86_64-linux-gnu
+	libdirs="/lib/$multiarch /usr/lib/$multiarch /lib64"
 	debarch=amd64 ;;
 arm64)
 	sysroot=$OUT/debs/arm64/root
-	libdirs="$sysroot/lib/aarch64-linux-gnu $sysroot/usr/lib/aarch64-linux-gnu $sysroot/lib"
+	multiarch=aarch64-linux-gnu
+	libdirs="$sysroot/lib/$multiarch $sysroot/usr/lib/$multiarch $sysroot/lib"
 	debarch=arm64 ;;
 *) die "unknown arch $arch" ;;
 esac
+# libtraceevent loads its event format plugins from here (trace-cmd report).
+tep_plugins=usr/lib/$multiarch/traceevent/plugins
 
 needed() { readelf -d "$1" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
 interp() { readelf -l "$1" 2>/dev/null | sed -n 's/.*Requesting program interpreter: \(.*\)\]/\1/p'; }
@@ -64,7 +70,8 @@ lib_closure() {
 }
 
 fetch_arm64_userspace() {
-	local dir=$OUT/debs/arm64 pkgs=(busybox-static kexec-tools device-tree-compiler libc6)
+	local dir=$OUT/debs/arm64 pkgs=(busybox-static kexec-tools device-tree-compiler libc6
+					 trace-cmd libtraceevent1-plugin)
 	local miss pkg l round
 	mkdir -p "$dir/root"
 	for round in 1 2 3 4 5; do
@@ -75,7 +82,8 @@ fetch_arm64_userspace() {
 		for pkg in "$dir"/*.deb; do
 			[ -f "$pkg.x" ] || { dpkg-deb -x "$pkg" "$dir/root" && touch "$pkg.x"; }
 		done
-		miss=$(lib_closure "$dir/root/sbin/kexec" "$dir/root/usr/bin/dtc" |
+		miss=$(lib_closure "$dir/root/sbin/kexec" "$dir/root/usr/bin/dtc" \
+				   "$dir/root/usr/bin/trace-cmd" "$dir/root/$tep_plugins"/*.so |
 		       sed -n 's/^missing://p' | sort -u)
 		[ -z "$miss" ] && return 0
 		# The host has the same libraries for amd64: ask dpkg who ships them.
@@ -85,7 +93,7 @@ fetch_arm64_userspace() {
 			pkgs+=("$pkg")
 		done
 	done
-	die "could not resolve the libraries of arm64 kexec"
+	die "could not resolve the libraries of the arm64 guest programs"
 }
 
 [ "$arch" = arm64 ] && fetch_arm64_userspace
@@ -103,11 +111,19 @@ dtc_bin=$sysroot/usr/bin/dtc
 [ -e "$dtc_bin" ] || die "$dtc_bin missing (device-tree-compiler)"
 cp "$dtc_bin" "$stage/usr/bin/dtc"
 
+tracecmd_bin=$sysroot/usr/bin/trace-cmd
+[ -e "$tracecmd_bin" ] || die "$tracecmd_bin missing (trace-cmd: run harness/deps.sh)"
+cp "$tracecmd_bin" "$stage/usr/bin/trace-cmd"
+[ -d "$sysroot/$tep_plugins" ] || die "$sysroot/$tep_plugins missing (libtraceevent1-plugin)"
+mkdir -p "$stage/$tep_plugins"
+cp -L "$sysroot/$tep_plugins"/*.so "$stage/$tep_plugins/"
+
 ldso=$(interp "$kexec_bin")
 [ -n "$ldso" ] || die "cannot read the interpreter of $kexec_bin"
 mkdir -p "$stage/$(dirname "$ldso")"
 cp -L "$sysroot/$ldso" "$stage/$ldso"
-for l in $(lib_closure "$kexec_bin" "$dtc_bin" | sort -u); do
+for l in $(lib_closure "$kexec_bin" "$dtc_bin" "$tracecmd_bin" \
+			"$sysroot/$tep_plugins"/*.so | sort -u); do
 	case "$l" in missing:*) die "a guest program needs ${l#missing:}, not found" ;; esac
 	rel=${l#"$sysroot"}
 	rel=/${rel#/}
