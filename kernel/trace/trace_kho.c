@@ -443,7 +443,7 @@ fail:
 /*
  * For tests only: /sys/kernel/debug/trace_kho/corrupt arms a damage done
  * at the end of the freeze to the first handed over instance: "meta N"
- * (CPU N's ring buffer meta data), "events N" (the sub-buffers of CPU N)
+ * (CPU N's ring buffer meta data), "events N" (the events of CPU N)
  * or "blob" (its nr-cpus in the blob). The next kernel must reject it.
  */
 enum { TKHO_CORRUPT_NONE, TKHO_CORRUPT_META, TKHO_CORRUPT_EVENTS,
@@ -465,9 +465,16 @@ static void tkho_corrupt_apply(struct tkho_instance *ti)
 		*(u32 *)chunk ^= 0x5a5a5a5a;	/* its magic */
 		break;
 	case TKHO_CORRUPT_EVENTS:
-		/* The commit of every sub-buffer: beyond its end. */
-		for (i = 1; i < ti->cpu_pages; i++)
-			*(u32 *)(chunk + i * PAGE_SIZE + sizeof(u64)) = 0x7ffffff0;
+		/*
+		 * The first event of every sub-buffer (after its time stamp
+		 * and commit): a data event longer than the sub-buffer.
+		 */
+		for (i = 1; i < ti->cpu_pages; i++) {
+			u32 *ev = chunk + i * PAGE_SIZE + 2 * sizeof(u64);
+
+			ev[0] = 0;
+			ev[1] = 0x7ffffff0;
+		}
 		break;
 	case TKHO_CORRUPT_BLOB:
 		node = fdt_subnode_offset(tkho_fdt, 0, "instance-0");
