@@ -1,19 +1,21 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The demo: boot the x86_64 kernel under QEMU with kho=on; the KHO test
-# client preserves 16 MiB of memory and a blob; the guest kexecs into the
-# next kernel, which restores and verifies everything and hands it on
-# again, for three handovers; the last kernel boots with kho=off. Then tell
-# what happened from the serial log.
-# DEMO_ARCH=arm64 shows the same on arm64; DEMO_SCENARIO=kexec_basic shows
-# a plain kexec; DEMO_MACHINE=host runs it on the UEFI, 6 GiB, NUMA guest
+# The demo: boot the x86_64 kernel under QEMU with kho=on and a trace
+# instance preserved across kexec (trace_instance=kt^kho); a small workload
+# writes markers, the guest kexecs (kexec -s) into the next kernel, which
+# prints the previous kernel's last records with trace-cmd, the kexec path
+# included, and a summary of what the handover carried. Then tell what
+# happened from the serial log.
+# DEMO_ARCH=arm64 shows the same on arm64; DEMO_SCENARIO=kho_basic shows
+# the test client preserving memory over three handovers, kexec_basic a
+# plain kexec; DEMO_MACHINE=host runs it on the UEFI, 6 GiB, NUMA guest
 # with crashkernel= (see vmtest.sh -M).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 arch=${DEMO_ARCH:-x86_64}
-scenario=${DEMO_SCENARIO:-kho_basic}
+scenario=${DEMO_SCENARIO:-demo_ftrace}
 machine=${DEMO_MACHINE:-small}
 log=$OUT/logs/demo-$arch.log
 mkdir -p "$OUT/logs"
@@ -40,7 +42,9 @@ tr -d '\r' < "$log" | while IFS= read -r line; do
 		gen=$((gen + 1)) ;;
 	*"Kernel command line: "*)
 		echo "    command line: ${line#*ommand line: }" ;;
-	*"] kho: "* | *"] test_kho: "*)
+	*"] DEMO: "*)
+		echo "  > ${line#*] DEMO: }" | cut -c1-150 ;;
+	*"] kho: "* | *"] test_kho: "* | *"] tracing: kho: "*)
 		echo "    kernel: ${line#*] }" | cut -c1-110 ;;
 	*"KHOTEST: "*)
 		echo "    test:   ${line#*KHOTEST: }" | cut -c1-110 ;;
