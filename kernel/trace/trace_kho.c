@@ -296,7 +296,7 @@ enum print_line_t trace_kho_print_foreign(struct trace_iterator *iter)
 
 	if (iter->tr->trace_flags & TRACE_ITER_CONTEXT_INFO)
 		trace_print_context(iter);
-	trace_seq_printf(s, "[event type %d of the previous kernel: not decoded, this kernel has no event of that type and layout]\n",
+	trace_seq_printf(s, "[event type %d of the previous kernel: not decoded here]\n",
 			 iter->ent->type);
 	return trace_handle_return(s);
 }
@@ -367,6 +367,8 @@ static int tkho_build_fdt(void *fdt, size_t size)
 	err = err ?: fdt_finish_reservemap(fdt);
 	err = err ?: fdt_begin_node(fdt, "");
 	err = err ?: fdt_property_string(fdt, "compatible", KHO_TRACE_COMPATIBLE);
+	err = err ?: fdt_property_u64(fdt, KHO_TRACE_PROP_EVENTS,
+				      kho_array_phys(&tkho_events));
 	list_for_each_entry(ti, &tkho_instances, list) {
 		if (!ti->preserved)
 			continue;
@@ -380,8 +382,6 @@ static int tkho_build_fdt(void *fdt, size_t size)
 					      ti->cpu_pages);
 		err = err ?: fdt_property_u64(fdt, KHO_TRACE_PROP_PAGES,
 					      kho_array_phys(&ti->addrs));
-		err = err ?: fdt_property_u64(fdt, KHO_TRACE_PROP_EVENTS,
-					      kho_array_phys(&tkho_events));
 		err = err ?: fdt_end_node(fdt);
 	}
 	err = err ?: fdt_end_node(fdt);
@@ -662,14 +662,14 @@ fail:
 	return err;
 }
 
-static int tkho_restore_instance(const void *fdt, int node)
+static int tkho_restore_instance(const void *fdt, int node,
+				 const unsigned long *events)
 {
 	u32 old_cpus, cpu_pages, first;
 	struct tkho_restore r = { };
-	unsigned long *events;
 	const char *name;
 	char *alt = NULL;
-	u64 pages, ev;
+	u64 pages;
 	long got;
 	int err, len;
 
@@ -679,8 +679,7 @@ static int tkho_restore_instance(const void *fdt, int node)
 		return -EINVAL;
 	if (tkho_get_u32(fdt, node, KHO_TRACE_PROP_NR_CPUS, &old_cpus) ||
 	    tkho_get_u32(fdt, node, KHO_TRACE_PROP_CPU_PAGES, &cpu_pages) ||
-	    tkho_get_u64(fdt, node, KHO_TRACE_PROP_PAGES, &pages) ||
-	    tkho_get_u64(fdt, node, KHO_TRACE_PROP_EVENTS, &ev))
+	    tkho_get_u64(fdt, node, KHO_TRACE_PROP_PAGES, &pages))
 		return -EINVAL;
 	if (!old_cpus || old_cpus > KHO_TRACE_MAX_CPUS ||
 	    cpu_pages < KHO_TRACE_MIN_CPU_PAGES ||
@@ -696,11 +695,6 @@ static int tkho_restore_instance(const void *fdt, int node)
 				tkho_restore_page, &r);
 	if (got != r.nr) {
 		err = got < 0 ? got : -EINVAL;
-		goto out;
-	}
-	events = tkho_events_restore(ev);
-	if (IS_ERR(events)) {
-		err = PTR_ERR(events);
 		goto out;
 	}
 
@@ -729,7 +723,6 @@ static int tkho_restore_instance(const void *fdt, int node)
 					       first, events) : -ENOMEM;
 		}
 	}
-	bitmap_free(events);
 	if (err)
 		pr_err("instance %s: CPUs %u and up of the previous kernel dropped (%d)\n",
 		       name, first, err);
@@ -743,10 +736,12 @@ out:
 
 static void __init tkho_restore(void)
 {
+	unsigned long *events;
 	const void *fdt;
 	phys_addr_t phys;
 	size_t size;
 	int node, err, n = 0;
+	u64 ev;
 
 	err = kho_get_blob(tkho_client, KHO_TRACE_BLOB, &phys, &size);
 	if (err) {
@@ -760,13 +755,22 @@ static void __init tkho_restore(void)
 		pr_err("malformed %s blob: nothing restored\n", KHO_TRACE_BLOB);
 		return;
 	}
+	/* One table of event types for all instances. */
+	events = ERR_PTR(-EINVAL);
+	if (!tkho_get_u64(fdt, 0, KHO_TRACE_PROP_EVENTS, &ev))
+		events = tkho_events_restore(ev);
+	if (IS_ERR(events)) {
+		pr_err("no valid table of event types (%ld): nothing restored\n",
+		       PTR_ERR(events));
+		return;
+	}
 	fdt_for_each_subnode(node, fdt, 0) {
 		if (n++ == KHO_TRACE_MAX_INSTANCES) {
 			pr_err("more than %d instances: the rest is dropped\n",
 			       KHO_TRACE_MAX_INSTANCES);
 			break;
 		}
-		err = tkho_restore_instance(fdt, node);
+		err = tkho_restore_instance(fdt, node, events);
 		if (err == -EINVAL)
 			pr_err("malformed instance %s: dropped\n",
 			       fdt_get_name(fdt, node, NULL) ?: "?");
@@ -774,6 +778,7 @@ static void __init tkho_restore(void)
 			pr_err("instance %s not restored (%d)\n",
 			       fdt_get_name(fdt, node, NULL) ?: "?", err);
 	}
+	bitmap_free(events);
 }
 
 /**

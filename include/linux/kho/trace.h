@@ -4,16 +4,16 @@
  *
  * The ftrace client ("ftrace", kernel/trace/trace_kho.c) hands the ring
  * buffers of preserved trace instances to the next kernel. It publishes
- * one blob, "trace", a flattened device tree:
+ * one blob, "trace", a flattened device tree::
  *
  *	/ {
  *		compatible = "ftrace-kho-v1";
+ *		events = <u64>;		kho_array of struct kho_trace_event
  *		instance-0 {
  *			name = "NAME";
  *			nr-cpus = <u32>;	CPU chunks in the range
  *			cpu-pages = <u32>;	pages per chunk
  *			pages = <u64>;		kho_array of u64 page addresses
- *			events = <u64>;		kho_array of struct kho_trace_event
  *		};
  *		instance-1 { ... };
  *	};
@@ -38,6 +38,7 @@
 #ifndef _LINUX_KHO_TRACE_H
 #define _LINUX_KHO_TRACE_H
 
+#include <linux/bits.h>
 #include <linux/types.h>
 
 #define KHO_TRACE_CLIENT	"ftrace"
@@ -55,14 +56,15 @@
 #define KHO_TRACE_MAX_NAME	256	/* bytes, with the final NUL */
 #define KHO_TRACE_MAX_CPUS	8192
 #define KHO_TRACE_MIN_CPU_PAGES	5
-#define KHO_TRACE_MAX_CPU_PAGES	(1U << 20)
+#define KHO_TRACE_MAX_CPU_PAGES	BIT(20)
 #define KHO_TRACE_MAX_EVENTS	65536
 
 /**
  * struct kho_trace_event - an event type of the kernel that wrote a buffer
  * @id: the type written in its records
- * @hash: jhash2 of the system and event names and, for every field, its
- *	name, type, offset, size and signedness
+ * @hash: jhash() chained over the system and event names and, for every
+ *	field, its name and type, then jhash_3words() of its offset, size
+ *	and signedness
  */
 struct kho_trace_event {
 	u32 id;
