@@ -1,13 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0
 # khotest-generations: 3
-# khotest-results: 6 13 7
+# khotest-results: 6 14 7
 # khotest-machines: small host
-# khotest-cmdline: kho=on trace_instance=kt^kho,sched:sched_switch,sched:sched_process_exec
+# khotest-cmdline: kho=on trace_instance=kt^kho,sched:sched_switch,sched:sched_process_exec trace_instance=k2^kho
 #
 # A trace instance that survives kexec (CONFIG_TRACE_KHO): the ftrace
 # client hands the pages of instance "kt" over; the next kernel shows the
 # previous kernel's records, up to the jump.
-#   gen0: writes a unique marker from each CPU into kt, kexecs;
+#   gen0: writes a unique marker from each CPU into kt, and one into a
+#         second preserved instance k2, kexecs;
 #   gen1: finds both markers, each in its CPU's buffer, the last record the
 #         freeze callback wrote, the scheduler events of the old kernel,
 #         and reads them with trace-cmd; then clears kt by enabling an
@@ -27,6 +28,11 @@ fk_tok() { echo "$(cat /proc/sys/kernel/random/boot_id | cut -c1-8)-$1"; }
 fk_mark_all() {	# PREFIX
 	fk_marker 0 "$1-cpu0" && fk_marker 1 "$1-cpu1" &&
 		echo "$1-cpu0" > /tmp/fk-tok0 && echo "$1-cpu1" > /tmp/fk-tok1
+}
+
+fk_mark0() {
+	fk_mark_all "$(fk_tok gen0)" &&
+		echo "$(fk_tok gen0-k2)" > $T/instances/k2/trace_marker
 }
 
 fk_tracecmd() {
@@ -56,8 +62,8 @@ khotest_run() {
 	0)
 		khotest_check "instance kt created for the handover" \
 			fk_log "tracing: kho: instance kt: .* KiB per CPU, handed over at kexec"
-		khotest_check "markers written from CPU 0 and CPU 1" \
-			fk_mark_all "$(fk_tok gen0)"
+		khotest_check "markers written from CPU 0 and CPU 1, and in k2" \
+			fk_mark0
 		khotest_check "kt records the scheduler" fk_has $KT/trace "sched_switch:"
 		khotest_check "the ftrace client is a KHO client" \
 			test -d /sys/kernel/kho/out/clients/ftrace
@@ -80,6 +86,8 @@ khotest_run() {
 		khotest_check "scheduler events of the old kernel decode" \
 			fk_has $KT/trace "sched_switch: prev_comm="
 		khotest_check "last_boot_info is there" test -r $KT/last_boot_info
+		khotest_check "the second instance k2 is restored too" \
+			grep -q -- "-gen0-k2" $T/instances/k2/trace
 		khotest_check "trace-cmd reads both markers" fk_tracecmd
 		grep -c . $KT/trace > /dev/null
 		khotest_check "enabling an event clears the old trace" \
