@@ -76,6 +76,8 @@ static struct kho_client *tkho_client;
 static void *tkho_fdt;
 static struct kho_array tkho_events;
 static unsigned long tkho_buf_size;
+/* Between a successful prepare and the abort. */
+static bool tkho_prepared;
 
 static unsigned long tkho_nr_pages(const struct tkho_instance *ti)
 {
@@ -389,14 +391,14 @@ static int tkho_build_fdt(void *fdt, size_t size)
 	return err ? -ENOSPC : 0;
 }
 
-static int tkho_prepare(struct kho_client *client, void *data)
+static int __tkho_prepare(struct kho_client *client)
 {
 	struct tkho_instance *ti;
 	unsigned int n = 0;
 	size_t size;
 	int err = 0;
 
-	guard(mutex)(&tkho_mutex);
+	lockdep_assert_held(&tkho_mutex);
 	/* Called on every load: start from scratch. */
 	tkho_drop();
 	list_for_each_entry(ti, &tkho_instances, list) {
@@ -412,6 +414,7 @@ static int tkho_prepare(struct kho_client *client, void *data)
 			goto fail;
 		n++;
 	}
+	tkho_prepared = true;
 	if (!n)
 		return 0;
 	err = kho_array_init(&tkho_events, client,
@@ -436,7 +439,14 @@ fail:
 	pr_err("cannot prepare the trace instances for the handover (%d)\n",
 	       err);
 	tkho_drop();
+	tkho_prepared = false;
 	return err;
+}
+
+static int tkho_prepare(struct kho_client *client, void *data)
+{
+	guard(mutex)(&tkho_mutex);
+	return __tkho_prepare(client);
 }
 
 #ifdef CONFIG_KEXEC_HANDOVER_DEBUG_CORRUPT
@@ -557,6 +567,7 @@ static void tkho_abort(struct kho_client *client, void *data)
 {
 	guard(mutex)(&tkho_mutex);
 	tkho_drop();
+	tkho_prepared = false;
 }
 
 static const struct kho_client_ops tkho_ops = {
@@ -564,6 +575,138 @@ static const struct kho_client_ops tkho_ops = {
 	.freeze = tkho_freeze,
 	.abort = tkho_abort,
 };
+
+/* ---- instances/NAME/kho: preserving an instance at run time ---- */
+
+static struct tkho_instance *tkho_find_tr(struct trace_array *tr)
+{
+	struct tkho_instance *ti;
+
+	list_for_each_entry(ti, &tkho_instances, list)
+		if (ti->tr == tr)
+			return ti;
+	return NULL;
+}
+
+/* Move @tr onto KHO pages of the same size per CPU. */
+static int tkho_switch(struct trace_array *tr)
+{
+	unsigned long size = 0, nr;
+	unsigned int cpu_pages;
+	struct tkho_instance *ti;
+	struct page **pages;
+	int cpu, err;
+
+	for_each_possible_cpu(cpu)
+		size = max(size, ring_buffer_size(tr->array_buffer.buffer, cpu));
+	cpu_pages = ring_buffer_range_cpu_size(size) >> PAGE_SHIFT;
+	nr = (unsigned long)nr_cpu_ids * cpu_pages;
+	ti = kzalloc(sizeof(*ti), GFP_KERNEL);
+	pages = kvcalloc(nr, sizeof(*pages), GFP_KERNEL);
+	err = ti && pages ? tkho_fill(pages, nr_cpu_ids, cpu_pages) : -ENOMEM;
+	if (!err) {
+		ti->vaddr = vmap(pages, nr, VM_MAP, PAGE_KERNEL);
+		err = ti->vaddr ? trace_array_switch_to_range(tr,
+				(unsigned long)ti->vaddr, nr << PAGE_SHIFT) :
+				-ENOMEM;
+	}
+	if (err) {
+		if (ti && ti->vaddr)
+			vunmap(ti->vaddr);
+		if (pages)
+			tkho_free_pages(pages, nr);
+		kvfree(pages);
+		kfree(ti);
+		return err;
+	}
+	ti->tr = tr;
+	ti->pages = pages;
+	ti->nr_cpus = nr_cpu_ids;
+	ti->cpu_pages = cpu_pages;
+	list_add_tail_rcu(&ti->list, &tkho_instances);
+	pr_info("instance %s moved onto %u KiB per CPU of preservable memory\n",
+		tr->name, cpu_pages << (PAGE_SHIFT - 10));
+	return 0;
+}
+
+static ssize_t tkho_file_read(struct file *filp, char __user *ubuf,
+			      size_t cnt, loff_t *ppos)
+{
+	struct trace_array *tr = filp->private_data;
+	struct tkho_instance *ti;
+	char buf[4];
+
+	mutex_lock(&tkho_mutex);
+	ti = tkho_find_tr(tr);
+	snprintf(buf, sizeof(buf), "%d\n", ti && ti->preserve);
+	mutex_unlock(&tkho_mutex);
+	return simple_read_from_buffer(ubuf, cnt, ppos, buf, strlen(buf));
+}
+
+static ssize_t tkho_file_write(struct file *filp, const char __user *ubuf,
+			       size_t cnt, loff_t *ppos)
+{
+	struct trace_array *tr = filp->private_data;
+	struct tkho_instance *ti;
+	bool on;
+	int err;
+
+	err = kstrtobool_from_user(ubuf, cnt, &on);
+	if (err)
+		return err;
+	guard(mutex)(&tkho_mutex);
+	if (!tkho_client)
+		return -EOPNOTSUPP;
+	ti = tkho_find_tr(tr);
+	if (!ti && !on)
+		return cnt;
+	if (!ti) {
+		if (tr->range_addr_start)
+			return -EINVAL;	/* a reserve_mem= instance */
+		err = tkho_switch(tr);
+		if (err)
+			return err;
+		ti = tkho_find_tr(tr);
+	}
+	if (ti->preserve == on)
+		return cnt;
+	ti->preserve = on;
+	/* An image is loaded already: hand over what is asked now. */
+	if (tkho_prepared) {
+		err = __tkho_prepare(tkho_client);
+		if (err) {
+			ti->preserve = !on;
+			return err;
+		}
+	}
+	pr_info("instance %s %s handed over at kexec\n", tr->name,
+		on ? "is" : "is no longer");
+	return cnt;
+}
+
+static const struct file_operations tkho_file_fops = {
+	.open		= tracing_open_generic_tr,
+	.read		= tkho_file_read,
+	.write		= tkho_file_write,
+	.release	= tracing_release_generic_tr,
+	.llseek		= generic_file_llseek,
+};
+
+/**
+ * trace_kho_create_file - create the "kho" file of an instance
+ * @tr: the instance
+ * @dir: its directory
+ *
+ * Reading the file tells whether the instance is handed over at the next
+ * kexec; writing 1 makes it so (moving its buffer onto preservable memory
+ * first: its records so far are dropped), writing 0 undoes it.
+ *
+ * Context: process context, while the instance's files are created.
+ */
+void trace_kho_create_file(struct trace_array *tr, struct dentry *dir)
+{
+	trace_create_file("kho", TRACE_MODE_WRITE, dir, tr, &tkho_file_fops);
+}
 
 /* ---- Taking the instances over in the next kernel ---- */
 

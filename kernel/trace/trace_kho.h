@@ -10,6 +10,7 @@
 #include <linux/trace_seq.h>
 #include <linux/types.h>
 
+struct dentry;
 struct trace_array;
 struct trace_iterator;
 
@@ -19,6 +20,7 @@ void __init trace_kho_boot_instance(const char *name, bool traceoff,
 void __init trace_kho_init(unsigned long buf_size);
 bool trace_kho_event_foreign(struct trace_array *tr, int type);
 enum print_line_t trace_kho_print_foreign(struct trace_iterator *iter);
+void trace_kho_create_file(struct trace_array *tr, struct dentry *dir);
 #else
 static inline void trace_kho_boot_instance(const char *name, bool traceoff,
 					   const char *events)
@@ -38,6 +40,11 @@ static inline enum print_line_t
 trace_kho_print_foreign(struct trace_iterator *iter)
 {
 	return TRACE_TYPE_UNHANDLED;
+}
+
+static inline void trace_kho_create_file(struct trace_array *tr,
+					 struct dentry *dir)
+{
 }
 #endif
 
