@@ -7,7 +7,7 @@ H := harness
 ARCHS ?= x86_64 arm64
 FUZZ_TIME ?= 60
 
-.PHONY: all demo test test-debug fuzz deps prepare capture build initramfs series check-series clean distclean help
+.PHONY: all demo test test-debug test-ftrace fuzz deps prepare capture build initramfs series check-series clean distclean help
 
 all: help
 
@@ -15,6 +15,7 @@ help:
 	@echo "make demo          boot a kernel under QEMU and kexec into the next one"
 	@echo "make test          install dependencies, build, run every test suite"
 	@echo "make test-debug    the selftests on a debug kernel (lockdep, KASAN, UBSAN, DEBUG_VM, ...)"
+	@echo "make test-ftrace   all of 6.12's ftracetest on the test kernels (make test runs a subset)"
 	@echo "make fuzz          fuzz the incoming-side validators, FUZZ_TIME=$(FUZZ_TIME) seconds per target"
 	@echo "make deps          install build/test dependencies (apt-get)"
 	@echo "make prepare       unpack the base kernel under out/linux, apply patches, link overlay"
@@ -46,6 +47,11 @@ test: prepare
 # built in out/build/ARCH-debug; not part of make test (see README.md).
 test-debug: prepare
 	@ARCHS="$(ARCHS)" $(H)/run-tests.sh $(foreach a,$(ARCHS),debug-$(a))
+
+# 6.12's ftracetest, every test case, on the test kernels (make test: a subset).
+test-ftrace: prepare
+	@set -e; for a in $(ARCHS); do $(H)/build.sh $$a; $(H)/mkinitramfs.sh $$a; done
+	@FTRACETEST_FULL=1 ARCHS="$(ARCHS)" $(H)/run-tests.sh $(foreach a,$(ARCHS),ftrace-$(a))
 
 # libFuzzer targets of tools/testing/kho/fuzz; corpus, crashes and logs in out/fuzz.
 fuzz: prepare

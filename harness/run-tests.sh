@@ -9,7 +9,9 @@
 # with NUMA), tracker (userspace tests of the KHO tracker), fuzz (a short
 # libFuzzer run of each target of tools/testing/kho/fuzz), series
 # (export and checkpatch), selftests-x86_64, selftests-arm64 (QEMU, KUnit
-# included), w1-x86_64, w1-arm64 (the series' C files with W=1);
+# included), ftrace-x86_64, ftrace-arm64 (6.12's ftracetest on the test
+# kernel: its quick subset, all of it with FTRACETEST_FULL=1, as make
+# test-ftrace does), w1-x86_64, w1-arm64 (the series' C files with W=1);
 # debug-x86_64, debug-arm64 (make test-debug: the selftests on a debug
 # kernel, not part of the default suites).
 # ARCHS="x86_64" limits the architectures.
@@ -28,7 +30,7 @@ suites=("$@")
 	[ -n "${SCENARIO:-}" ] || suites=(memblock memblock-numa tracker fuzz series)
 	for a in $ARCHS; do
 		suites+=("selftests-$a")
-		[ -n "${SCENARIO:-}" ] || suites+=("w1-$a")
+		[ -n "${SCENARIO:-}" ] || suites+=("ftrace-$a" "w1-$a")
 	done
 }
 
@@ -255,6 +257,38 @@ suite_selftests() {
 	done < <(selftest_plan "$arch" $variant)
 }
 
+# suite_ftrace ARCH: 6.12's own ftrace selftests (ftracetest) in a guest on
+# the test kernel that selftests-ARCH built, so that the ring buffer and
+# trace changes of the series do not regress ordinary tracing. The quick
+# subset by default, every test case with FTRACETEST_FULL=1. One result:
+# ftracetest ran to its end and no test case FAILED. x86_64 runs on one
+# CPU: under TCG, enabling the function tracer on every function with two
+# CPUs now and then trips an int3 in the other CPU (seen on the unpatched
+# kernel too).
+suite_ftrace() {
+	local arch=$1 log=$LOGDIR/ftracetest.$1.log out rc failed cpus=2 subset=(-s quick)
+	local what="quick subset"
+	echo "KTAP version 1"
+	[ "${FTRACETEST_FULL:-0}" = 1 ] && subset=() && what="every test case"
+	echo "# ftrace-$arch: 6.12's ftracetest, $what, on the test kernel (log: ${log#"$TOP"/})"
+	echo "1..1"
+	if [ ! -f "$(arch_image "$arch")" ] || [ ! -f "$(arch_initramfs "$arch")" ]; then
+		echo "not ok 1 ftracetest.$arch # no test kernel: selftests-$arch builds it"
+		return
+	fi
+	[ "$arch" = x86_64 ] && cpus=1
+	out=$("$TOP/tools/testing/selftests/kho/ftracetest.sh" -a "$arch" -n "$cpus" \
+		-k "$(arch_image "$arch")" -i "$(arch_initramfs "$arch")" "${subset[@]}" -l "$log" 2>&1)
+	rc=$?
+	echo "$out" | sed 's/^/# /'
+	failed=$(echo "$out" | sed -n 's/^# of failed: //p')
+	if [ $rc = 0 ] && [ "${failed:-x}" = 0 ]; then
+		echo "ok 1 ftracetest.$arch"
+	else
+		echo "not ok 1 ftracetest.$arch"
+	fi
+}
+
 # Which machines each scenario ran on, for the summary.
 machines_summary() {
 	local f
@@ -277,6 +311,7 @@ for s in "${suites[@]}"; do
 	fuzz) report < <(suite_fuzz) ;;
 	series) report < <(suite_series) ;;
 	w1-*) report < <("$TOP/harness/w1.sh" "${s#w1-}") ;;
+	ftrace-*) report < <(suite_ftrace "${s#ftrace-}") ;;
 	selftests-* | debug-*)
 		report < <(ran=()
 			   case "$s" in

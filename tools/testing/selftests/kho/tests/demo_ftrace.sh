@@ -2,7 +2,7 @@
 # khotest-generations: 2
 # khotest-results: 4 6
 # khotest-machines: small
-# khotest-cmdline: kho=on trace_instance=kt^kho,sched:sched_switch,sched:sched_process_exec,sched:sched_process_exit
+# khotest-cmdline: kho=on trace_instance=kt^kho,sched:sched_switch,sched:sched_process_exec
 #
 # The story of make demo: the kernel that booted you left its trace.
 #   gen0: boots with a preserved trace instance "kt" recording scheduler
@@ -77,8 +77,8 @@ khotest_run() {
 			grep -q "kexec handover: jumping to the next kernel" /tmp/kt.txt
 		khotest_check "the function tracer saw kernel_kexec" \
 			grep -q "kernel_kexec" /tmp/kt.txt
-		echo "gen1: $(grep -c . /tmp/kt.txt) records of the previous kernel in kt; $(grep 'text delta' $KT/last_boot_info)" |
-			demo_say
+		echo "gen1: $(grep -c . /tmp/kt.txt) records of the previous kernel in kt;" \
+			"$(grep 'text delta' $KT/last_boot_info)" | demo_say
 		demo_summary | demo_say
 		khotest_check "the summary reads" test -r /sys/kernel/kho/in/stats
 		khotest_check "the ftrace client is done" \

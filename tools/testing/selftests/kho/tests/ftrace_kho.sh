@@ -2,7 +2,7 @@
 # khotest-generations: 3
 # khotest-results: 6 14 7
 # khotest-machines: small host
-# khotest-cmdline: kho=on trace_instance=kt^kho,sched:sched_switch,sched:sched_process_exec trace_instance=k2^kho
+# khotest-cmdline: kho=on trace_instance=kt^kho,sched:sched_switch trace_instance=k2^kho
 #
 # A trace instance that survives kexec (CONFIG_TRACE_KHO): the ftrace
 # client hands the pages of instance "kt" over; the next kernel shows the
@@ -36,7 +36,8 @@ fk_mark0() {
 }
 
 fk_tracecmd() {
-	[ -s /kho/prev-tok0 ] && [ -s /kho/prev-tok1 ] && trace-cmd extract -B kt -o /tmp/kt.dat >/dev/null 2>&1 &&
+	[ -s /kho/prev-tok0 ] && [ -s /kho/prev-tok1 ] &&
+		trace-cmd extract -B kt -o /tmp/kt.dat >/dev/null 2>&1 &&
 		trace-cmd report -i /tmp/kt.dat 2>/dev/null > /tmp/kt.txt &&
 		grep -q "$(cat /kho/prev-tok0)" /tmp/kt.txt &&
 		grep -q "$(cat /kho/prev-tok1)" /tmp/kt.txt
