@@ -103,7 +103,8 @@ else
 fi
 if [ -z "$ftdir" ]; then
 	ftdir=$dir/../ftrace
-	[ -x "$ftdir/ftracetest" ] || ftdir=${outdir:-/nonexistent}/linux/tools/testing/selftests/ftrace
+	[ -x "$ftdir/ftracetest" ] ||
+		ftdir=${outdir:-/nonexistent}/linux/tools/testing/selftests/ftrace
 fi
 [ -x "$ftdir/ftracetest" ] || die "no ftracetest found (give its directory with -F)"
 ftdir=$(cd "$ftdir" && pwd)

@@ -56,7 +56,8 @@ khotest_run() {
 	khotest_ok "booted $(uname -r) on $(cat /etc/kho-arch)"
 	case "$1" in
 	0)
-		echo "gen0: instance kt records sched events; its function tracer follows the kexec path" |
+		echo "gen0: instance kt records sched events;" \
+			"its function tracer follows the kexec path" |
 			demo_say
 		khotest_check "function tracer on the kexec path" demo_trace_kexec_path
 		cut -c1-8 /proc/sys/kernel/random/boot_id > /kho/demo-token
@@ -65,7 +66,8 @@ khotest_run() {
 		khotest_kexec_next "kexec -s into the next kernel" ;;
 	1)
 		trace-cmd show -B kt > /tmp/kt.txt 2>&1
-		echo "gen1: the markers the previous kernel wrote (trace-cmd show -B kt | grep KHO-DEMO):" |
+		echo "gen1: the markers the previous kernel wrote" \
+			"(trace-cmd show -B kt | grep KHO-DEMO):" |
 			demo_say
 		grep KHO-DEMO /tmp/kt.txt | cut -c1-150 | demo_say
 		echo "gen1: its last records, up to the jump (trace-cmd show -B kt | tail):" |

@@ -73,7 +73,7 @@ khotest_run() {
 		khotest_check "kt restored from the previous kernel" \
 			fk_log "tracing: kho: instance kt: CPUs 0-1 of the previous kernel$"
 		khotest_check "kt holds the previous kernel's trace, kept for the next" \
-			fk_log "instance kt holds the previous kernel's trace and is handed over again"
+			fk_log "instance kt holds the previous kernel's trace and is handed over"
 		khotest_check "the CPU 0 marker of gen0 in trace" \
 			fk_has $KT/trace "$(cat /kho/prev-tok0)"
 		khotest_check "the CPU 1 marker of gen0 in trace" \

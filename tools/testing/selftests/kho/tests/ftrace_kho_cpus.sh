@@ -32,7 +32,7 @@ khotest_run() {
 		khotest_check "this kernel has one CPU id" \
 			test "$(cat /sys/devices/system/cpu/possible)" = 0
 		khotest_check "the split is logged" \
-			fc_log "tracing: kho: instance kt: the previous kernel had 2 CPUs, this one 1"
+			fc_log "instance kt: the previous kernel had 2 CPUs, this one 1"
 		khotest_check "kt has the marker of the old CPU 0" \
 			fc_has $KT/trace "$(cat /kho/prev-tok0)"
 		khotest_check "kt-cpu1 has the marker of the old CPU 1" \
