@@ -131,6 +131,51 @@ static bool __init kho_phys_is_free_ram(phys_addr_t start, phys_addr_t size)
 }
 
 /**
+ * kho_early_blob() - a blob of the incoming handover, before the initcalls
+ * @client: the client's name
+ * @compatible: the version of the client's state the caller reads
+ * @name: the blob's name
+ * @phys: its physical address
+ * @size: its size
+ *
+ * For memblock code that decides before the page allocator starts, such as
+ * where a reserve_mem= region goes. The blob lies in RAM outside scratch,
+ * but whether it is memory @client preserved is only known later: the
+ * caller checks everything it reads, and claims what it keeps through the
+ * client API once its client registered.
+ *
+ * Context: early boot, after kho_populate(), before kho_memory_init().
+ * Return: 0; -ENOENT if there is no handover, no such client or blob, or
+ * the client's state is not @compatible; -EINVAL for a blob outside RAM
+ * or in scratch memory.
+ */
+int __init kho_early_blob(const char *client, const char *compatible,
+			  const char *name, phys_addr_t *phys, size_t *size)
+{
+	struct kho_root_client c;
+	const void *fdt;
+	int node = 0;
+	u64 p, s;
+
+	if (!kho_in.found)
+		return -ENOENT;
+	fdt = phys_to_virt(kho_in.root_phys);
+	while ((node = kho_root_next_client(fdt, node, &c)) > 0) {
+		if (strcmp(c.name, client))
+			continue;
+		if (strcmp(c.compatible, compatible) ||
+		    kho_root_find_blob(fdt, c.node, name, &p, &s))
+			return -ENOENT;
+		if (!kho_phys_is_ram(p, s) || kho_phys_in_scratch(p, s))
+			return -EINVAL;
+		*phys = p;
+		*size = s;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/**
  * kho_populate() - take the handover found by the architecture code
  * @root_phys: physical address of the root tree
  * @root_size: size of the memory holding it

@@ -156,6 +156,8 @@ void kho_finish(struct kho_client *client);
 bool kho_populate(phys_addr_t root_phys, size_t root_size,
 		  const struct kho_scratch_entry *scratch, unsigned int nr);
 void kho_populate_refused(const char *why);
+int kho_early_blob(const char *client, const char *compatible,
+		   const char *name, phys_addr_t *phys, size_t *size);
 void kho_memory_init(void);
 void kho_memory_init_deferred(int nid);
 bool kho_kexec_load_allowed(void);
@@ -349,6 +351,13 @@ static inline void *kho_restore_vmalloc(struct kho_client *client,
 
 static inline void kho_finish(struct kho_client *client)
 {
+}
+
+static inline int kho_early_blob(const char *client, const char *compatible,
+				 const char *name, phys_addr_t *phys,
+				 size_t *size)
+{
+	return -ENOENT;
 }
 
 static inline void kho_memory_init(void)
