@@ -260,8 +260,9 @@ suite_selftests() {
 # suite_ftrace ARCH: 6.12's own ftrace selftests (ftracetest) in a guest on
 # the test kernel that selftests-ARCH built, so that the ring buffer and
 # trace changes of the series do not regress ordinary tracing. The quick
-# subset by default, every test case with FTRACETEST_FULL=1. One result:
-# ftracetest ran to its end and no test case FAILED. x86_64 runs on one
+# subset by default, every test case with FTRACETEST_FULL=1. Two results:
+# ftracetest ran to its end and no test case FAILED; the ring buffer
+# startup test, which only this guest runs (vmtest.sh skips it), passed. x86_64 runs on one
 # CPU: under TCG, enabling the function tracer on every function with two
 # CPUs now and then trips an int3 in the other CPU (seen on the unpatched
 # kernel too).
@@ -270,10 +271,12 @@ suite_ftrace() {
 	local what="quick subset"
 	echo "KTAP version 1"
 	[ "${FTRACETEST_FULL:-0}" = 1 ] && subset=() && what="every test case"
-	echo "# ftrace-$arch: 6.12's ftracetest, $what, on the test kernel (log: ${log#"$TOP"/})"
-	echo "1..1"
+	echo "# ftrace-$arch: 6.12's ftracetest, $what, and the ring buffer startup test"
+	echo "# (CONFIG_RING_BUFFER_STARTUP_TEST) on the test kernel (log: ${log#"$TOP"/})"
+	echo "1..2"
 	if [ ! -f "$(arch_image "$arch")" ] || [ ! -f "$(arch_initramfs "$arch")" ]; then
 		echo "not ok 1 ftracetest.$arch # no test kernel: selftests-$arch builds it"
+		echo "not ok 2 ring_buffer_startup_test.$arch # no test kernel"
 		return
 	fi
 	[ "$arch" = x86_64 ] && cpus=1
@@ -286,6 +289,11 @@ suite_ftrace() {
 		echo "ok 1 ftracetest.$arch"
 	else
 		echo "not ok 1 ftracetest.$arch"
+	fi
+	if echo "$out" | grep -q "^ring buffer startup test: passed"; then
+		echo "ok 2 ring_buffer_startup_test.$arch"
+	else
+		echo "not ok 2 ring_buffer_startup_test.$arch"
 	fi
 }
 

@@ -370,6 +370,15 @@ grep -v '^PASS ' "$log.results" | grep -v '^UNSUPPORTED ' | sed 's/^/  /'
 n_unsup=$(grep -c '^UNSUPPORTED ' "$log.results")
 [ "$n_unsup" = 0 ] || echo "  ($n_unsup UNSUPPORTED: see $log.results)"
 guest | sed -n 's/^slow /  slow: /p' | head -n 10
+# The ring buffer startup test (CONFIG_RING_BUFFER_STARTUP_TEST) runs at
+# boot; the KHO selftests' own guests skip it (initcall_blacklist).
+if tr -d '\r' < "$log" | grep -q 'Ring buffer PASSED!'; then
+	echo "ring buffer startup test: passed"
+elif tr -d '\r' < "$log" | grep -q 'Running ring buffer tests'; then
+	echo "ring buffer startup test: failed"
+else
+	echo "ring buffer startup test: not run (CONFIG_RING_BUFFER_STARTUP_TEST is off)"
+fi
 oops=$(tr -d '\r' < "$log" |
        grep -c -E 'Kernel panic|Oops|BUG:|WARNING:|UBSAN:|KASAN:|detected stalls')
 [ "$oops" = 0 ] || echo "kernel log: $oops line(s) of panic, Oops, BUG or WARNING"
