@@ -7,7 +7,7 @@ H := harness
 ARCHS ?= x86_64 arm64
 FUZZ_TIME ?= 60
 
-.PHONY: all demo test test-debug test-ftrace fuzz deps prepare capture build initramfs series check-series clean distclean help
+.PHONY: all demo test test-debug test-ftrace bench fuzz deps prepare capture build initramfs series check-series clean distclean help
 
 all: help
 
@@ -16,6 +16,7 @@ help:
 	@echo "make test          install dependencies, build, run every test suite"
 	@echo "make test-debug    the selftests on a debug kernel (lockdep, KASAN, UBSAN, DEBUG_VM, ...)"
 	@echo "make test-ftrace   all of 6.12's ftracetest on the test kernels (make test runs a subset)"
+	@echo "make bench         benchmarks: tracker and boot-time walk vs the naive strategy, scratch sizes (out/bench/)"
 	@echo "make fuzz          fuzz the incoming-side validators, FUZZ_TIME=$(FUZZ_TIME) seconds per target"
 	@echo "make deps          install build/test dependencies (apt-get)"
 	@echo "make prepare       unpack the base kernel under out/linux, apply patches, link overlay"
@@ -52,6 +53,13 @@ test-debug: prepare
 test-ftrace: prepare
 	@set -e; for a in $(ARCHS); do $(H)/build.sh $$a; $(H)/mkinitramfs.sh $$a; done
 	@FTRACETEST_FULL=1 ARCHS="$(ARCHS)" $(H)/run-tests.sh $(foreach a,$(ARCHS),ftrace-$(a))
+
+# Benchmarks, not part of make test (which runs a smoke run of them):
+# out/bench/table.txt, results.json, cost.png. See harness/bench.sh.
+bench: prepare
+	@$(H)/build.sh x86_64
+	@$(H)/mkinitramfs.sh x86_64
+	@$(H)/bench.sh
 
 # libFuzzer targets of tools/testing/kho/fuzz; corpus, crashes and logs in out/fuzz.
 fuzz: prepare

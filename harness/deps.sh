@@ -16,6 +16,7 @@ pkgs=(
 	libfdt-dev device-tree-compiler
 	liburcu-dev
 	clang libclang-rt-14-dev
+	valgrind gnuplot-nox
 )
 
 missing=()

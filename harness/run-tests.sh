@@ -6,7 +6,8 @@
 # of all suites. Exit status is non-zero when anything failed.
 #
 # Suites: memblock and memblock-numa (userspace simulator, without and
-# with NUMA), tracker (userspace tests of the KHO tracker), fuzz (a short
+# with NUMA), tracker (userspace tests of the KHO tracker), bench (a smoke
+# run of make bench: small inputs, the bench's own checks), fuzz (a short
 # libFuzzer run of each target of tools/testing/kho/fuzz), series
 # (export and checkpatch), selftests-x86_64, selftests-arm64 (QEMU, KUnit
 # included), ftrace-x86_64, ftrace-arm64 (6.12's ftracetest on the test
@@ -27,7 +28,7 @@ skipped=0
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || {
 	# SCENARIO=NAME: that selftest scenario only.
-	[ -n "${SCENARIO:-}" ] || suites=(memblock memblock-numa tracker fuzz series)
+	[ -n "${SCENARIO:-}" ] || suites=(memblock memblock-numa tracker bench fuzz series)
 	for a in $ARCHS; do
 		suites+=("selftests-$a")
 		[ -n "${SCENARIO:-}" ] || suites+=("ftrace-$a" "w1-$a")
@@ -316,6 +317,7 @@ for s in "${suites[@]}"; do
 	memblock) report < <(suite_memblock 0) ;;
 	memblock-numa) report < <(suite_memblock 1) ;;
 	tracker) report < <(suite_tracker) ;;
+	bench) report < <("$TOP/harness/bench.sh" smoke 2>&1) ;;
 	fuzz) report < <(suite_fuzz) ;;
 	series) report < <(suite_series) ;;
 	w1-*) report < <("$TOP/harness/w1.sh" "${s#w1-}") ;;

@@ -424,18 +424,10 @@ static bool __init kho_in_part(phys_addr_t *s, phys_addr_t *e, int nid)
 	return *s < *e;
 }
 
-/* One tracker's next block in the merged walk. */
-struct kho_in_cursor {
-	struct kho_tracker_iter it;
-	u64 pfn;
-	unsigned int order;
-	bool have;
-};
-
 struct kho_in_walk {
 	int nid;			/* -1: the early part */
 	unsigned int owner;		/* of the nodes being marked */
-	struct kho_in_cursor *cur;	/* one per tracker */
+	struct kho_tracker_merge m;	/* arrays: one entry per tracker */
 	struct kho_in_stats stats;	/* merged into kho_in_stats */
 };
 
@@ -456,20 +448,6 @@ static void __init kho_in_mark_node(void *arg, u64 phys)
 	w->stats.tracker_bytes += PAGE_SIZE;
 }
 
-/* The tracker whose next block comes first, or -1 at the end. */
-static int __init kho_in_next_owner(struct kho_in_walk *w)
-{
-	unsigned int k;
-	int best = -1;
-
-	for (k = 0; k < kho_in_nr_trackers(); k++) {
-		if (w->cur[k].have &&
-		    (best < 0 || w->cur[k].pfn < w->cur[best].pfn))
-			best = k;
-	}
-	return best;
-}
-
 /*
  * Walk the trackers over [@start, @end), a part of a kept range, in
  * address order, merged: stamp each preserved block in its first struct
@@ -479,47 +457,28 @@ static int __init kho_in_next_owner(struct kho_in_walk *w)
 static void __init kho_in_walk_part(struct kho_in_walk *w, phys_addr_t start,
 				    phys_addr_t end)
 {
-	struct kho_in_cursor *c;
-	phys_addr_t cur = start;
-	unsigned int k, order;
-	int owner;
-	u64 pfn;
+	struct kho_tracker_merged b;
+	struct page *page;
 
-	for (k = 0; k < kho_in_nr_trackers(); k++) {
-		c = &w->cur[k];
-		c->have = false;
-		if (!kho_in.trackers[k])
-			continue;
-		kho_tracker_iter_start(&c->it, kho_in.trackers[k],
-				       PHYS_PFN(start), PHYS_PFN(end));
-		c->have = kho_tracker_iter_next(&c->it, &c->pfn, &c->order);
-	}
-	while ((owner = kho_in_next_owner(w)) >= 0) {
-		phys_addr_t bs, be;
-		struct page *page;
-
-		c = &w->cur[owner];
-		pfn = c->pfn;
-		order = c->order;
-		c->have = kho_tracker_iter_next(&c->it, &c->pfn, &c->order);
-		bs = PFN_PHYS(pfn);
-		be = bs + (PAGE_SIZE << order);
-		page = pfn_to_page(pfn);
-		if (bs < start || be > end || bs < cur) {
+	kho_tracker_merge_start(&w->m,
+				(const struct kho_tracker *const *)kho_in.trackers,
+				kho_in_nr_trackers(), PHYS_PFN(start),
+				PHYS_PFN(end));
+	while (kho_tracker_merge_next(&w->m, &b)) {
+		kho_in_release_gap(PFN_PHYS(b.gap_start), PFN_PHYS(b.gap_end));
+		if (!b.ok) {
 			/* Not in free memory, or overlapping. */
 			w->stats.bad_blocks++;
-			cur = max(cur, min(be, end));
 			continue;
 		}
-		kho_in_release_gap(cur, bs);
-		cur = be;
-		if (page_private(page) == KHO_STAMP_NODE(owner))
+		page = pfn_to_page(b.pfn);
+		if (page_private(page) == KHO_STAMP_NODE(b.owner))
 			continue;
-		set_page_private(page, KHO_STAMP(owner, order));
-		w->stats.blocks[order]++;
-		w->stats.preserved_bytes += PAGE_SIZE << order;
+		set_page_private(page, KHO_STAMP(b.owner, b.order));
+		w->stats.blocks[b.order]++;
+		w->stats.preserved_bytes += PAGE_SIZE << b.order;
 	}
-	kho_in_release_gap(cur, end);
+	kho_in_release_gap(PFN_PHYS(b.gap_start), PFN_PHYS(b.gap_end));
 }
 
 /* The walk of the early part (@nid -1) or of @nid's deferred part. */
@@ -527,8 +486,12 @@ static void __init kho_in_walk(int nid)
 {
 	struct kho_in_walk w = { .nid = nid };
 	struct kho_in_stats *st = &kho_in_stats;
-	size_t cur_size = kho_in_nr_trackers() * sizeof(*w.cur);
-	unsigned int i, order;
+	unsigned int i, order, n = kho_in_nr_trackers();
+	size_t cur_size = n * (sizeof(*w.m.its) + sizeof(*w.m.pfn) +
+			       sizeof(*w.m.order));
+	void *cur;
+
+	BUILD_BUG_ON(KHO_CLIENTS_MAX + 1 > KHO_TRACKER_MERGE_MAX);
 
 	/* Deferred struct pages first: stamps go into initialized pages. */
 	for (i = 0; nid >= 0 && i < kho_in.nr_ranges; i++) {
@@ -543,14 +506,17 @@ static void __init kho_in_walk(int nid)
 		kho_in.ranges[i].end = s;
 	}
 	/* The deferred parts run in kthreads, with the slab allocator up. */
-	w.cur = nid < 0 ? memblock_alloc(cur_size, SMP_CACHE_BYTES) :
-			  kvmalloc(cur_size, GFP_KERNEL);
-	if (!w.cur) {
+	cur = nid < 0 ? memblock_alloc(cur_size, SMP_CACHE_BYTES) :
+			kvmalloc(cur_size, GFP_KERNEL);
+	if (!cur) {
 		/* Lose nothing: the memory stays reserved. */
 		pr_err("out of memory for the walk of the handover: preserved and free memory stay reserved\n");
 		return;
 	}
-	for (w.owner = 0; w.owner < kho_in_nr_trackers(); w.owner++) {
+	w.m.its = cur;
+	w.m.pfn = (u64 *)(w.m.its + n);
+	w.m.order = (unsigned int *)(w.m.pfn + n);
+	for (w.owner = 0; w.owner < n; w.owner++) {
 		if (kho_in.trackers[w.owner])
 			kho_tracker_walk_nodes(kho_in.trackers[w.owner],
 					       kho_in_mark_node, &w);
@@ -565,9 +531,9 @@ static void __init kho_in_walk(int nid)
 			cond_resched();
 	}
 	if (nid < 0)
-		memblock_free(w.cur, cur_size);
+		memblock_free(cur, cur_size);
 	else
-		kvfree(w.cur);
+		kvfree(cur);
 
 	spin_lock(&kho_in_stats_lock);
 	for (order = 0; order < KHO_TRACKER_MAX_ORDERS; order++)

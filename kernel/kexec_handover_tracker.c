@@ -263,6 +263,58 @@ static void kt_txn_abort(struct kho_tracker *t, struct kt_txn *x)
 	x->nr = 0;
 }
 
+/*
+ * The lookup cache: set, clear and kho_tracker_has() remember the last leaf
+ * they used, so blocks close to each other (a batch of pages, a range)
+ * skip the walk down the tree. Leaves never move or go away while the
+ * tracker lives, and only callers that serialize with set use the cache.
+ */
+static void kt_cache(struct kho_tracker *t, unsigned int order, u64 idx,
+		     u64 *leaf)
+{
+	unsigned int shift = kt_lb(t) + order;
+
+	t->lc_leaf = leaf;
+	t->lc_order = order;
+	t->lc_base = (idx << order) >> shift << shift;
+	t->lc_span = 1ULL << shift;
+	/* High orders: a leaf covers more than the address space. */
+	if (t->lc_span > kt_lim(t, 0) - t->lc_base)
+		t->lc_span = kt_lim(t, 0) - t->lc_base;
+}
+
+/*
+ * The fast path of set, clear and kho_tracker_has(): the word and bit of
+ * an aligned block in the cached leaf, or NULL. A hit needs no range
+ * check: the cached leaf covers valid block indexes only. An empty cache
+ * has @lc_span 0 and never hits.
+ */
+static inline u64 *kt_cached_word(const struct kho_tracker *t, u64 pfn,
+				  unsigned int order, u64 *bit)
+{
+	u64 off = pfn - t->lc_base;
+
+	if (off >= t->lc_span || order != t->lc_order ||
+	    (off & ((1ULL << order) - 1)))
+		return NULL;
+	off >>= order;
+	*bit = BIT_ULL(off % 64);
+	return &t->lc_leaf[off / 64];
+}
+
+static u64 *kt_leaf_cached(struct kho_tracker *t, unsigned int order, u64 idx)
+{
+	const char *why;
+	u64 *leaf;
+
+	if ((idx << order) - t->lc_base < t->lc_span && order == t->lc_order)
+		return t->lc_leaf;
+	leaf = kt_leaf(t, order, idx, &why);
+	if (leaf)
+		kt_cache(t, order, idx, leaf);
+	return leaf;
+}
+
 /**
  * kho_tracker_init() - create an empty outgoing tracker
  * @t: tracker to initialize
@@ -315,6 +367,39 @@ int kho_tracker_init(struct kho_tracker *t, const struct kho_tracker_ops *ops,
 	return 0;
 }
 
+/* kho_tracker_set() past its fast path: any block, nodes created. */
+static noinline int kt_set_slow(struct kho_tracker *t, u64 pfn,
+				unsigned int order)
+{
+	u64 *leaf, *w, idx;
+	struct kt_txn x;
+	int err;
+
+	err = kt_index(t, pfn, order, &idx);
+	if (err)
+		return err;
+
+	x.nr = 0;
+	leaf = kt_leaf_cached(t, order, idx);
+	if (!leaf) {
+		leaf = kt_txn_leaf(t, &x, order, idx);
+		err = leaf ? kt_txn_mark(t, &x) : -ENOMEM;
+		if (err) {
+			kt_txn_abort(t, &x);
+			return err;
+		}
+		kt_cache(t, order, idx, leaf);
+	}
+	t->nr_nodes += x.nr;
+	/* Leaves never move: @leaf is still the block's leaf. */
+	w = kt_word(t, leaf, idx);
+	if (*w & BIT_ULL(idx % 64))
+		return -EEXIST;
+	*w |= BIT_ULL(idx % 64);
+	t->nr_blocks[order]++;
+	return 0;
+}
+
 /**
  * kho_tracker_set() - mark a block as preserved
  * @t: outgoing tracker
@@ -329,31 +414,14 @@ int kho_tracker_init(struct kho_tracker *t, const struct kho_tracker_ops *ops,
  */
 int kho_tracker_set(struct kho_tracker *t, u64 pfn, unsigned int order)
 {
-	const char *why;
-	struct kt_txn x;
-	u64 *leaf, *w, idx;
-	int err;
+	u64 *w, bit;
 
-	err = kt_index(t, pfn, order, &idx);
-	if (err)
-		return err;
-
-	x.nr = 0;
-	leaf = kt_leaf(t, order, idx, &why);
-	if (!leaf) {
-		leaf = kt_txn_leaf(t, &x, order, idx);
-		err = leaf ? kt_txn_mark(t, &x) : -ENOMEM;
-		if (err) {
-			kt_txn_abort(t, &x);
-			return err;
-		}
-	}
-	t->nr_nodes += x.nr;
-	/* Leaves never move: @leaf is still the block's leaf. */
-	w = kt_word(t, leaf, idx);
-	if (*w & BIT_ULL(idx % 64))
+	w = kt_cached_word(t, pfn, order, &bit);
+	if (!w)
+		return kt_set_slow(t, pfn, order);
+	if (*w & bit)
 		return -EEXIST;
-	*w |= BIT_ULL(idx % 64);
+	*w |= bit;
 	t->nr_blocks[order]++;
 	return 0;
 }
@@ -371,20 +439,23 @@ int kho_tracker_set(struct kho_tracker *t, u64 pfn, unsigned int order)
  */
 int kho_tracker_clear(struct kho_tracker *t, u64 pfn, unsigned int order)
 {
-	const char *why;
-	u64 *leaf, *w, idx;
+	u64 *leaf, *w, idx, bit;
 	int err;
 
-	err = kt_index(t, pfn, order, &idx);
-	if (err)
-		return err;
-	leaf = kt_leaf(t, order, idx, &why);
-	if (!leaf)
+	w = kt_cached_word(t, pfn, order, &bit);
+	if (!w) {
+		err = kt_index(t, pfn, order, &idx);
+		if (err)
+			return err;
+		leaf = kt_leaf_cached(t, order, idx);
+		if (!leaf)
+			return -ENOENT;
+		w = kt_word(t, leaf, idx);
+		bit = BIT_ULL(idx % 64);
+	}
+	if (!(*w & bit))
 		return -ENOENT;
-	w = kt_word(t, leaf, idx);
-	if (!(*w & BIT_ULL(idx % 64)))
-		return -ENOENT;
-	*w &= ~BIT_ULL(idx % 64);
+	*w &= ~bit;
 	t->nr_blocks[order]--;
 	return 0;
 }
@@ -407,6 +478,31 @@ bool kho_tracker_test(const struct kho_tracker *t, u64 pfn,
 	if (kt_index(t, pfn, order, &idx))
 		return false;
 	leaf = kt_leaf(t, order, idx, &why);
+	return leaf && (*kt_word(t, leaf, idx) & BIT_ULL(idx % 64));
+}
+
+/**
+ * kho_tracker_has() - whether a block is set, for an outgoing tracker
+ * @t: tracker
+ * @pfn: first page of the block
+ * @order: block order
+ *
+ * Same answer as kho_tracker_test(), faster on blocks close to the last one
+ * looked up: it uses and updates the tracker's lookup cache, so the caller
+ * serializes it with kho_tracker_set() and kho_tracker_clear().
+ *
+ * Return: true when exactly this block is set. Bad arguments give false.
+ */
+bool kho_tracker_has(struct kho_tracker *t, u64 pfn, unsigned int order)
+{
+	u64 *leaf, *w, idx, bit;
+
+	w = kt_cached_word(t, pfn, order, &bit);
+	if (w)
+		return *w & bit;
+	if (kt_index(t, pfn, order, &idx))
+		return false;
+	leaf = kt_leaf_cached(t, order, idx);
 	return leaf && (*kt_word(t, leaf, idx) & BIT_ULL(idx % 64));
 }
 
@@ -1002,5 +1098,100 @@ bool kho_tracker_iter_next(struct kho_tracker_iter *it, u64 *pfn,
 		it->active &= ~BIT(best);
 	else
 		it->next[best] = cur + 1;
+	return true;
+}
+
+/*
+ * Merged walk: the blocks of several trackers in one ascending order, with
+ * the free runs between them, as the next kernel needs them to hand the
+ * free pages to its allocator and to stamp each block with its owner.
+ */
+
+/**
+ * kho_tracker_merge_start() - start a walk over several trackers at once
+ * @m: the walk; @m->its, @m->pfn and @m->order point to arrays of at least
+ *	@n entries, set by the caller
+ * @trackers: the trackers, NULL entries allowed (skipped); none changes
+ *	during the walk
+ * @n: number of entries in @trackers, at most %KHO_TRACKER_MERGE_MAX
+ * @start_pfn: first page of the walk
+ * @end_pfn: end of the walk (exclusive)
+ */
+void kho_tracker_merge_start(struct kho_tracker_merge *m,
+			     const struct kho_tracker *const *trackers,
+			     unsigned int n, u64 start_pfn, u64 end_pfn)
+{
+	unsigned int k;
+
+	m->n = n < KHO_TRACKER_MERGE_MAX ? n : KHO_TRACKER_MERGE_MAX;
+	memset(m->have, 0, sizeof(m->have));
+	m->pos = start_pfn;
+	m->end_pfn = end_pfn;
+	for (k = 0; k < m->n; k++) {
+		if (!trackers[k])
+			continue;
+		kho_tracker_iter_start(&m->its[k], trackers[k], start_pfn,
+				       end_pfn);
+		if (kho_tracker_iter_next(&m->its[k], &m->pfn[k], &m->order[k]))
+			m->have[k / 64] |= BIT_ULL(k % 64);
+	}
+}
+
+/**
+ * kho_tracker_merge_next() - next block of a merged walk
+ * @m: walk set up by kho_tracker_merge_start()
+ * @b: the block and the free run before it
+ *
+ * Blocks come in ascending order of their first page, over all trackers (on
+ * a tie, the tracker with the lower index first). A block that starts
+ * before the walk, ends after it, or overlaps an earlier block is returned
+ * with @b->ok false, and the walk goes on after it. Pages of the walk that
+ * no block covers are returned once, as gaps, before the block that
+ * follows them, whether that block is ok or not.
+ *
+ * Return: true with a block in @b; false at the end, with the tail of the
+ * walk after the last block in @b->gap_start and @b->gap_end.
+ */
+bool kho_tracker_merge_next(struct kho_tracker_merge *m,
+			    struct kho_tracker_merged *b)
+{
+	unsigned int w, k, best = KHO_TRACKER_MERGE_MAX;
+	u64 have, bs, be;
+
+	for (w = 0; w < KHO_TRACKER_MERGE_WORDS; w++) {
+		for (have = m->have[w]; have; have &= have - 1) {
+			k = w * 64 + __ffs64(have);
+			if (best == KHO_TRACKER_MERGE_MAX ||
+			    m->pfn[k] < m->pfn[best])
+				best = k;
+		}
+	}
+	if (best == KHO_TRACKER_MERGE_MAX) {
+		b->gap_start = m->pos;
+		b->gap_end = m->pos < m->end_pfn ? m->end_pfn : m->pos;
+		m->pos = b->gap_end;
+		return false;
+	}
+	bs = m->pfn[best];
+	be = bs + (1ULL << m->order[best]);
+	b->pfn = bs;
+	b->order = m->order[best];
+	b->owner = best;
+	if (!kho_tracker_iter_next(&m->its[best], &m->pfn[best],
+				   &m->order[best]))
+		m->have[best / 64] &= ~BIT_ULL(best % 64);
+
+	b->ok = bs >= m->pos && be <= m->end_pfn;
+	b->gap_start = m->pos;
+	b->gap_end = bs > m->pos ? bs : m->pos;
+	if (b->ok) {
+		m->pos = be;
+		return true;
+	}
+	/* Outside the walk, or overlapping: skip what it covers. */
+	if (b->gap_end > m->end_pfn)
+		b->gap_end = m->end_pfn;
+	if (be > m->pos)
+		m->pos = be < m->end_pfn ? be : m->end_pfn;
 	return true;
 }

@@ -43,6 +43,11 @@ struct kho_tracker_ops {
  * @nr_nodes: pages the tracker uses, header included
  * @nr_blocks: blocks set per order, the tracker's own pages excluded
  * @incoming: opened with kho_tracker_open(); its pages are not ours to free
+ * @lc_leaf: lookup cache of set, clear and kho_tracker_has(): the last leaf
+ *	they used
+ * @lc_base: first pfn the leaf covers
+ * @lc_span: pages the leaf covers, 0 when the cache is empty
+ * @lc_order: order of the leaf
  */
 struct kho_tracker {
 	const struct kho_tracker_ops *ops;
@@ -54,6 +59,10 @@ struct kho_tracker {
 	unsigned long nr_nodes;
 	unsigned long nr_blocks[KHO_TRACKER_MAX_ORDERS];
 	bool incoming;
+	u64 *lc_leaf;
+	u64 lc_base;
+	u64 lc_span;
+	unsigned int lc_order;
 };
 
 int kho_tracker_init(struct kho_tracker *t, const struct kho_tracker_ops *ops,
@@ -63,6 +72,7 @@ int kho_tracker_set(struct kho_tracker *t, u64 pfn, unsigned int order);
 int kho_tracker_clear(struct kho_tracker *t, u64 pfn, unsigned int order);
 bool kho_tracker_test(const struct kho_tracker *t, u64 pfn,
 		      unsigned int order);
+bool kho_tracker_has(struct kho_tracker *t, u64 pfn, unsigned int order);
 
 int kho_tracker_open(struct kho_tracker *t, const struct kho_tracker_ops *ops,
 		     u64 hdr_phys, unsigned int page_shift,
@@ -91,6 +101,55 @@ void kho_tracker_iter_start(struct kho_tracker_iter *it,
 			    u64 end_pfn);
 bool kho_tracker_iter_next(struct kho_tracker_iter *it, u64 *pfn,
 			   unsigned int *order);
+
+/* Trackers one merged walk takes: the core's and every client's. */
+#define KHO_TRACKER_MERGE_MAX	128
+#define KHO_TRACKER_MERGE_WORDS	(KHO_TRACKER_MERGE_MAX / 64)
+
+/**
+ * struct kho_tracker_merge - several trackers walked together
+ * @its: one iterator per tracker, storage given by the caller
+ * @pfn: per tracker, its next block
+ * @order: per tracker, the order of that block
+ * @have: bit per tracker whose next block is in @pfn and @order
+ * @n: number of trackers
+ * @pos: first pfn after everything returned so far
+ * @end_pfn: end of the walk (exclusive)
+ */
+struct kho_tracker_merge {
+	struct kho_tracker_iter *its;
+	u64 *pfn;
+	unsigned int *order;
+	u64 have[KHO_TRACKER_MERGE_WORDS];
+	unsigned int n;
+	u64 pos;
+	u64 end_pfn;
+};
+
+/**
+ * struct kho_tracker_merged - one step of a merged walk
+ * @gap_start: first free page before the block (or of the tail at the end)
+ * @gap_end: end of that free run (exclusive); empty when equal to @gap_start
+ * @pfn: first page of the block
+ * @order: order of the block
+ * @owner: index of the tracker holding the block
+ * @ok: the block lies inside the walk after every earlier block; when
+ *	false the caller ignores it (the gap before it is still free)
+ */
+struct kho_tracker_merged {
+	u64 gap_start;
+	u64 gap_end;
+	u64 pfn;
+	unsigned int order;
+	unsigned int owner;
+	bool ok;
+};
+
+void kho_tracker_merge_start(struct kho_tracker_merge *m,
+			     const struct kho_tracker *const *trackers,
+			     unsigned int n, u64 start_pfn, u64 end_pfn);
+bool kho_tracker_merge_next(struct kho_tracker_merge *m,
+			    struct kho_tracker_merged *b);
 
 void kho_tracker_walk_nodes(const struct kho_tracker *t,
 			    void (*fn)(void *arg, u64 phys), void *arg);

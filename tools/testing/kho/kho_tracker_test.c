@@ -1197,6 +1197,146 @@ out:
 	return false;
 }
 
+/* ------------------------------------------------------- merged walks */
+
+#define MW_TRACKERS	3
+#define MW_SPAN		BIT_ULL(16)	/* pfns of the area the blocks are in */
+
+/* Does another block cover a page of this one: @any counts blocks. */
+static bool overlaps(const unsigned char *any, u64 pfn, unsigned int order)
+{
+	u64 p;
+
+	for (p = pfn; p < pfn + (1ULL << order); p++)
+		if (any[p] > 1)
+			return true;
+	return false;
+}
+
+/*
+ * Three trackers with random blocks, some of them overlapping blocks of
+ * another tracker; a merged walk over a random part of the area must give
+ * every block intersecting it once, in address order (lower tracker first
+ * on a tie), flag the ones outside or overlapping, and give every other
+ * page of the part exactly once as a gap. Also checks kho_tracker_has()
+ * against kho_tracker_test().
+ */
+static bool test_merge_walk(void)
+{
+	struct kho_tracker t[MW_TRACKERS];
+	const struct kho_tracker *tp[MW_TRACKERS];
+	struct kho_tracker_iter its[MW_TRACKERS];
+	u64 mpfn[MW_TRACKERS];
+	unsigned int morder[MW_TRACKERS];
+	struct kho_tracker_merge m = { .its = its, .pfn = mpfn,
+				       .order = morder };
+	struct kho_tracker_merged b;
+	struct kho_tracker_ops ops;
+	struct blkset ref = { 0 };
+	unsigned char *seen = NULL, *any = NULL;
+	unsigned int k, round, order;
+	u64 pfn, s, e, p, last, nr_ref;
+	struct sim sim;
+	bool ok = false;
+	size_t i;
+
+	sim_init(&sim, &ops, 12, 1);
+	for (k = 0; k < MW_TRACKERS; k++) {
+		if (CHECK(kho_tracker_init(&t[k], &ops, 12, NR_ORDERS) == 0,
+			  "init"))
+			goto out;
+		tp[k] = &t[k];
+	}
+	seen = calloc(MW_SPAN, 1);
+	any = calloc(MW_SPAN, 1);
+	if (!seen || !any)
+		abort();
+	for (i = 0; i < 3000; i++) {
+		k = rnd() % MW_TRACKERS;
+		order = rnd() % 7 ? 0 : rnd() % 6;
+		pfn = (rnd() % MW_SPAN) & ~((1ULL << order) - 1);
+		if (kho_tracker_set(&t[k], pfn, order) == 0 && rnd() % 8 == 0)
+			kho_tracker_clear(&t[k], pfn, order);
+		/* has() agrees with test(), around the cached leaf or not */
+		p = rnd() % 2 ? pfn : rnd() % MW_SPAN;
+		if (CHECK(kho_tracker_has(&t[k], p, 0) ==
+			  kho_tracker_test(&t[k], p, 0), "has %#llx", p))
+			goto out;
+	}
+	for (k = 0; k < MW_TRACKERS; k++) {
+		kho_tracker_iter_start(&its[0], &t[k], 0, MW_SPAN);
+		while (kho_tracker_iter_next(&its[0], &pfn, &order))
+			for (p = pfn; p < pfn + (1ULL << order); p++)
+				any[p]++;
+	}
+
+	for (round = 0; round < 40; round++) {
+		s = rnd() % MW_SPAN;
+		e = s + rnd() % (MW_SPAN - s + 1);
+		/* Reference: each tracker's blocks intersecting [s, e). */
+		ref.nr = 0;
+		for (k = 0; k < MW_TRACKERS; k++) {
+			kho_tracker_iter_start(&its[0], &t[k], s, e);
+			while (kho_tracker_iter_next(&its[0], &pfn, &order))
+				bs_add(&ref, pfn, order | k << 8);
+		}
+		memset(seen, 0, MW_SPAN);
+		nr_ref = 0;
+		last = s;
+		kho_tracker_merge_start(&m, tp, MW_TRACKERS, s, e);
+		while (kho_tracker_merge_next(&m, &b)) {
+			/* In address order over all trackers. */
+			if (CHECK(b.pfn >= (nr_ref ? last : 0) &&
+				  b.owner < MW_TRACKERS &&
+				  kho_tracker_test(&t[b.owner], b.pfn, b.order),
+				  "block %#llx/%u of %u", b.pfn, b.order,
+				  b.owner))
+				goto out;
+			last = b.pfn;
+			nr_ref++;
+			/* Refused only when outside [s, e) or overlapping. */
+			if (CHECK(b.ok || b.pfn < s ||
+				  b.pfn + (1ULL << b.order) > e ||
+				  overlaps(any, b.pfn, b.order),
+				  "block %#llx/%u refused", b.pfn, b.order))
+				goto out;
+			for (p = b.gap_start; p < b.gap_end; p++) {
+				if (CHECK(!any[p] && !seen[p - s]++,
+					  "gap page %#llx", p))
+					goto out;
+			}
+			if (!b.ok)
+				continue;
+			for (p = b.pfn; p < b.pfn + (1ULL << b.order); p++) {
+				if (CHECK(!seen[p - s]++, "block page %#llx",
+					  p))
+					goto out;
+			}
+		}
+		for (p = b.gap_start; p < b.gap_end; p++) {
+			if (CHECK(!any[p] && !seen[p - s]++, "tail %#llx", p))
+				goto out;
+		}
+		if (CHECK(nr_ref == ref.nr, "%llu blocks, %zu expected",
+			  nr_ref, ref.nr))
+			goto out;
+		/* Every page of [s, e) outside all blocks came as a gap. */
+		for (p = s; p < e; p++) {
+			if (CHECK(any[p] || seen[p - s], "page %#llx lost", p))
+				goto out;
+		}
+	}
+	ok = true;
+out:
+	for (k = 0; k < MW_TRACKERS; k++)
+		kho_tracker_destroy(&t[k]);
+	bs_free(&ref);
+	free(seen);
+	free(any);
+	sim_fini(&sim);
+	return ok;
+}
+
 /* -------------------------------------------------- metadata and timing */
 
 static bool test_metadata(void)
@@ -1358,6 +1498,7 @@ static const struct {
 	{ "iter_order_and_ties", test_iter_ties },
 	{ "open_roundtrip", test_roundtrip },
 	{ "open_roundtrip_page_sizes", test_roundtrip_page_sizes },
+	{ "merge_walk", test_merge_walk },
 	{ "corruption", test_corruption },
 	{ "corruption_fuzz", test_fuzz },
 	{ "metadata_size", test_metadata },

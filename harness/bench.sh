@@ -1,0 +1,76 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench.sh [smoke]: the KHO benchmarks (make bench), written to out/bench/:
+# table.txt (the table, each target met or MISSED), results.json and
+# cost.png (instructions per preserved block against blocks, KHO and the
+# naive strategy). "smoke" (make test) runs small inputs into
+# out/bench-smoke/ and prints KTAP: the bench's own checks and the report.
+#
+# 1. tools/testing/kho/kho_bench (the real tracker and mm/memblock.c in
+#    userspace) under callgrind: instructions of each phase; natively:
+#    nanoseconds, best of BENCH_REPS (default 5).
+# 2. The default scratch size of a 1 GiB and an 8 GiB x86_64 guest next to
+#    the 200% heuristic, from the first kernel's log (skipped in smoke).
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+mode=${1:-full}
+reps=${BENCH_REPS:-5}
+dir=$TREE/tools/testing/kho
+if [ "$mode" = smoke ]; then
+	res=$OUT/bench-smoke
+	# input:blocks[:naive], small enough for a few seconds under callgrind
+	inputs=(scattered:2048:naive scattered:4096:naive dense:8192:naive
+		dense:16384:naive folio2m:512:naive folio2m:1024:naive
+		mixed:1024:naive mixed:2048:naive sparse:256:naive sparse:512:naive)
+else
+	res=$OUT/bench
+	# The naive walk is quadratic on scattered blocks: it runs on the
+	# smaller inputs, KHO on those and on the full ones.
+	inputs=(scattered:8192:naive scattered:16384:naive scattered:524288
+		scattered:1048576 dense:524288:naive dense:1048576:naive
+		folio2m:16384:naive folio2m:32768:naive mixed:4096:naive
+		mixed:8192:naive mixed:131072 mixed:262144 sparse:4096:naive
+		sparse:8192:naive)
+fi
+mkdir -p "$res"
+rm -f "$res"/callgrind.out* "$res"/*.txt "$res"/*.json "$res"/*.png
+
+step() {
+	[ "$mode" = smoke ] || note "$*"
+}
+
+step "building tools/testing/kho/kho_bench"
+if ! make -s -C "$dir" kho_bench > "$res/build.log" 2>&1; then
+	echo "KTAP version 1"
+	echo "1..1"
+	echo "not ok 1 bench: kho_bench does not build (log: ${res#"$TOP"/}/build.log)"
+	exit 1
+fi
+
+step "instructions (callgrind, ${#inputs[@]} inputs)"
+valgrind --tool=callgrind --collect-atstart=no \
+	--callgrind-out-file="$res/callgrind.out" \
+	"$dir/kho_bench" -r 1 "${inputs[@]}" > "$res/callgrind.txt" 2> "$res/callgrind.log"
+cg_rc=$?
+step "time (native, best of $reps)"
+"$dir/kho_bench" -r "$reps" "${inputs[@]}" > "$res/native.txt" 2>&1
+native_rc=$?
+
+scratch=()
+if [ "$mode" != smoke ]; then
+	step "default scratch: x86_64 guests of 1 GiB and 8 GiB"
+	kernel=$(arch_image x86_64)
+	for m in small:1G host:8G; do
+		log=$res/scratch-${m%%:*}.log
+		"$TOP/tools/testing/selftests/kho/vmtest.sh" -a x86_64 -M "${m%%:*}" \
+			-m "${m#*:}" -k "$kernel" -i "$(arch_initramfs x86_64)" \
+			-t kexec_basic -c kho=on -l "$log" > "$log.ktap" 2>&1
+		scratch+=("${m#*:}=$log.qemu")
+	done
+fi
+
+python3 "$TOP/harness/bench_report.py" --mode "$mode" --out "$res" \
+	--callgrind "$res/callgrind.out" --native "$res/native.txt" \
+	--cg-rc "$cg_rc" --native-rc "$native_rc" "${scratch[@]/#/--scratch=}"
