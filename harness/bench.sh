@@ -12,6 +12,13 @@
 #    nanoseconds, best of BENCH_REPS (default 5).
 # 2. The default scratch size of a 1 GiB and an 8 GiB x86_64 guest next to
 #    the 200% heuristic, from the first kernel's log (skipped in smoke).
+# 3. The selftest scenario kho_bench (tools/testing/selftests/kho/tests/
+#    kho_bench.sh) on an 8 GiB x86_64 host machine: 4 GiB preserved as
+#    order-0 pages and as order-10 folios, BENCH_GUEST_RUNS (default 3)
+#    runs each; and on a 1 GiB machine under -icount shift=0, where the
+#    guest clock counts instructions: batch and single preservation of
+#    256 MiB of order-0 pages (skipped in smoke; make test runs the scenario
+#    with 64 MiB).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -35,7 +42,9 @@ else
 		sparse:8192:naive)
 fi
 mkdir -p "$res"
-rm -f "$res"/callgrind.out* "$res"/*.txt "$res"/*.json "$res"/*.png
+rm -rf "$res/callgrind"
+rm -f "$res"/*.txt "$res"/*.json "$res"/*.png "$res"/*.log*
+mkdir -p "$res/callgrind"
 
 step() {
 	[ "$mode" = smoke ] || note "$*"
@@ -51,7 +60,7 @@ fi
 
 step "instructions (callgrind, ${#inputs[@]} inputs)"
 valgrind --tool=callgrind --collect-atstart=no \
-	--callgrind-out-file="$res/callgrind.out" \
+	--callgrind-out-file="$res/callgrind/out" \
 	"$dir/kho_bench" -r 1 "${inputs[@]}" > "$res/callgrind.txt" 2> "$res/callgrind.log"
 cg_rc=$?
 step "time (native, best of $reps)"
@@ -67,10 +76,36 @@ if [ "$mode" != smoke ]; then
 		"$TOP/tools/testing/selftests/kho/vmtest.sh" -a x86_64 -M "${m%%:*}" \
 			-m "${m#*:}" -k "$kernel" -i "$(arch_initramfs x86_64)" \
 			-t kexec_basic -c kho=on -l "$log" > "$log.ktap" 2>&1
-		scratch+=("${m#*:}=$log.qemu")
+		scratch+=("${m#*:}=$log")
+	done
+fi
+
+guests=()
+if [ "$mode" != smoke ]; then
+	kst=$TOP/tools/testing/selftests/kho
+	runs=${BENCH_GUEST_RUNS:-3}
+	step "QEMU x86_64, 8 GiB: 4 GiB preserved as order-0 and as order-10 folios, $runs runs each"
+	for order in 0 10; do
+		for r in $(seq "$runs"); do
+			log=$res/guest-order$order-$r.log
+			"$kst/vmtest.sh" -a x86_64 -M host -m 8G -k "$(arch_image x86_64)" \
+				-i "$(arch_initramfs x86_64)" -t kho_bench -T 900 -l "$log" \
+				-c "khotest_bench_size=4G khotest_bench_order=$order" > "$log.ktap" 2>&1
+			guests+=("--guest=order$order=$log")
+		done
+	done
+	step "QEMU x86_64, 1 GiB, -icount shift=0: instructions of 256 MiB of order-0 pages"
+	for single in 0 1; do
+		log=$res/icount-single$single.log
+		"$kst/vmtest.sh" -a x86_64 -M small -k "$(arch_image x86_64)" \
+			-i "$(arch_initramfs x86_64)" -t kho_bench -T 900 -l "$log" \
+			-q "-icount shift=0,sleep=off" \
+			-c "khotest_bench_size=256M khotest_bench_single=$single" > "$log.ktap" 2>&1
+		guests+=("--icount=single$single=$log")
 	done
 fi
 
 python3 "$TOP/harness/bench_report.py" --mode "$mode" --out "$res" \
-	--callgrind "$res/callgrind.out" --native "$res/native.txt" \
-	--cg-rc "$cg_rc" --native-rc "$native_rc" "${scratch[@]/#/--scratch=}"
+	--callgrind "$res/callgrind/out" --native "$res/native.txt" \
+	--cg-rc "$cg_rc" --native-rc "$native_rc" "${scratch[@]/#/--scratch=}" \
+	"${guests[@]}"

@@ -136,7 +136,7 @@ cp "$image" "$stage/boot/vmlinuz"
 extra64k=$OUT/build/$arch-64k/arch/arm64/boot/Image
 [ "$arch" = arm64 ] && [ -f "$extra64k" ] && cp "$extra64k" "$stage/boot/vmlinuz-64k"
 # The module test clients (CONFIG_TEST_KEXEC_HANDOVER_MODULE=m).
-for ko in test_kho_module test_kho_stress; do
+for ko in test_kho_module test_kho_stress test_kho_bench; do
 	ko=$(dirname "$image")/../../../lib/$ko.ko
 	[ -f "$ko" ] && cp "$ko" "$stage/kho/"
 done

@@ -159,10 +159,10 @@ static bool kho_owned_by_other(struct kho_client *client, unsigned long pfn,
 {
 	struct kho_client *c;
 
-	if (kho_tracker_test(&kho_out.tracker, pfn, order))
+	if (kho_tracker_has(&kho_out.tracker, pfn, order))
 		return true;
 	list_for_each_entry(c, &kho_out.clients, list) {
-		if (c != client && kho_tracker_test(&c->tracker, pfn, order))
+		if (c != client && kho_tracker_has(&c->tracker, pfn, order))
 			return true;
 	}
 	return false;
@@ -173,12 +173,15 @@ static bool kho_owned_by_other(struct kho_client *client, unsigned long pfn,
  * LRU, a movable (non-LRU) page, or in ZONE_MOVABLE, which may go offline.
  * Preserving it would hand over whatever lands there after a migration.
  */
-static bool kho_may_migrate(struct page *page)
+static __always_inline bool kho_folio_may_migrate(struct folio *folio)
 {
-	struct folio *folio = page_folio(page);
-
 	return folio_test_lru(folio) || __folio_test_movable(folio) ||
 	       folio_is_zone_movable(folio);
+}
+
+static bool kho_may_migrate(struct page *page)
+{
+	return kho_folio_may_migrate(page_folio(page));
 }
 
 /* Mark or unmark one block of @client; the caller holds kho_out.lock. */
@@ -190,7 +193,7 @@ static int kho_mark_locked(struct kho_client *client, unsigned long pfn,
 	if (order >= KHO_NR_ORDERS)
 		return -EINVAL;
 	if (!set) {
-		if (!kho_tracker_test(&client->tracker, pfn, order))
+		if (!kho_tracker_has(&client->tracker, pfn, order))
 			return kho_owned_by_other(client, pfn, order) ?
 			       -EPERM : -ENOENT;
 		/* The tracker's own pages are the core's. */
@@ -266,22 +269,163 @@ static int kho_mark_range(struct kho_client *client, unsigned long pfn,
 	return err;
 }
 
+/*
+ * The batch path. The checks of kho_mark_locked() that depend on where a
+ * block lies (scratch memory, another tracker holding the same block) are
+ * prepared once for all the blocks of one order that one leaf of the
+ * client's tracker covers (all trackers split memory alike): whether
+ * scratch is there, and the union of the other trackers' leaves there
+ * (usually none: the zero page). A block then costs its migration check, a
+ * bit test in its leaf and in that union, and the bit set. Anything else
+ * (the first block of a leaf, a block already set or held by another
+ * tracker) goes through kho_mark_locked(), which also says what is wrong.
+ */
+struct kho_batch {
+	u64 start;		/* pfns the leaf covers: [start, end) */
+	u64 end;
+	unsigned int order;
+	bool slow;		/* every block through kho_mark_locked() */
+	u64 *own;		/* the client's leaf, NULL until it exists */
+	const u64 *others;	/* the other trackers' blocks */
+	u64 *merged;		/* a page for the union of several leaves */
+};
+
+static void kho_batch_other(struct kho_batch *r, const struct kho_tracker *t,
+			    unsigned long pfn)
+{
+	const u64 *zero = page_address(ZERO_PAGE(0));
+	const u64 *leaf;
+	unsigned int i;
+	u64 s, e;
+
+	leaf = kho_tracker_leaf(t, pfn, r->order, &s, &e);
+	if (!leaf || r->slow)
+		return;
+	if (r->others == zero) {
+		r->others = leaf;
+		return;
+	}
+	if (r->others != r->merged) {
+		if (!r->merged)
+			r->merged = (u64 *)__get_free_page(GFP_KERNEL);
+		if (!r->merged) {
+			r->slow = true;
+			return;
+		}
+		memcpy(r->merged, r->others, PAGE_SIZE);
+		r->others = r->merged;
+	}
+	for (i = 0; i < PAGE_SIZE / sizeof(u64); i++)
+		r->merged[i] |= leaf[i];
+}
+
+static void kho_batch_region(struct kho_client *client, struct kho_batch *r,
+			     unsigned long pfn, unsigned int order)
+{
+	struct kho_client *c;
+
+	r->order = order;
+	r->others = page_address(ZERO_PAGE(0));
+	r->own = kho_tracker_leaf(&client->tracker, pfn, order, &r->start,
+				  &r->end);
+	r->slow = order >= KHO_NR_ORDERS || r->start == r->end ||
+		  kho_range_in_scratch(PFN_PHYS(r->start), PFN_PHYS(r->end));
+	if (r->slow)
+		return;
+	kho_batch_other(r, &kho_out.tracker, pfn);
+	list_for_each_entry(c, &kho_out.clients, list) {
+		if (c != client)
+			kho_batch_other(r, &c->tracker, pfn);
+	}
+}
+
+/* A block the fast path does not take: checked one by one. */
+static noinline int kho_batch_slow(struct kho_client *client,
+				   struct kho_batch *r, unsigned long pfn,
+				   unsigned int order)
+{
+	int err = kho_mark_locked(client, pfn, order, true);
+
+	/* The first block of the client there created its leaf. */
+	if (!err && !r->own && !r->slow)
+		r->own = kho_tracker_leaf(&client->tracker, pfn, order,
+					  &r->start, &r->end);
+	return err;
+}
+
+/*
+ * Preserve @nr folios under kho_out.lock; on failure *@done is the number
+ * of folios preserved before the one that failed. The fields of @r that
+ * the loop reads for every folio are kept in locals.
+ */
+static int kho_preserve_batch(struct kho_client *client, struct kho_batch *r,
+			      struct folio **folios, unsigned int nr,
+			      unsigned int *done)
+{
+	unsigned int i, order, cur_order = UINT_MAX;
+	struct kho_tracker *t = &client->tracker;
+	u64 start = 0, span = 0, b, off;
+	const u64 *others = NULL;
+	struct folio *folio;
+	u64 *own = NULL;
+	unsigned long pfn;
+	int err;
+
+	for (i = 0; i < nr; i++) {
+		folio = folios[i];
+		pfn = folio_pfn(folio);
+		order = folio_order(folio);
+		off = pfn - start;
+		if (unlikely(order != cur_order || off >= span)) {
+			kho_batch_region(client, r, pfn, order);
+			cur_order = order;
+			start = r->start;
+			span = r->end - r->start;
+			own = r->slow ? NULL : r->own;
+			others = r->others;
+			off = pfn - start;
+		}
+		b = off >> order;
+		if (unlikely(!own) || kho_folio_may_migrate(folio) ||
+		    kho_tracker_leaf_test(own, b) ||
+		    kho_tracker_leaf_test(others, b)) {
+			err = kho_batch_slow(client, r, pfn, order);
+			if (err) {
+				*done = i;
+				return err;
+			}
+			own = r->slow ? NULL : r->own;
+			continue;
+		}
+		kho_tracker_leaf_set(t, own, b, order);
+	}
+	*done = nr;
+	return 0;
+}
+
 static int kho_mark_folios(struct kho_client *client, struct folio **folios,
 			   unsigned int nr, bool set)
 {
-	unsigned int i;
+	struct kho_batch r = { .order = UINT_MAX };
+	unsigned int i, done;
 	int err;
 
 	mutex_lock(&kho_out.lock);
 	err = kho_check_open(client);
-	for (i = 0; !err && i < nr; i++)
+	if (!err && set) {
+		err = kho_preserve_batch(client, &r, folios, nr, &done);
+		/* A failed preserve undoes the whole call. */
+		while (err && done--)
+			kho_tracker_clear(&client->tracker,
+					  folio_pfn(folios[done]),
+					  folio_order(folios[done]));
+	}
+	for (i = 0; !err && !set && i < nr; i++)
 		err = kho_mark_locked(client, folio_pfn(folios[i]),
-				      folio_order(folios[i]), set);
-	/* A failed preserve undoes the whole call. */
-	while (err && set && i-- > 1)
-		kho_tracker_clear(&client->tracker, folio_pfn(folios[i - 1]),
-				  folio_order(folios[i - 1]));
+				      folio_order(folios[i]), false);
 	mutex_unlock(&kho_out.lock);
+	if (r.merged)
+		free_page((unsigned long)r.merged);
 	return err;
 }
 
@@ -518,7 +662,7 @@ static bool kho_client_block_holds(struct kho_client *client,
 	if (page_private(pfn_to_page(pfn)) == KHO_NODE_PRIVATE)
 		return false;
 	for (order = 0; order < KHO_NR_ORDERS; order++) {
-		if (kho_tracker_test(&client->tracker, pfn, order))
+		if (kho_tracker_has(&client->tracker, pfn, order))
 			return size <= PAGE_SIZE << order;
 	}
 	return false;

@@ -31,8 +31,10 @@
 #include <linux/io.h>
 #include <linux/kexec_handover.h>
 #include <linux/libfdt.h>
+#include <linux/math64.h>
 #include <linux/memblock.h>
 #include <linux/mm.h>
+#include <linux/sched/clock.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/workqueue.h>
@@ -486,6 +488,7 @@ static void __init kho_in_walk(int nid)
 {
 	struct kho_in_walk w = { .nid = nid };
 	struct kho_in_stats *st = &kho_in_stats;
+	u64 t0 = local_clock();
 	unsigned int i, order, n = kho_in_nr_trackers();
 	size_t cur_size = n * (sizeof(*w.m.its) + sizeof(*w.m.pfn) +
 			       sizeof(*w.m.order));
@@ -543,6 +546,12 @@ static void __init kho_in_walk(int nid)
 		st->deferred_bytes += w.stats.preserved_bytes;
 	st->tracker_bytes += w.stats.tracker_bytes;
 	st->bad_blocks += w.stats.bad_blocks;
+	/* The early part is timed with the rest of kho_in_open(). */
+	if (nid >= 0) {
+		t0 = local_clock() - t0;
+		st->walk_ns += t0;
+		st->deferred_ns += t0;
+	}
 	spin_unlock(&kho_in_stats_lock);
 }
 
@@ -874,8 +883,12 @@ void __init kho_memory_init(void)
 
 	/* Before any scratch area is reserved. */
 	kho_scratch_boot_need = memblock_allocated_size(NUMA_NO_NODE);
-	if (kho_in.found)
+	if (kho_in.found) {
+		u64 t0 = local_clock();
+
 		kho_in.valid = kho_in_open();
+		kho_in_stats.walk_ns += local_clock() - t0;
+	}
 	/*
 	 * The chain goes on from an accepted handover only. A handover
 	 * refused after kho_populate() took it (its tracker) leaves the
@@ -1657,6 +1670,9 @@ static int __init kho_in_init(void)
 	pr_info("%llu bytes preserved by the previous kernel in %lu blocks for %u clients, tracker %llu bytes\n",
 		kho_in_stats.preserved_bytes, blocks, kho_in.nr_clients,
 		kho_in_stats.tracker_bytes);
+	pr_info("took the handover over in %llu us (%llu us of it in deferred memmap init)\n",
+		div_u64(kho_in_stats.walk_ns, NSEC_PER_USEC),
+		div_u64(kho_in_stats.deferred_ns, NSEC_PER_USEC));
 	return 0;
 }
 core_initcall(kho_in_init);

@@ -163,6 +163,8 @@ struct kho_in_stats {
 	u64 claimed_bytes;
 	u64 released_bytes;
 	u64 tracker_bytes;
+	u64 walk_ns;		/* opening, checking and walking the handover */
+	u64 deferred_ns;	/* of which walks in deferred memmap init */
 	unsigned long bad_blocks;
 	unsigned int released_finish;	/* clients released by kho_finish() */
 	unsigned int released_rejected;	/* ... as incompatible */

@@ -283,25 +283,6 @@ static void kt_cache(struct kho_tracker *t, unsigned int order, u64 idx,
 		t->lc_span = kt_lim(t, 0) - t->lc_base;
 }
 
-/*
- * The fast path of set, clear and kho_tracker_has(): the word and bit of
- * an aligned block in the cached leaf, or NULL. A hit needs no range
- * check: the cached leaf covers valid block indexes only. An empty cache
- * has @lc_span 0 and never hits.
- */
-static inline u64 *kt_cached_word(const struct kho_tracker *t, u64 pfn,
-				  unsigned int order, u64 *bit)
-{
-	u64 off = pfn - t->lc_base;
-
-	if (off >= t->lc_span || order != t->lc_order ||
-	    (off & ((1ULL << order) - 1)))
-		return NULL;
-	off >>= order;
-	*bit = BIT_ULL(off % 64);
-	return &t->lc_leaf[off / 64];
-}
-
 static u64 *kt_leaf_cached(struct kho_tracker *t, unsigned int order, u64 idx)
 {
 	const char *why;
@@ -367,9 +348,18 @@ int kho_tracker_init(struct kho_tracker *t, const struct kho_tracker_ops *ops,
 	return 0;
 }
 
-/* kho_tracker_set() past its fast path: any block, nodes created. */
-static noinline int kt_set_slow(struct kho_tracker *t, u64 pfn,
-				unsigned int order)
+/**
+ * kho_tracker_set_slow() - kho_tracker_set() past its inline fast path
+ * @t: outgoing tracker
+ * @pfn: first page of the block, aligned to 2^@order pages
+ * @order: block order
+ *
+ * For kho_tracker_set_inline(): the block is not in the cached leaf. Creates
+ * the nodes the block needs and caches its leaf.
+ *
+ * Return: as kho_tracker_set().
+ */
+int kho_tracker_set_slow(struct kho_tracker *t, u64 pfn, unsigned int order)
 {
 	u64 *leaf, *w, idx;
 	struct kt_txn x;
@@ -414,16 +404,7 @@ static noinline int kt_set_slow(struct kho_tracker *t, u64 pfn,
  */
 int kho_tracker_set(struct kho_tracker *t, u64 pfn, unsigned int order)
 {
-	u64 *w, bit;
-
-	w = kt_cached_word(t, pfn, order, &bit);
-	if (!w)
-		return kt_set_slow(t, pfn, order);
-	if (*w & bit)
-		return -EEXIST;
-	*w |= bit;
-	t->nr_blocks[order]++;
-	return 0;
+	return kho_tracker_set_inline(t, pfn, order);
 }
 
 /**
@@ -442,7 +423,7 @@ int kho_tracker_clear(struct kho_tracker *t, u64 pfn, unsigned int order)
 	u64 *leaf, *w, idx, bit;
 	int err;
 
-	w = kt_cached_word(t, pfn, order, &bit);
+	w = kho_tracker_cached_word(t, pfn, order, &bit);
 	if (!w) {
 		err = kt_index(t, pfn, order, &idx);
 		if (err)
@@ -497,13 +478,48 @@ bool kho_tracker_has(struct kho_tracker *t, u64 pfn, unsigned int order)
 {
 	u64 *leaf, *w, idx, bit;
 
-	w = kt_cached_word(t, pfn, order, &bit);
+	w = kho_tracker_cached_word(t, pfn, order, &bit);
 	if (w)
 		return *w & bit;
 	if (kt_index(t, pfn, order, &idx))
 		return false;
 	leaf = kt_leaf_cached(t, order, idx);
 	return leaf && (*kt_word(t, leaf, idx) & BIT_ULL(idx % 64));
+}
+
+/**
+ * kho_tracker_leaf() - the leaf of a block, and the blocks it covers
+ * @t: tracker
+ * @pfn: a page of a block of @order
+ * @order: block order, below @t->nr_orders
+ * @start: first page the leaf covers
+ * @end: end of what it covers (exclusive), within the address space
+ *
+ * Every tracker of the same page size splits the address space the same
+ * way: for a range of pages, a caller finds once which trackers may hold
+ * blocks of @order there, and tests their blocks with
+ * kho_tracker_leaf_test(). The leaf stays valid while the tracker lives;
+ * a caller that serializes with kho_tracker_set() may set blocks of an
+ * outgoing tracker in it with kho_tracker_leaf_set().
+ *
+ * Return: the leaf, or NULL when @t holds no block of @order between @start
+ * and @end, or for bad arguments (*start and *end are then equal).
+ */
+u64 *kho_tracker_leaf(const struct kho_tracker *t, u64 pfn,
+		      unsigned int order, u64 *start, u64 *end)
+{
+	unsigned int shift = kt_lb(t) + order;
+	const char *why;
+
+	*start = 0;
+	*end = 0;
+	if (order >= t->nr_orders || pfn >= kt_lim(t, 0))
+		return NULL;
+	*start = pfn >> shift << shift;
+	*end = *start + (1ULL << shift);
+	if (*end > kt_lim(t, 0))
+		*end = kt_lim(t, 0);
+	return kt_leaf(t, order, pfn >> order, &why);
 }
 
 /*

@@ -12,6 +12,7 @@
 #ifndef _KEXEC_HANDOVER_TRACKER_H
 #define _KEXEC_HANDOVER_TRACKER_H
 
+#include <linux/errno.h>
 #include <linux/types.h>
 #include <linux/kho/abi.h>
 
@@ -73,6 +74,105 @@ int kho_tracker_clear(struct kho_tracker *t, u64 pfn, unsigned int order);
 bool kho_tracker_test(const struct kho_tracker *t, u64 pfn,
 		      unsigned int order);
 bool kho_tracker_has(struct kho_tracker *t, u64 pfn, unsigned int order);
+int kho_tracker_set_slow(struct kho_tracker *t, u64 pfn, unsigned int order);
+u64 *kho_tracker_leaf(const struct kho_tracker *t, u64 pfn,
+		      unsigned int order, u64 *start, u64 *end);
+
+/**
+ * kho_tracker_leaf_index() - the bit of a block in a leaf
+ * @start: the first page the leaf covers, from kho_tracker_leaf()
+ * @pfn: first page of the block, inside what the leaf covers
+ * @order: the order kho_tracker_leaf() was called with
+ *
+ * Return: the index of the block's bit in the leaf.
+ */
+static inline u64 kho_tracker_leaf_index(u64 start, u64 pfn,
+					 unsigned int order)
+{
+	return (pfn - start) >> order;
+}
+
+/**
+ * kho_tracker_leaf_test() - whether a leaf marks a block
+ * @leaf: from kho_tracker_leaf()
+ * @b: the block's bit, from kho_tracker_leaf_index()
+ *
+ * Return: true when the block is set.
+ */
+static inline bool kho_tracker_leaf_test(const u64 *leaf, u64 b)
+{
+	return leaf[b / 64] & (1ULL << (b % 64));
+}
+
+/**
+ * kho_tracker_leaf_set() - set a block that is not set, in its leaf
+ * @t: the outgoing tracker of @leaf
+ * @leaf: from kho_tracker_leaf(@t, ...)
+ * @b: the block's bit, from kho_tracker_leaf_index(); not set
+ * @order: the order of the block and of @leaf
+ *
+ * kho_tracker_set() for a loop that holds the block's leaf and serializes
+ * with kho_tracker_set().
+ */
+static inline void kho_tracker_leaf_set(struct kho_tracker *t, u64 *leaf,
+					u64 b, unsigned int order)
+{
+	leaf[b / 64] |= 1ULL << (b % 64);
+	t->nr_blocks[order]++;
+}
+
+/**
+ * kho_tracker_cached_word() - the fast path of set, clear and has
+ * @t: outgoing tracker
+ * @pfn: first page of the block
+ * @order: block order
+ * @bit: the block's bit in the word returned
+ *
+ * A hit needs no range check: the cached leaf covers valid block indexes
+ * only. An empty cache has @t->lc_span 0 and never hits.
+ *
+ * Return: the word of an aligned block in the leaf of the last lookup, or
+ * NULL.
+ */
+static inline u64 *kho_tracker_cached_word(const struct kho_tracker *t,
+					   u64 pfn, unsigned int order,
+					   u64 *bit)
+{
+	u64 off = pfn - t->lc_base;
+
+	if (off >= t->lc_span || order != t->lc_order ||
+	    (off & ((1ULL << order) - 1)))
+		return NULL;
+	off >>= order;
+	*bit = 1ULL << (off % 64);
+	return &t->lc_leaf[off / 64];
+}
+
+/**
+ * kho_tracker_set_inline() - kho_tracker_set() with its fast path inline
+ * @t: outgoing tracker
+ * @pfn: first page of the block, aligned to 2^@order pages
+ * @order: block order
+ *
+ * For loops over many blocks: a block in the leaf of the last lookup (the
+ * common case in a batch) costs a few instructions and no call.
+ *
+ * Return: as kho_tracker_set().
+ */
+static inline int kho_tracker_set_inline(struct kho_tracker *t, u64 pfn,
+					 unsigned int order)
+{
+	u64 *w, bit;
+
+	w = kho_tracker_cached_word(t, pfn, order, &bit);
+	if (!w)
+		return kho_tracker_set_slow(t, pfn, order);
+	if (*w & bit)
+		return -EEXIST;
+	*w |= bit;
+	t->nr_blocks[order]++;
+	return 0;
+}
 
 int kho_tracker_open(struct kho_tracker *t, const struct kho_tracker_ops *ops,
 		     u64 hdr_phys, unsigned int page_shift,
