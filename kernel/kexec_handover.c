@@ -280,6 +280,8 @@ static int kho_mark_range(struct kho_client *client, unsigned long pfn,
  * (the first block of a leaf, a block already set or held by another
  * tracker) goes through kho_mark_locked(), which also says what is wrong.
  */
+#define KHO_BATCH_MIN	16
+
 struct kho_batch {
 	u64 start;		/* pfns the leaf covers: [start, end) */
 	u64 end;
@@ -407,22 +409,26 @@ static int kho_mark_folios(struct kho_client *client, struct folio **folios,
 			   unsigned int nr, bool set)
 {
 	struct kho_batch r = { .order = UINT_MAX };
-	unsigned int i, done;
+	unsigned int i = 0;
 	int err;
 
 	mutex_lock(&kho_out.lock);
 	err = kho_check_open(client);
-	if (!err && set) {
-		err = kho_preserve_batch(client, &r, folios, nr, &done);
-		/* A failed preserve undoes the whole call. */
-		while (err && done--)
-			kho_tracker_clear(&client->tracker,
-					  folio_pfn(folios[done]),
-					  folio_order(folios[done]));
+	if (!err && set && nr >= KHO_BATCH_MIN) {
+		err = kho_preserve_batch(client, &r, folios, nr, &i);
+	} else {
+		/* Preparing a leaf range costs more than a few folios. */
+		for (; !err && i < nr; i++)
+			err = kho_mark_locked(client, folio_pfn(folios[i]),
+					      folio_order(folios[i]), set);
+		/* The loop went one past the folio that failed. */
+		if (err && i)
+			i--;
 	}
-	for (i = 0; !err && !set && i < nr; i++)
-		err = kho_mark_locked(client, folio_pfn(folios[i]),
-				      folio_order(folios[i]), false);
+	/* A failed preserve undoes the whole call: folios[0..i) are set. */
+	while (err && set && i--)
+		kho_tracker_clear(&client->tracker, folio_pfn(folios[i]),
+				  folio_order(folios[i]));
 	mutex_unlock(&kho_out.lock);
 	if (r.merged)
 		free_page((unsigned long)r.merged);

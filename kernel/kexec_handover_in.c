@@ -459,8 +459,10 @@ static void __init kho_in_mark_node(void *arg, u64 phys)
 static void __init kho_in_walk_part(struct kho_in_walk *w, phys_addr_t start,
 				    phys_addr_t end)
 {
+	unsigned long stamp, node;
 	struct kho_tracker_merged b;
 	struct page *page;
+	u64 i, n;
 
 	kho_tracker_merge_start(&w->m,
 				(const struct kho_tracker *const *)kho_in.trackers,
@@ -473,12 +475,17 @@ static void __init kho_in_walk_part(struct kho_in_walk *w, phys_addr_t start,
 			w->stats.bad_blocks++;
 			continue;
 		}
-		page = pfn_to_page(b.pfn);
-		if (page_private(page) == KHO_STAMP_NODE(b.owner))
-			continue;
-		set_page_private(page, KHO_STAMP(b.owner, b.order));
-		w->stats.blocks[b.order]++;
-		w->stats.preserved_bytes += PAGE_SIZE << b.order;
+		stamp = KHO_STAMP(b.owner, b.order);
+		node = KHO_STAMP_NODE(b.owner);
+		for (i = 0, n = 0; i < b.nr; i++) {
+			page = pfn_to_page(b.pfn + (i << b.order));
+			if (page_private(page) == node)
+				continue;
+			set_page_private(page, stamp);
+			n++;
+		}
+		w->stats.blocks[b.order] += n;
+		w->stats.preserved_bytes += (u64)n << (PAGE_SHIFT + b.order);
 	}
 	kho_in_release_gap(PFN_PHYS(b.gap_start), PFN_PHYS(b.gap_end));
 }
@@ -491,7 +498,7 @@ static void __init kho_in_walk(int nid)
 	u64 t0 = local_clock();
 	unsigned int i, order, n = kho_in_nr_trackers();
 	size_t cur_size = n * (sizeof(*w.m.its) + sizeof(*w.m.pfn) +
-			       sizeof(*w.m.order));
+			       sizeof(*w.m.nr) + sizeof(*w.m.order));
 	void *cur;
 
 	BUILD_BUG_ON(KHO_CLIENTS_MAX + 1 > KHO_TRACKER_MERGE_MAX);
@@ -518,7 +525,8 @@ static void __init kho_in_walk(int nid)
 	}
 	w.m.its = cur;
 	w.m.pfn = (u64 *)(w.m.its + n);
-	w.m.order = (unsigned int *)(w.m.pfn + n);
+	w.m.nr = w.m.pfn + n;
+	w.m.order = (unsigned int *)(w.m.nr + n);
 	for (w.owner = 0; w.owner < n; w.owner++) {
 		if (kho_in.trackers[w.owner])
 			kho_tracker_walk_nodes(kho_in.trackers[w.owner],

@@ -1026,7 +1026,7 @@ static inline u64 kt_find(struct kho_tracker_iter *it, unsigned int order,
 {
 	unsigned int lb = kt_lb(it->t);
 	const u64 *leaf = it->leaf[order];
-	u64 end = kt_iter_end(it, order);
+	u64 end = it->end[order];
 	u64 word;
 
 	if (leaf && (idx >> lb) == (it->cur[order] >> lb) && idx % 64) {
@@ -1062,16 +1062,83 @@ void kho_tracker_iter_start(struct kho_tracker_iter *it,
 	for (o = 0; o < KHO_TRACKER_MAX_ORDERS; o++) {
 		it->leaf[o] = NULL;
 		it->cur[o] = KT_NONE;
-		it->next[o] = KT_NONE;
+		it->end[o] = 0;
 		if (o >= t->nr_orders || start_pfn >= end_pfn || !t->hdr)
 			continue;
+		it->end[o] = kt_iter_end(it, o);
 		idx = start_pfn >> o;
 		it->cur[o] = kt_find(it, o, idx);
 		if (it->cur[o] == KT_NONE)
 			continue;
-		it->next[o] = it->cur[o] + 1;
 		it->active |= BIT(o);
 	}
+}
+
+/**
+ * kho_tracker_iter_next_run() - next blocks of a walk, as a run
+ * @it: iterator set up by kho_tracker_iter_start()
+ * @pfn: first page of the first block
+ * @order: order of the blocks
+ * @nr: number of blocks in the run, at least 1 and at most @max: the
+ *	blocks at @pfn, @pfn + 2^@order, ... are all set, in this order
+ * @max: the longest run wanted
+ *
+ * Blocks come as kho_tracker_iter_next() returns them; a run is a stretch
+ * of them of one order that are adjacent in memory (within one word of
+ * a leaf), so a dense bitmap costs one call per 64 blocks.
+ *
+ * Return: false at the end of the walk.
+ */
+bool kho_tracker_iter_next_run(struct kho_tracker_iter *it, u64 *pfn,
+			       unsigned int *order, u64 *nr, u64 max)
+{
+	unsigned long m = it->active;
+	u64 p, bp, cur, n = 1, limit = KT_NONE, word;
+	unsigned int o, best;
+
+	if (!m)
+		return false;
+	best = __ffs(m);
+	bp = it->cur[best] << best;
+	/* Ascending orders, "<=": on a tie the larger order wins. */
+	for (m &= m - 1; m; m &= m - 1) {
+		o = __ffs(m);
+		p = it->cur[o] << o;
+		if (p <= bp) {
+			limit = bp;
+			bp = p;
+			best = o;
+		} else if (p < limit) {
+			limit = p;
+		}
+	}
+	*pfn = bp;
+	*order = best;
+
+	cur = it->cur[best];
+	if (max > 1 && it->leaf[best]) {
+		/* Set bits from cur on in its word, before the other orders. */
+		word = ~(it->leaf[best][(cur & ((1ULL << kt_lb(it->t)) - 1)) / 64] >>
+			 (cur % 64));
+		n = word ? __ffs64(word) : 64 - cur % 64;
+		if (n > 1) {
+			if (n > max)
+				n = max;
+			if (n > it->end[best] - cur)
+				n = it->end[best] - cur;
+			if (limit != KT_NONE && n > (limit - bp) >> best)
+				n = (limit - bp) >> best;
+			if (!n)
+				n = 1;
+		}
+	}
+	*nr = n;
+
+	cur = kt_find(it, best, cur + n);
+	it->cur[best] = cur;
+	if (cur == KT_NONE)
+		it->active &= ~BIT(best);
+	return true;
 }
 
 /**
@@ -1088,33 +1155,9 @@ void kho_tracker_iter_start(struct kho_tracker_iter *it,
 bool kho_tracker_iter_next(struct kho_tracker_iter *it, u64 *pfn,
 			   unsigned int *order)
 {
-	unsigned long m = it->active;
-	unsigned int o, best;
-	u64 p, bp, cur;
+	u64 nr;
 
-	if (!m)
-		return false;
-	best = __ffs(m);
-	bp = it->cur[best] << best;
-	/* Ascending orders, "<=": on a tie the larger order wins. */
-	for (m &= m - 1; m; m &= m - 1) {
-		o = __ffs(m);
-		p = it->cur[o] << o;
-		if (p <= bp) {
-			bp = p;
-			best = o;
-		}
-	}
-	*pfn = bp;
-	*order = best;
-
-	cur = kt_find(it, best, it->next[best]);
-	it->cur[best] = cur;
-	if (cur == KT_NONE)
-		it->active &= ~BIT(best);
-	else
-		it->next[best] = cur + 1;
-	return true;
+	return kho_tracker_iter_next_run(it, pfn, order, &nr, 1);
 }
 
 /*
@@ -1148,38 +1191,46 @@ void kho_tracker_merge_start(struct kho_tracker_merge *m,
 			continue;
 		kho_tracker_iter_start(&m->its[k], trackers[k], start_pfn,
 				       end_pfn);
-		if (kho_tracker_iter_next(&m->its[k], &m->pfn[k], &m->order[k]))
+		if (kho_tracker_iter_next_run(&m->its[k], &m->pfn[k],
+					      &m->order[k], &m->nr[k], ~0ULL))
 			m->have[k / 64] |= BIT_ULL(k % 64);
 	}
 }
 
 /**
- * kho_tracker_merge_next() - next block of a merged walk
+ * kho_tracker_merge_next() - next blocks of a merged walk
  * @m: walk set up by kho_tracker_merge_start()
- * @b: the block and the free run before it
+ * @b: the blocks and the free run before them
  *
  * Blocks come in ascending order of their first page, over all trackers (on
- * a tie, the tracker with the lower index first). A block that starts
- * before the walk, ends after it, or overlaps an earlier block is returned
- * with @b->ok false, and the walk goes on after it. Pages of the walk that
- * no block covers are returned once, as gaps, before the block that
- * follows them, whether that block is ok or not.
+ * a tie, the tracker with the lower index first), in runs of adjacent
+ * blocks of one tracker and order (@b->nr blocks from @b->pfn) that no
+ * block of another tracker comes between. A block that starts before the
+ * walk, ends after it, or overlaps an earlier block comes alone, with
+ * @b->ok false, and the walk goes on after it. Pages of the walk that no
+ * block covers are returned once, as gaps, before the blocks that follow
+ * them, whether those are ok or not.
  *
- * Return: true with a block in @b; false at the end, with the tail of the
+ * Return: true with blocks in @b; false at the end, with the tail of the
  * walk after the last block in @b->gap_start and @b->gap_end.
  */
 bool kho_tracker_merge_next(struct kho_tracker_merge *m,
 			    struct kho_tracker_merged *b)
 {
-	unsigned int w, k, best = KHO_TRACKER_MERGE_MAX;
-	u64 have, bs, be;
+	unsigned int w, k, best = KHO_TRACKER_MERGE_MAX, order;
+	u64 have, bs, be, n, limit = ~0ULL;
 
 	for (w = 0; w < KHO_TRACKER_MERGE_WORDS; w++) {
 		for (have = m->have[w]; have; have &= have - 1) {
 			k = w * 64 + __ffs64(have);
 			if (best == KHO_TRACKER_MERGE_MAX ||
-			    m->pfn[k] < m->pfn[best])
+			    m->pfn[k] < m->pfn[best]) {
+				if (best != KHO_TRACKER_MERGE_MAX)
+					limit = m->pfn[best];
 				best = k;
+			} else if (m->pfn[k] < limit) {
+				limit = m->pfn[k];
+			}
 		}
 	}
 	if (best == KHO_TRACKER_MERGE_MAX) {
@@ -1189,15 +1240,36 @@ bool kho_tracker_merge_next(struct kho_tracker_merge *m,
 		return false;
 	}
 	bs = m->pfn[best];
-	be = bs + (1ULL << m->order[best]);
-	b->pfn = bs;
-	b->order = m->order[best];
-	b->owner = best;
-	if (!kho_tracker_iter_next(&m->its[best], &m->pfn[best],
-				   &m->order[best]))
-		m->have[best / 64] &= ~BIT_ULL(best % 64);
-
+	order = m->order[best];
+	/* The run stops before another tracker's block and at the end. */
+	n = m->nr[best];
+	if (n > 1) {
+		if (limit != ~0ULL && n > (limit - bs) >> order)
+			n = (limit - bs) >> order;
+		if (bs < m->end_pfn && n > (m->end_pfn - bs) >> order)
+			n = (m->end_pfn - bs) >> order;
+		if (!n)
+			n = 1;
+	}
+	be = bs + (n << order);
 	b->ok = bs >= m->pos && be <= m->end_pfn;
+	if (!b->ok && n > 1) {
+		n = 1;
+		be = bs + (1ULL << order);
+	}
+	b->pfn = bs;
+	b->order = order;
+	b->owner = best;
+	b->nr = n;
+	if (n < m->nr[best]) {
+		m->pfn[best] = be;
+		m->nr[best] -= n;
+	} else if (!kho_tracker_iter_next_run(&m->its[best], &m->pfn[best],
+					      &m->order[best], &m->nr[best],
+					      ~0ULL)) {
+		m->have[best / 64] &= ~BIT_ULL(best % 64);
+	}
+
 	b->gap_start = m->pos;
 	b->gap_end = bs > m->pos ? bs : m->pos;
 	if (b->ok) {

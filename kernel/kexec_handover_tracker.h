@@ -182,7 +182,7 @@ int kho_tracker_open(struct kho_tracker *t, const struct kho_tracker_ops *ops,
  * struct kho_tracker_iter - blocks of all orders in ascending address order
  * @t: tracker
  * @end_pfn: end of the walk (exclusive)
- * @next: per order, the next block index to look at once @cur is returned
+ * @end: per order, the end of the walk in block indexes (exclusive)
  * @cur: per order, the next block index to return, or ~0 when none
  * @leaf: per order, the leaf holding @cur (a cache), or NULL
  * @active: bit per order whose @cur is valid
@@ -190,7 +190,7 @@ int kho_tracker_open(struct kho_tracker *t, const struct kho_tracker_ops *ops,
 struct kho_tracker_iter {
 	const struct kho_tracker *t;
 	u64 end_pfn;
-	u64 next[KHO_TRACKER_MAX_ORDERS];
+	u64 end[KHO_TRACKER_MAX_ORDERS];
 	u64 cur[KHO_TRACKER_MAX_ORDERS];
 	const u64 *leaf[KHO_TRACKER_MAX_ORDERS];
 	unsigned long active;
@@ -201,6 +201,8 @@ void kho_tracker_iter_start(struct kho_tracker_iter *it,
 			    u64 end_pfn);
 bool kho_tracker_iter_next(struct kho_tracker_iter *it, u64 *pfn,
 			   unsigned int *order);
+bool kho_tracker_iter_next_run(struct kho_tracker_iter *it, u64 *pfn,
+			       unsigned int *order, u64 *nr, u64 max);
 
 /* Trackers one merged walk takes: the core's and every client's. */
 #define KHO_TRACKER_MERGE_MAX	128
@@ -211,6 +213,7 @@ bool kho_tracker_iter_next(struct kho_tracker_iter *it, u64 *pfn,
  * @its: one iterator per tracker, storage given by the caller
  * @pfn: per tracker, its next block
  * @order: per tracker, the order of that block
+ * @nr: per tracker, the blocks in the run that starts there
  * @have: bit per tracker whose next block is in @pfn and @order
  * @n: number of trackers
  * @pos: first pfn after everything returned so far
@@ -220,6 +223,7 @@ struct kho_tracker_merge {
 	struct kho_tracker_iter *its;
 	u64 *pfn;
 	unsigned int *order;
+	u64 *nr;
 	u64 have[KHO_TRACKER_MERGE_WORDS];
 	unsigned int n;
 	u64 pos;
@@ -228,18 +232,20 @@ struct kho_tracker_merge {
 
 /**
  * struct kho_tracker_merged - one step of a merged walk
- * @gap_start: first free page before the block (or of the tail at the end)
+ * @gap_start: first free page before the blocks (or of the tail at the end)
  * @gap_end: end of that free run (exclusive); empty when equal to @gap_start
- * @pfn: first page of the block
- * @order: order of the block
- * @owner: index of the tracker holding the block
- * @ok: the block lies inside the walk after every earlier block; when
- *	false the caller ignores it (the gap before it is still free)
+ * @pfn: first page of the first block
+ * @nr: number of blocks: @pfn, @pfn + 2^@order, ... (1 when not @ok)
+ * @order: order of the blocks
+ * @owner: index of the tracker holding them
+ * @ok: the blocks lie inside the walk after every earlier block; when
+ *	false the caller ignores the block (the gap before it is still free)
  */
 struct kho_tracker_merged {
 	u64 gap_start;
 	u64 gap_end;
 	u64 pfn;
+	u64 nr;
 	unsigned int order;
 	unsigned int owner;
 	bool ok;

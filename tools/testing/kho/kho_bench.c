@@ -368,10 +368,11 @@ walk_ours(const struct kho_tracker *t, const struct input *in,
 	struct kho_tracker_merged b;
 	struct kho_tracker_merge m;
 	unsigned int order[1];
-	u64 pfn[1];
+	u64 pfn[1], nr[1], i;
 
 	m.its = its;
 	m.pfn = pfn;
+	m.nr = nr;
 	m.order = order;
 	/* One reservation per free range, kept from memblock_free_all(). */
 	memblock_reserve(start << BENCH_PAGE_SHIFT, in->span << BENCH_PAGE_SHIFT);
@@ -383,8 +384,9 @@ walk_ours(const struct kho_tracker *t, const struct input *in,
 			release(b.gap_start, b.gap_end);
 		if (!b.ok)
 			continue;
-		o->stamp[b.pfn - start] = b.order + 1;
-		o->blocks++;
+		for (i = 0; i < b.nr; i++)
+			o->stamp[b.pfn + (i << b.order) - start] = b.order + 1;
+		o->blocks += b.nr;
 	}
 	if (b.gap_end > b.gap_start)
 		release(b.gap_start, b.gap_end);

@@ -1226,15 +1226,15 @@ static bool test_merge_walk(void)
 	struct kho_tracker t[MW_TRACKERS];
 	const struct kho_tracker *tp[MW_TRACKERS];
 	struct kho_tracker_iter its[MW_TRACKERS];
-	u64 mpfn[MW_TRACKERS];
+	u64 mpfn[MW_TRACKERS], mnr[MW_TRACKERS];
 	unsigned int morder[MW_TRACKERS];
-	struct kho_tracker_merge m = { .its = its, .pfn = mpfn,
+	struct kho_tracker_merge m = { .its = its, .pfn = mpfn, .nr = mnr,
 				       .order = morder };
 	struct kho_tracker_merged b;
 	struct kho_tracker_ops ops;
 	struct blkset ref = { 0 };
 	unsigned char *seen = NULL, *any = NULL;
-	unsigned int k, round, order;
+	unsigned int k, round, order, runs = 0, total_runs = 0;
 	u64 pfn, s, e, p, last, nr_ref;
 	struct sim sim;
 	bool ok = false;
@@ -1285,15 +1285,23 @@ static bool test_merge_walk(void)
 		last = s;
 		kho_tracker_merge_start(&m, tp, MW_TRACKERS, s, e);
 		while (kho_tracker_merge_next(&m, &b)) {
-			/* In address order over all trackers. */
-			if (CHECK(b.pfn >= (nr_ref ? last : 0) &&
-				  b.owner < MW_TRACKERS &&
-				  kho_tracker_test(&t[b.owner], b.pfn, b.order),
-				  "block %#llx/%u of %u", b.pfn, b.order,
-				  b.owner))
+			/* In address order over all trackers, runs set. */
+			for (i = 0; i < b.nr; i++) {
+				p = b.pfn + (i << b.order);
+				if (CHECK(p >= (nr_ref ? last : 0) &&
+					  b.owner < MW_TRACKERS &&
+					  kho_tracker_test(&t[b.owner], p,
+							   b.order),
+					  "block %#llx/%u of %u", p, b.order,
+					  b.owner))
+					goto out;
+				last = p;
+				nr_ref++;
+			}
+			if (CHECK(b.nr && (b.ok || b.nr == 1), "run of %llu",
+				  (unsigned long long)b.nr))
 				goto out;
-			last = b.pfn;
-			nr_ref++;
+			runs += b.nr > 1;
 			/* Refused only when outside [s, e) or overlapping. */
 			if (CHECK(b.ok || b.pfn < s ||
 				  b.pfn + (1ULL << b.order) > e ||
@@ -1307,7 +1315,7 @@ static bool test_merge_walk(void)
 			}
 			if (!b.ok)
 				continue;
-			for (p = b.pfn; p < b.pfn + (1ULL << b.order); p++) {
+			for (p = b.pfn; p < b.pfn + (b.nr << b.order); p++) {
 				if (CHECK(!seen[p - s]++, "block page %#llx",
 					  p))
 					goto out;
@@ -1320,13 +1328,16 @@ static bool test_merge_walk(void)
 		if (CHECK(nr_ref == ref.nr, "%llu blocks, %zu expected",
 			  nr_ref, ref.nr))
 			goto out;
+		total_runs += runs;
+		runs = 0;
 		/* Every page of [s, e) outside all blocks came as a gap. */
 		for (p = s; p < e; p++) {
 			if (CHECK(any[p] || seen[p - s], "page %#llx lost", p))
 				goto out;
 		}
 	}
-	ok = true;
+	/* Adjacent blocks of one order came as runs. */
+	ok = !CHECK(total_runs > 0, "no run of several blocks");
 out:
 	for (k = 0; k < MW_TRACKERS; k++)
 		kho_tracker_destroy(&t[k]);
