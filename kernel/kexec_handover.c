@@ -364,17 +364,17 @@ static int kho_preserve_batch(struct kho_client *client, struct kho_batch *r,
 			      struct folio **folios, unsigned int nr,
 			      unsigned int *done)
 {
-	unsigned int i, order, cur_order = UINT_MAX;
+	struct folio **f, **end = folios + nr, *folio;
 	struct kho_tracker *t = &client->tracker;
+	unsigned int order, cur_order = UINT_MAX;
 	u64 start = 0, span = 0, b, off;
 	const u64 *others = NULL;
-	struct folio *folio;
 	u64 *own = NULL;
 	unsigned long pfn;
 	int err;
 
-	for (i = 0; i < nr; i++) {
-		folio = folios[i];
+	for (f = folios; f < end; f++) {
+		folio = *f;
 		pfn = folio_pfn(folio);
 		order = folio_order(folio);
 		off = pfn - start;
@@ -393,7 +393,7 @@ static int kho_preserve_batch(struct kho_client *client, struct kho_batch *r,
 		    kho_tracker_leaf_test(others, b)) {
 			err = kho_batch_slow(client, r, pfn, order);
 			if (err) {
-				*done = i;
+				*done = f - folios;
 				return err;
 			}
 			own = r->slow ? NULL : r->own;
