@@ -9,7 +9,9 @@
 #
 # 1. tools/testing/kho/kho_bench (the real tracker and mm/memblock.c in
 #    userspace) under callgrind: instructions of each phase; natively:
-#    nanoseconds, best of BENCH_REPS (default 5).
+#    nanoseconds, best of BENCH_REPS (default 5); and whole processes that
+#    run only the naive or only KHO's walk, timed side by side by
+#    farm-bench (skipped in smoke).
 # 2. The default scratch size of a 1 GiB and an 8 GiB x86_64 guest next to
 #    the 200% heuristic, from the first kernel's log (skipped in smoke).
 # 3. The selftest scenario kho_bench (tools/testing/selftests/kho/tests/
@@ -66,6 +68,19 @@ step "time (native, best of $reps)"
 "$dir/kho_bench" -r "$reps" "${inputs[@]}" > "$res/native.txt" 2>&1
 native_rc=$?
 
+farm=()
+if [ "$mode" != smoke ]; then
+	step "whole processes side by side (farm-bench): the naive walk against KHO's"
+	for w in scattered:16384:20 dense:1048576:5; do
+		in=${w%:*}
+		out=$res/farm-${in%%:*}.txt
+		farm-bench -n 5 --timeout 600 \
+			--vs "$dir/kho_bench -w ours -r ${w##*:} $in" \
+			-- "$dir/kho_bench" -w naive -r "${w##*:}" "$in" > "$out" 2>&1
+		farm+=("--farm=$in x${w##*:}=$out")
+	done
+fi
+
 scratch=()
 if [ "$mode" != smoke ]; then
 	step "default scratch: x86_64 guests of 1 GiB and 8 GiB"
@@ -107,4 +122,4 @@ fi
 python3 "$TOP/harness/bench_report.py" --mode "$mode" --out "$res" \
 	--callgrind "$res/callgrind/out" --native "$res/native.txt" \
 	--cg-rc "$cg_rc" --native-rc "$native_rc" "${scratch[@]/#/--scratch=}" \
-	"${guests[@]}"
+	"${guests[@]}" "${farm[@]}"

@@ -124,6 +124,7 @@ def main():
     ap.add_argument("--scratch", action="append", default=[])
     ap.add_argument("--guest", action="append", default=[])
     ap.add_argument("--icount", action="append", default=[])
+    ap.add_argument("--farm", action="append", default=[])
     a = ap.parse_args()
 
     instr = parse_callgrind(a.callgrind)
@@ -348,15 +349,36 @@ def main():
     if icount:
         out("")
 
+    farms = {}
+    if a.farm:
+        out("7. Whole processes, farm-bench (5 pairs, medians): kho_bench -w naive (A) against -w ours (B), cpu seconds")
+    for f in a.farm:
+        what, path = f.split("=", 1)
+        fig = {}
+        if os.path.exists(path):
+            with open(path) as fh:
+                for line in fh:
+                    m = re.match(r"(A cpu s|B cpu s|A/B cpu)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)", line)
+                    if m:
+                        fig[m.group(1)] = float(m.group(3))
+        if len(fig) == 3:
+            out("%-22s naive %8.3f s  KHO %8.3f s  naive/KHO %8.1fx  (input setup included in both)" % (
+                what, fig["A cpu s"], fig["B cpu s"], fig["A/B cpu"]))
+        else:
+            out("%-22s farm-bench gave no figures: %s" % (what, path))
+        farms[what] = fig
+    if a.farm:
+        out("")
     out("Targets")
     for name, val, ok in targets:
         out("  %-6s %-24s %s" % (mark(ok), val, name))
 
-    table = "\n".join(lines) + "\n"
+    table = "\n".join(l.rstrip() for l in lines) + "\n"
     with open(os.path.join(a.out, "table.txt"), "w") as f:
         f.write(table)
     with open(os.path.join(a.out, "results.json"), "w") as f:
         json.dump({"rows": rows, "scratch": scratch, "guests": guests,
+                   "farm_bench": farms,
                    "icount": icount,
                    "targets": [{"target": t, "value": v, "met": ok}
                                for t, v, ok in targets]}, f, indent=1)

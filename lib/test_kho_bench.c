@@ -24,6 +24,7 @@
 #include <linux/slab.h>
 
 #define TKB_NAME	"test-kho-bench"
+#define TKB_COMPAT	"kho-test-bench-v1"
 #define TKB_MAGIC	0x544b4242454e4348ULL	/* "TKBBENCH" */
 
 static char *size_param;
@@ -185,7 +186,7 @@ static int __init tkb_init(void)
 {
 	struct kho_client_desc desc = {
 		.name = TKB_NAME,
-		.compatible = "kho-test-bench-v1",
+		.compatible = TKB_COMPAT,
 	};
 	u64 bytes = 0;
 	char *end;

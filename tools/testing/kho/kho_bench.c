@@ -27,6 +27,10 @@
  * its label, and its instruction count is read from the dump. Run natively,
  * the bench prints nanoseconds (best of the repetitions) instead.
  *
+ * With -w ours|naive only that walk runs, REPS times, after one untimed
+ * preservation: make bench times two such processes side by side with
+ * farm-bench.
+ *
  * Output: one line per phase,
  *   RESULT input=NAME blocks=N pages=N span=BYTES strategy=S phase=P ns=NS
  *          meta=BYTES
@@ -199,6 +203,8 @@ static int make_input(struct input *in, const char *name, size_t n)
 
 static unsigned int reps = 3;
 static int failed;
+/* -w: only the walk of one strategy, reps times, for whole-process timing. */
+static const char *walk_only;
 
 static double now_ns(void)
 {
@@ -291,7 +297,7 @@ static void bench_preserve(const struct input *in, bool batch,
 	u64 meta = 0;
 	int err;
 
-	for (r = 0; r < reps; r++) {
+	for (r = 0; r < (walk_only ? 1 : reps); r++) {
 		memset(&mem, 0, sizeof(mem));
 		ops.ctx = &mem;
 		if (kho_tracker_init(&t, &ops, BENCH_PAGE_SHIFT, BENCH_ORDERS))
@@ -308,7 +314,7 @@ static void bench_preserve(const struct input *in, bool batch,
 		meta = (t.nr_nodes - meta) << BENCH_PAGE_SHIFT;
 		if (!r || ns < best)
 			best = ns;
-		if (keep && r == reps - 1) {
+		if (keep && r == (walk_only ? 1 : reps) - 1) {
 			*keep = t;
 			*keep_mem = mem;
 			/* ops lives on this stack: give the tracker a copy. */
@@ -458,7 +464,8 @@ static void run(const char *name, size_t n, bool naive)
 		failed++;
 		return;
 	}
-	bench_preserve(&in, false, NULL, NULL);
+	if (!walk_only)
+		bench_preserve(&in, false, NULL, NULL);
 	bench_preserve(&in, true, &t, &mem);
 	ops.ctx = &mem;
 	t.ops = &ops;
@@ -467,7 +474,12 @@ static void run(const char *name, size_t n, bool naive)
 	base.stamp = calloc(in.span, 1);
 	if (!ours.stamp || !base.stamp)
 		abort();
-	bench_walk(&t, &in, false, &ours);
+	if (walk_only && !strcmp(walk_only, "naive"))
+		bench_walk(&t, &in, true, &base);
+	else
+		bench_walk(&t, &in, false, &ours);
+	if (walk_only)
+		goto out;
 	CHECK(ours.blocks == in.nr && ours.released == in.span - in.pages,
 	      "%s/%zu: ours: %llu blocks, %llu pages released", name, n,
 	      ULLV(ours.blocks), ULLV(ours.released));
@@ -482,6 +494,7 @@ static void run(const char *name, size_t n, bool naive)
 		      ULLV(base.released), ULLV(ours.released), ULLV(base.calls),
 		      ULLV(ours.calls));
 	}
+out:
 	free(ours.stamp);
 	free(base.stamp);
 	kho_tracker_destroy(&t);
@@ -492,9 +505,11 @@ static void run(const char *name, size_t n, bool naive)
 static void help(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s [-r REPS] INPUT:BLOCKS[:naive] ...\n"
+		"usage: %s [-r REPS] [-w ours|naive] INPUT:BLOCKS[:naive] ...\n"
 		"  INPUT: scattered dense folio2m mixed sparse\n"
-		"  naive: also run the per-block memblock_reserve() walk\n",
+		"  naive: also run the per-block memblock_reserve() walk\n"
+		"  -w: only the walk of one strategy, REPS times (no checks),\n"
+		"      to time whole processes side by side\n",
 		prog);
 	exit(2);
 }
@@ -506,8 +521,13 @@ int main(int argc, char **argv)
 	int i = 1;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (i + 1 < argc && !strcmp(argv[i], "-r")) {
-		reps = strtoul(argv[i + 1], NULL, 0);
+	while (i + 1 < argc && argv[i][0] == '-') {
+		if (!strcmp(argv[i], "-r"))
+			reps = strtoul(argv[i + 1], NULL, 0);
+		else if (!strcmp(argv[i], "-w"))
+			walk_only = argv[i + 1];
+		else
+			help(argv[0]);
 		i += 2;
 	}
 	if (i >= argc || !reps)

@@ -16,9 +16,4 @@ typedef __s16 s16;
 typedef __s32 s32;
 typedef __s64 s64;
 
-/* The kernel has it from <linux/compiler_types.h>, included everywhere. */
-#ifndef noinline
-#define noinline __attribute__((__noinline__))
-#endif
-
 #endif

@@ -48,6 +48,11 @@ kb_between() {
 	echo $(($(kb_stamp "khobench: $2") - $(kb_stamp "khobench: $1")))
 }
 
+# "restored N of N folios of order O (0 failed, ...": all came back.
+kb_all_back() {
+	echo "$1" | awk '{ exit !($2 == $4 && $2 > 0 && $9 == "(0") }'
+}
+
 kb_diag() {
 	khotest_diag "BENCH $*"
 }
@@ -72,14 +77,15 @@ kb_load_time() {
 kb_boot() {
 	local took
 	kb_diag "gen=$KHOTEST_GEN init_us=$(kb_stamp 'Run /init as init process')"
-	took=$(dmesg | sed -n 's/.*kho: took the handover over in \([0-9]*\) us (\([0-9]*\) us.*/\1 \2/p')
+	took=$(dmesg | sed -n \
+		's/.*kho: took the handover over in \([0-9]*\) us (\([0-9]*\) us.*/\1 \2/p')
 	[ -n "$took" ] || return 1
 	kb_diag "gen=$KHOTEST_GEN takeover_us=${took% *} deferred_us=${took#* }"
 }
 
 khotest_run() {
 	KHOTEST_GEN=$1
-	local size order single line
+	local size order single line us
 	size=$(kb_param size)
 	order=$(kb_param order)
 	single=$(kb_param single)
@@ -94,14 +100,14 @@ khotest_run() {
 	1)
 		khotest_check "the handover (nothing preserved) was taken over, timed" kb_boot
 		insmod $KB size="$size" order="$order" single="$single"
-		kb_diag "gen=1 calib_insns=2000000 calib_ns=$(dmesg |
-			sed -n 's/.*test_kho_bench: calibration: 2000000 instructions in \([0-9]*\) ns/\1/p')"
+		us=$(dmesg | sed -n 's/.*test_kho_bench: calibration: 2000000 instructions in //p')
+		kb_diag "gen=1 calib_insns=2000000 calib_ns=${us% ns}"
 		line=$(dmesg | sed -n 's/.*test_kho_bench: preserved/preserved/p')
 		khotest_diag "$line"
 		if [ -n "$line" ]; then
 			khotest_ok "the bench client preserved $size in folios of order $order"
-			kb_diag "gen=1 preserve_us=$(echo "$line" |
-				sed -n 's/.* in \([0-9]*\) us .*/\1/p') size=$size order=$order single=$single"
+			us=$(echo "$line" | sed -n 's/.* in \([0-9]*\) us .*/\1/p')
+			kb_diag "gen=1 preserve_us=$us size=$size order=$order single=$single"
 		else
 			khotest_fail "the bench client preserved $size in folios of order $order"
 		fi
@@ -113,9 +119,7 @@ khotest_run() {
 		line=$(dmesg | sed -n 's/.*test_kho_bench: restored/restored/p')
 		khotest_diag "$line"
 		kb_diag "gen=2 restore_us=$(echo "$line" | sed -n 's/.* in \([0-9]*\) us$/\1/p')"
-		# "restored N of N folios of order O (0 failed, ...": all back.
-		khotest_check "every preserved folio came back" \
-			sh -c "echo '$line' | awk '{ exit !(\$2 == \$4 && \$2 > 0 && \$9 == \"(0\") }'"
+		khotest_check "every preserved folio came back" kb_all_back "$line"
 		khotest_finish ;;
 	esac
 }
