@@ -28,7 +28,7 @@ skipped=0
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || {
 	# SCENARIO=NAME: that selftest scenario only.
-	[ -n "${SCENARIO:-}" ] || suites=(memblock memblock-numa tracker bench fuzz series)
+	[ -n "${SCENARIO:-}" ] || suites=(memblock memblock-numa tracker bench fuzz series kconfig)
 	for a in $ARCHS; do
 		suites+=("selftests-$a")
 		[ -n "${SCENARIO:-}" ] || suites+=("ftrace-$a" "w1-$a")
@@ -152,6 +152,36 @@ suite_series() {
 		fi
 		echo "$out" >> "$log"
 	done
+}
+
+# Kconfig rules of the series: the configuration is resolved (no build)
+# for x86_64 with the test fragments, once as is and once with a symbol a
+# rule depends on turned off. One result per rule.
+suite_kconfig() {
+	local obj=$OUT/build/kconfig-check frag flags kst=$TOP/tools/testing/selftests/kho
+	read -r -a flags <<< "$(arch_make_flags x86_64)"
+	mkdir -p "$obj"
+	frag=$obj/frag
+	kconf() {
+		make -s -C "$TREE" O="$obj" "${flags[@]}" KCONFIG_ALLCONFIG="$frag" \
+			allnoconfig > "$obj/log" 2>&1
+	}
+	echo "KTAP version 1"
+	echo "# kconfig: dependencies of the series, resolved for x86_64"
+	echo "1..2"
+	cat "$kst/config" "$kst/config.x86_64" > "$frag"
+	if kconf && grep -qx CONFIG_KEXEC_HANDOVER=y "$obj/.config"; then
+		echo "ok 1 the test configuration enables KEXEC_HANDOVER"
+	else
+		echo "not ok 1 the test configuration enables KEXEC_HANDOVER"
+	fi
+	# Blocks up to 1 GiB walk their struct pages as one array.
+	echo "# CONFIG_SPARSEMEM_VMEMMAP is not set" >> "$frag"
+	if kconf && ! grep -q "^CONFIG_KEXEC_HANDOVER=" "$obj/.config"; then
+		echo "ok 2 KEXEC_HANDOVER needs SPARSEMEM_VMEMMAP"
+	else
+		echo "not ok 2 KEXEC_HANDOVER needs SPARSEMEM_VMEMMAP"
+	fi
 }
 
 # Build kernel and initramfs for an architecture, or with "debug" the debug
@@ -320,6 +350,7 @@ for s in "${suites[@]}"; do
 	bench) report < <("$TOP/harness/bench.sh" smoke 2>&1) ;;
 	fuzz) report < <(suite_fuzz) ;;
 	series) report < <(suite_series) ;;
+	kconfig) report < <(suite_kconfig) ;;
 	w1-*) report < <("$TOP/harness/w1.sh" "${s#w1-}") ;;
 	ftrace-*) report < <(suite_ftrace "${s#ftrace-}") ;;
 	selftests-* | debug-*)

@@ -20,6 +20,7 @@
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/timekeeping.h>
 #include <linux/utsname.h>
 
 #include "kexec_handover_internal.h"
@@ -102,6 +103,8 @@ void kho_clients_unlock(void)
 
 /* The tree is built here and copied over the live one when complete. */
 static u8 kho_root_buf[KHO_ROOT_MAX_SIZE];
+/* The names of the dropped clients, as the root tree lists them. */
+static char kho_root_dropped[KHO_CLIENTS_MAX * KHO_NAME_MAX];
 
 /*
  * Rebuild the root tree; the caller holds kho_out.lock. Allocates nothing,
@@ -118,10 +121,16 @@ int kho_update_root(void)
 	void *buf = kho_root_buf;
 	int err;
 
-	if (kho_out.aborted) {
+	if (kho_out.aborted || kho_out.cleared) {
 		/* The next kernel finds no FDT here and boots without KHO. */
 		memset(kho_out.root, 0, KHO_ROOT_MAX_SIZE);
 		return 0;
+	}
+	meta.dropped = kho_root_dropped;
+	list_for_each_entry(c, &kho_out.clients, list) {
+		if (c->dropped)
+			meta.dropped_len += strscpy(kho_root_dropped + meta.dropped_len,
+						    c->name, KHO_NAME_MAX) + 1;
 	}
 	err = kho_root_begin(buf, KHO_ROOT_MAX_SIZE, PAGE_SHIFT,
 			     kho_out.tracker.hdr_phys, &meta);
@@ -168,6 +177,69 @@ static bool kho_owned_by_other(struct kho_client *client, unsigned long pfn,
 	return false;
 }
 
+/* Does @t hold a block of @order that overlaps the pages [@start, @end). */
+static bool kho_tracker_any(const struct kho_tracker *t, u64 start, u64 end,
+			    unsigned int order)
+{
+	u64 p = round_down(start, 1ULL << order), s, e, b0, b1;
+	const u64 *leaf;
+
+	if (!t->nr_blocks[order])
+		return false;
+	while (p < end) {
+		leaf = kho_tracker_leaf(t, p, order, &s, &e);
+		if (s == e)
+			return false;
+		if (leaf) {
+			b0 = (max(p, s) - s) >> order;
+			b1 = (min(end, e) - s + (1ULL << order) - 1) >> order;
+			if (find_next_bit((const unsigned long *)leaf, b1, b0) < b1)
+				return true;
+		}
+		p = e;
+	}
+	return false;
+}
+
+/* Does @t hold a block of an order but @skip that overlaps [@start, @end). */
+static bool kho_tracker_any_order(const struct kho_tracker *t, u64 start,
+				  u64 end, unsigned int skip)
+{
+	unsigned int o;
+
+	for (o = 0; o < t->nr_orders; o++) {
+		if (o != skip && kho_tracker_any(t, start, end, o))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Does any tracker hold a block that overlaps [@pfn, @pfn + 2^@order):
+ * -EEXIST when @client's own does (the same block preserved twice, or
+ * inside or around one of its other blocks), -EPERM when another client's
+ * or the core's does. Blocks of one tracker never overlap, and blocks of
+ * different trackers never do: the next kernel could not hand the memory
+ * to both.
+ */
+static int kho_overlap(struct kho_client *client, unsigned long pfn,
+		       unsigned int order)
+{
+	u64 end = pfn + (1ULL << order);
+	struct kho_client *c;
+
+	if (kho_tracker_any_order(&client->tracker, pfn, end, KHO_NR_ORDERS))
+		return -EEXIST;
+	if (kho_tracker_any_order(&kho_out.tracker, pfn, end, KHO_NR_ORDERS))
+		return -EPERM;
+	list_for_each_entry(c, &kho_out.clients, list) {
+		if (c != client &&
+		    kho_tracker_any_order(&c->tracker, pfn, end, KHO_NR_ORDERS))
+			return -EPERM;
+	}
+	return 0;
+}
+
 /*
  * Memory the kernel may move elsewhere behind the client's back: on the
  * LRU, a movable (non-LRU) page, or in ZONE_MOVABLE, which may go offline.
@@ -189,6 +261,7 @@ static int kho_mark_locked(struct kho_client *client, unsigned long pfn,
 			   unsigned int order, bool set)
 {
 	phys_addr_t start = PFN_PHYS(pfn), end = PFN_PHYS(pfn + (1UL << order));
+	int err;
 
 	if (order >= KHO_NR_ORDERS)
 		return -EINVAL;
@@ -211,8 +284,12 @@ static int kho_mark_locked(struct kho_client *client, unsigned long pfn,
 				    client->name, &start, &end);
 		return -EINVAL;
 	}
-	if (kho_owned_by_other(client, pfn, order))
-		return -EPERM;
+	err = kho_overlap(client, pfn, order);
+	if (err == -EPERM)
+		pr_warn_ratelimited("%s: cannot preserve %pa..%pa: it overlaps memory another client or the core preserves\n",
+				    client->name, &start, &end);
+	if (err)
+		return err;
 	return kho_tracker_set(&client->tracker, pfn, order);
 }
 
@@ -334,6 +411,21 @@ static void kho_batch_region(struct kho_client *client, struct kho_batch *r,
 		  kho_range_in_scratch(PFN_PHYS(r->start), PFN_PHYS(r->end));
 	if (r->slow)
 		return;
+	/*
+	 * Blocks of other orders there, in any tracker: the blocks of the
+	 * leaf range are checked one by one for overlaps.
+	 */
+	r->slow = kho_tracker_any_order(&client->tracker, r->start, r->end,
+					order) ||
+		  kho_tracker_any_order(&kho_out.tracker, r->start, r->end,
+					order);
+	list_for_each_entry(c, &kho_out.clients, list) {
+		if (c != client && !r->slow)
+			r->slow = kho_tracker_any_order(&c->tracker, r->start,
+							r->end, order);
+	}
+	if (r->slow)
+		return;
 	kho_batch_other(r, &kho_out.tracker, pfn);
 	list_for_each_entry(c, &kho_out.clients, list) {
 		if (c != client)
@@ -341,12 +433,28 @@ static void kho_batch_region(struct kho_client *client, struct kho_batch *r,
 	}
 }
 
+/*
+ * A folio nobody holds a reference to is not the caller's: a free page, or
+ * a tail page of a high-order allocation made without __GFP_COMP, which
+ * kho_preserve_pages() preserves whole.
+ */
+static int kho_folio_unowned(struct kho_client *client, struct folio *folio)
+{
+	if (likely(folio_ref_count(folio)))
+		return 0;
+	pr_warn_ratelimited("%s: cannot preserve the folio at pfn %#lx: it has no reference (a page of a high-order allocation without __GFP_COMP? use kho_preserve_pages())\n",
+			    client->name, folio_pfn(folio));
+	return -EINVAL;
+}
+
 /* A block the fast path does not take: checked one by one. */
 static noinline int kho_batch_slow(struct kho_client *client,
-				   struct kho_batch *r, unsigned long pfn,
-				   unsigned int order)
+				   struct kho_batch *r, struct folio *folio,
+				   unsigned long pfn, unsigned int order)
 {
-	int err = kho_mark_locked(client, pfn, order, true);
+	int err = kho_folio_unowned(client, folio);
+
+	err = err ?: kho_mark_locked(client, pfn, order, true);
 
 	/* The first block of the client there created its leaf. */
 	if (!err && !r->own && !r->slow)
@@ -389,9 +497,10 @@ static int kho_preserve_batch(struct kho_client *client, struct kho_batch *r,
 		}
 		b = off >> order;
 		if (unlikely(!own) || kho_folio_may_migrate(folio) ||
+		    !folio_ref_count(folio) ||
 		    kho_tracker_leaf_test(own, b) ||
 		    kho_tracker_leaf_test(others, b)) {
-			err = kho_batch_slow(client, r, pfn, order);
+			err = kho_batch_slow(client, r, folio, pfn, order);
 			if (err) {
 				*done = f - folios;
 				return err;
@@ -418,9 +527,12 @@ static int kho_mark_folios(struct kho_client *client, struct folio **folios,
 		err = kho_preserve_batch(client, &r, folios, nr, &i);
 	} else {
 		/* Preparing a leaf range costs more than a few folios. */
-		for (; !err && i < nr; i++)
-			err = kho_mark_locked(client, folio_pfn(folios[i]),
-					      folio_order(folios[i]), set);
+		for (; !err && i < nr; i++) {
+			if (set)
+				err = kho_folio_unowned(client, folios[i]);
+			err = err ?: kho_mark_locked(client, folio_pfn(folios[i]),
+						     folio_order(folios[i]), set);
+		}
 		/* The loop went one past the folio that failed. */
 		if (err && i)
 			i--;
@@ -444,12 +556,19 @@ static int kho_mark_folios(struct kho_client *client, struct folio **folios,
  * the next kernel with kho_restore_folio() at the same physical address.
  * Its contents may keep changing until the kexec jump.
  *
+ * A high-order allocation made without __GFP_COMP is not a folio: its
+ * first page looks like an order-0 folio, and only that page would be
+ * preserved. Preserve such memory with kho_preserve_pages(); a folio
+ * without a reference (a tail page of such an allocation, or a free page)
+ * is refused.
+ *
  * Context: process context; may sleep and allocate tracker pages.
  * Return: 0; -EOPNOTSUPP when KHO is off; -EINVAL for a folio in scratch
- * memory or one the kernel may migrate (on the LRU, movable, or in
- * ZONE_MOVABLE); -EEXIST if @client already preserves it;
- * -EPERM if another
- * client or the core does; -EBUSY once the jump has started; -ENOMEM.
+ * memory, one the kernel may migrate (on the LRU, movable, or in
+ * ZONE_MOVABLE) or one without a reference; -EEXIST if @client already
+ * preserves it, or memory inside or around it; -EPERM if another client
+ * or the core preserves any of it; -EBUSY once the jump has started;
+ * -ENOMEM.
  */
 int kho_preserve_folio(struct kho_client *client, struct folio *folio)
 {
@@ -599,27 +718,34 @@ EXPORT_SYMBOL_GPL(kho_unpreserve_phys);
  * kho_restore_preserved().
  *
  * Context: process context; may sleep.
- * Return: the memory, or NULL.
+ * Return: the memory; ERR_PTR(-EOPNOTSUPP) when KHO is off;
+ * ERR_PTR(-EINVAL) for a size of 0 or beyond the largest order KHO tracks;
+ * ERR_PTR(-ENOMEM); otherwise the errors of kho_preserve_folio(). Never
+ * NULL.
  */
 void *kho_alloc_preserve(struct kho_client *client, size_t size)
 {
 	unsigned int order = get_order(size);
 	struct folio *folio;
+	int err;
 
-	if (!size || !kho_out.ready || order >= KHO_NR_ORDERS)
-		return NULL;
+	if (!kho_out.ready)
+		return ERR_PTR(-EOPNOTSUPP);
+	if (!size || order >= KHO_NR_ORDERS)
+		return ERR_PTR(-EINVAL);
 	if (order <= MAX_PAGE_ORDER)
 		folio = folio_alloc(GFP_KERNEL | __GFP_ZERO, order);
 	else
 		folio = folio_alloc_gigantic(order, GFP_KERNEL | __GFP_COMP,
 					     numa_node_id(), NULL);
 	if (!folio)
-		return NULL;
+		return ERR_PTR(-ENOMEM);
 	if (order > MAX_PAGE_ORDER)
 		memset(folio_address(folio), 0, folio_size(folio));
-	if (kho_preserve_folio(client, folio)) {
+	err = kho_preserve_folio(client, folio);
+	if (err) {
 		folio_put(folio);
-		return NULL;
+		return ERR_PTR(err);
 	}
 	return folio_address(folio);
 }
@@ -628,18 +754,28 @@ EXPORT_SYMBOL_GPL(kho_alloc_preserve);
 /**
  * kho_unpreserve_free() - free memory from kho_alloc_preserve()
  * @client: the owner
- * @ptr: the memory, or NULL
+ * @ptr: the memory, NULL or an error pointer (ignored)
+ *
+ * When the memory cannot be unpreserved (the jump has started, or it is
+ * not @client's), it stays allocated and preserved, with a warning: freed,
+ * it would be reused while the next kernel treats it as preserved.
  *
  * Context: process context; may sleep.
  */
 void kho_unpreserve_free(struct kho_client *client, void *ptr)
 {
 	struct folio *folio;
+	int err;
 
-	if (!ptr)
+	if (IS_ERR_OR_NULL(ptr))
 		return;
 	folio = virt_to_folio(ptr);
-	WARN_ON(kho_unpreserve_folio(client, folio));
+	err = kho_unpreserve_folio(client, folio);
+	if (err) {
+		pr_warn("%s: cannot unpreserve %p (%d): leaking it, not freeing memory the next kernel may get\n",
+			client ? client->name : "?", ptr, err);
+		return;
+	}
 	folio_put(folio);
 }
 EXPORT_SYMBOL_GPL(kho_unpreserve_free);
@@ -808,6 +944,33 @@ static struct kho_client *kho_find_client(const char *name)
 	return NULL;
 }
 
+/*
+ * A client registers while an image carrying the handover is loaded: its
+ * prepare runs now, as it would have at the load. On failure the client
+ * is taken off the list again. Called with the clients lock held.
+ */
+static int kho_prepare_registered(struct kho_client *c)
+{
+	int err;
+
+	if (!kho_out.loaded || kho_out.aborted || !c->ops || !c->ops->prepare)
+		return 0;
+	err = c->ops->prepare(c, c->data);
+	if (!err) {
+		c->prepared = true;
+		return 0;
+	}
+	pr_err("client %s failed to prepare the handover for the loaded image (%d): registration refused\n",
+	       c->name, err);
+	mutex_lock(&kho_out.lock);
+	list_del(&c->list);
+	kho_out.nr_clients--;
+	/* A smaller tree always fits. */
+	WARN_ON_ONCE(kho_update_root());
+	mutex_unlock(&kho_out.lock);
+	return err;
+}
+
 /**
  * kho_client_register() - register a client of the handover
  * @desc: name, version, callbacks; copied, except @desc->accept,
@@ -817,14 +980,16 @@ static struct kho_client *kho_find_client(const char *name)
  * Registers the client for the next kernel and attaches it to the state
  * the previous kernel left under the same name, if any: see
  * kho_client_incoming(). Incoming state of a version the client does not
- * accept is released here, with an error message.
+ * accept is released here, with an error message. While an image carrying
+ * the handover is loaded, the client's prepare callback runs here.
  *
  * Context: process context; may sleep and allocate.
  * Return: the client; ERR_PTR(-EOPNOTSUPP) when KHO is off;
  * ERR_PTR(-EINVAL) for a bad name or version; ERR_PTR(-EEXIST) if the name
  * is taken; ERR_PTR(-EBUSY) once the jump has started;
  * ERR_PTR(-ENOSPC) with too many clients or a full root tree;
- * ERR_PTR(-EAGAIN) on a KHO boot before core_initcall; ERR_PTR(-ENOMEM).
+ * ERR_PTR(-EAGAIN) on a KHO boot before core_initcall; ERR_PTR(-ENOMEM);
+ * the error of the prepare callback when an image is loaded.
  */
 struct kho_client *kho_client_register(const struct kho_client_desc *desc)
 {
@@ -871,6 +1036,9 @@ struct kho_client *kho_client_register(const struct kho_client_desc *desc)
 		}
 	}
 	mutex_unlock(&kho_out.lock);
+	/* An image carrying the handover is loaded: prepare for it now. */
+	if (!err)
+		err = kho_prepare_registered(c);
 	kho_clients_unlock();
 	if (err) {
 		kho_tracker_destroy(&c->tracker);
@@ -898,7 +1066,9 @@ EXPORT_SYMBOL_GPL(kho_client_register);
  * memory itself stays with the caller) and finishes its incoming state
  * (see kho_finish()). No callback runs after this returns.
  *
- * Context: process context; may sleep. Not during the kexec jump.
+ * Context: process context; may sleep. During the kexec jump (from a
+ * reboot notifier or a .shutdown callback) too: the client leaves the
+ * frozen handover without waiting.
  */
 void kho_client_unregister(struct kho_client *client)
 {
@@ -918,6 +1088,12 @@ void kho_client_unregister(struct kho_client *client)
 		kho_out.aborted = true;
 		kho_update_root();
 		pr_err("cannot update the root tree: the handover is aborted\n");
+	}
+	/* During the jump (a reboot notifier, a .shutdown): still frozen. */
+	if (kho_out.frozen) {
+		kho_root_set_frozen_at(kho_out.root, ktime_get_real_seconds());
+		pr_info("client %s left the handover during the kexec jump\n",
+			client->name);
 	}
 	mutex_unlock(&kho_out.lock);
 	kho_clients_unlock();

@@ -56,7 +56,7 @@ void *kho_array_add(struct kho_array *array)
 
 	if (!h || (h->nr + 1) * array->rec_size > KHO_ARRAY_ROOM) {
 		p = kho_alloc_preserve(array->client, PAGE_SIZE);
-		if (!p)
+		if (IS_ERR(p))
 			return NULL;
 		p->magic = KHO_ARRAY_MAGIC;
 		p->rec_size = array->rec_size;

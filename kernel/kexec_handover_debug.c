@@ -5,10 +5,11 @@
  *
  * Writing the name of a case to /sys/kernel/debug/kho/corrupt arms it;
  * reading the file lists the cases, the armed one in brackets. The case
- * damages the outgoing handover in one way: the scratch table when an
- * image is loaded (kexec -s -l), everything else at the end of the freeze,
- * when the handover is final. The next kernel must reject the damage,
- * boot, and say why. A debug kernel only: this breaks what it hands over.
+ * damages the outgoing handover in one way: the scratch table and the x86
+ * handoff's length when an image is loaded (kexec -s -l), everything else
+ * at the end of the freeze, when the handover is final. The next kernel
+ * must reject the damage, boot, and say why. A debug kernel only: this
+ * breaks what it hands over.
  */
 #define pr_fmt(fmt) "kho: " fmt
 
@@ -41,6 +42,8 @@ static const char * const kho_corrupt_names[] = {
 	[KHO_CORRUPT_SCRATCH_RAM] = "scratch-outside-ram",
 	[KHO_CORRUPT_SCRATCH_OVERLAP] = "scratch-overlap",
 	[KHO_CORRUPT_HANDOFF_SCRATCH] = "handoff-scratch",
+	[KHO_CORRUPT_HANDOFF_LENGTH] = "handoff-length",
+	[KHO_CORRUPT_ROOT_BLOCK] = "root-block",
 };
 
 static enum kho_corrupt kho_corrupt_armed;
@@ -120,6 +123,7 @@ void kho_debug_corrupt_root(void)
 	case KHO_CORRUPT_SCRATCH_RAM:
 	case KHO_CORRUPT_SCRATCH_OVERLAP:
 	case KHO_CORRUPT_HANDOFF_SCRATCH:
+	case KHO_CORRUPT_HANDOFF_LENGTH:
 		return;
 	case KHO_CORRUPT_FDT_MAGIC:
 		hdr->magic = cpu_to_fdt32(0x4b484f21);
@@ -143,6 +147,14 @@ void kho_debug_corrupt_root(void)
 	case KHO_CORRUPT_CORE_TRACKER_ORDERS:
 		/* Found only once the next kernel opens the trackers. */
 		kho_out.tracker.hdr->nr_orders = 1000;
+		break;
+	case KHO_CORRUPT_ROOT_BLOCK:
+		/* The core preserves only the first page of the root tree. */
+		err = kho_tracker_clear(&kho_out.tracker,
+					PHYS_PFN(kho_out.root_phys),
+					get_order(KHO_ROOT_MAX_SIZE));
+		err = err ?: kho_tracker_set(&kho_out.tracker,
+					     PHYS_PFN(kho_out.root_phys), 0);
 		break;
 	default:
 		if (!c) {
@@ -229,6 +241,32 @@ kho_debug_corrupt_scratch(const struct kho_scratch_entry *table,
 	pr_warn("corrupted the outgoing scratch table on purpose: %s\n",
 		kho_corrupt_names[what]);
 	return kho_corrupt_table;
+}
+
+/*
+ * Far beyond any real entry: 512 KiB, more than early_memremap() maps
+ * (NR_FIX_BTMAPS pages), yet small enough for the early boot code that
+ * trusts setup_data lengths (it reserves and maps the entry whole).
+ */
+#define KHO_CORRUPT_HANDOFF_LEN	0x80000U
+
+/**
+ * kho_debug_handoff_len() - the length the x86 handoff declares
+ * @len: the real length of the setup_data payload
+ *
+ * For handoff-length, a length that does not match what the entry holds,
+ * which the next kernel must refuse without mapping it.
+ *
+ * Context: kexec_file_load, kexec lock held.
+ * Return: @len, or a damaged length when handoff-length is armed.
+ */
+u32 kho_debug_handoff_len(u32 len)
+{
+	if (kho_corrupt_armed != KHO_CORRUPT_HANDOFF_LENGTH)
+		return len;
+	pr_warn("corrupted the outgoing handover on purpose: %s\n",
+		kho_corrupt_names[KHO_CORRUPT_HANDOFF_LENGTH]);
+	return KHO_CORRUPT_HANDOFF_LEN;
 }
 
 static ssize_t kho_corrupt_read(struct file *file, char __user *ubuf,

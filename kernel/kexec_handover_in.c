@@ -84,14 +84,24 @@ struct kho_in_stats kho_in_stats;
 static const char *kho_in_why;
 static char kho_in_why_tracker[80];
 
-/* Seconds after boot when memory of clients that never came is released. */
+/*
+ * Seconds after boot when memory of clients that never came is released;
+ * KHO_RELEASE_NEVER: only through sysfs.
+ */
+#define KHO_RELEASE_NEVER	UINT_MAX
 static unsigned int kho_release_delay = 300;
 
 static int __init kho_parse_release(char *p)
 {
-	if (!p || kstrtouint(p, 0, &kho_release_delay))
-		pr_err("malformed kho_release=, expected seconds: using %u\n",
+	unsigned int v;
+
+	if (p && !strcmp(p, "never"))
+		kho_release_delay = KHO_RELEASE_NEVER;
+	else if (!p || kstrtouint(p, 0, &v) || v == KHO_RELEASE_NEVER)
+		pr_err("malformed kho_release=, expected seconds or never: using %u\n",
 		       kho_release_delay);
+	else
+		kho_release_delay = v;
 	return 0;
 }
 early_param("kho_release", kho_parse_release);
@@ -591,6 +601,33 @@ void __init kho_memory_init_deferred(int nid)
 }
 
 /*
+ * Where the walk of @nid splits into its early and deferred parts: where
+ * the node's deferred memory map starts (@pfn), moved down to the start of
+ * a preserved block that crosses it (blocks beyond a section can), so that
+ * every block is walked whole by one part: the deferred one, which
+ * initializes the struct pages of its ranges first.
+ */
+static unsigned long __init kho_in_split_pfn(int nid, unsigned long pfn)
+{
+	unsigned long split = pfn, b;
+	unsigned int k, order;
+
+	if (pfn == ULONG_MAX)
+		return pfn;
+	for (k = 0; k < kho_in_nr_trackers(); k++) {
+		const struct kho_tracker *t = kho_in.trackers[k];
+
+		for (order = 1; t && order < t->nr_orders; order++) {
+			b = round_down(pfn, 1UL << order);
+			if (b < split && kho_tracker_test(t, b, order) &&
+			    early_pfn_to_nid(b) == nid)
+				split = b;
+		}
+	}
+	return split;
+}
+
+/*
  * Record where each node's deferred memory map starts and which nodes
  * have kept ranges there, then walk what is initialized.
  */
@@ -599,8 +636,18 @@ static void __init kho_in_walk_ranges(void)
 	unsigned int i;
 	int nid, pending = 0;
 
-	for_each_node(nid)
-		kho_in_deferred_pfn[nid] = deferred_memmap_start_pfn(nid);
+	for_each_node(nid) {
+		unsigned long d = deferred_memmap_start_pfn(nid);
+
+		kho_in_deferred_pfn[nid] = kho_in_split_pfn(nid, d);
+		if (kho_in_deferred_pfn[nid] != d) {
+			phys_addr_t a = PFN_PHYS(kho_in_deferred_pfn[nid]);
+			phys_addr_t b = PFN_PHYS(d);
+
+			pr_info("node %d: a preserved block crosses the deferred memory map at %pa: walked from %pa with it\n",
+				nid, &b, &a);
+		}
+	}
 	for (i = 0; i < kho_in.nr_ranges; i++) {
 		phys_addr_t s = kho_in.ranges[i].start, e = kho_in.ranges[i].end;
 
@@ -690,12 +737,16 @@ static int __init kho_in_open_tracker(struct kho_tracker *t, u64 phys,
  */
 static bool __init kho_in_open_clients(void)
 {
+	unsigned int n = 0, nr_nodes;
 	struct kho_root_client rc;
-	unsigned int n = 0;
-	const char *why;
+	const char *why, *name;
 	int cur = 0;
 
 	while ((cur = kho_root_next_client(kho_in.root, cur, &rc)) > 0)
+		n++;
+	nr_nodes = n;
+	cur = 0;
+	while ((cur = kho_root_next_dropped(kho_in.root, cur, &name)) > 0)
 		n++;
 	kho_in.trackers = memblock_alloc((n + 1) * sizeof(*kho_in.trackers),
 					 SMP_CACHE_BYTES);
@@ -721,6 +772,20 @@ static bool __init kho_in_open_clients(void)
 			continue;
 		}
 		kho_in.trackers[ic->id] = &ic->tracker;
+	}
+	/* Clients whose freeze failed: known, with nothing handed over. */
+	cur = 0;
+	for (n = nr_nodes; (cur = kho_root_next_dropped(kho_in.root, cur, &name)) > 0; n++) {
+		struct kho_in_client *ic = &kho_in.clients[n];
+
+		ic->name = name;
+		ic->compatible = "-";
+		ic->node = -1;
+		ic->id = n + 1;
+		ic->state = KHO_IN_DROPPED;
+		ic->released_by = "freeze failed in the previous kernel";
+		pr_warn("client %s: dropped by the previous kernel (its freeze failed): nothing of it was handed over\n",
+			name);
 	}
 	return true;
 }
@@ -841,6 +906,22 @@ static bool __init kho_in_check_claims(void)
 	return true;
 }
 
+/*
+ * The order of the core's block that starts at the root tree and holds
+ * all of it, or -1: anything else is not the core's to read and clear.
+ */
+static int __init kho_in_root_order(void)
+{
+	unsigned long pfn = PHYS_PFN(kho_in.root_phys);
+	unsigned int order;
+
+	for (order = 0; order < kho_in.tracker.nr_orders; order++) {
+		if (kho_tracker_test(&kho_in.tracker, pfn, order))
+			return kho_in.root_size <= PAGE_SIZE << order ? order : -1;
+	}
+	return -1;
+}
+
 static bool __init kho_in_open(void)
 {
 	const char *why = "out of memory";
@@ -848,6 +929,10 @@ static bool __init kho_in_open(void)
 
 	if (kho_in_open_tracker(&kho_in.tracker, kho_in.tracker_phys, &why))
 		goto fail;
+	why = "root tree not preserved";
+	if (kho_in_root_order() < 0)
+		goto fail;
+	why = "out of memory";
 	/* Keep a copy of the root tree before any of its memory is freed. */
 	root = phys_to_virt(kho_in.root_phys);
 	kho_in.root = memblock_alloc(fdt_totalsize(root), SMP_CACHE_BYTES);
@@ -1197,7 +1282,9 @@ EXPORT_SYMBOL_GPL(kho_restore_preserved);
  * Return: 0 when there is state to restore; -ENOENT when there is none
  * (not a KHO boot, or the previous kernel had no such client); -EPROTO
  * when it was of a version @client does not accept, or its tracker was
- * corrupted (it was released or lost);
+ * corrupted (it was released or lost); -ECANCELED when the previous kernel
+ * dropped it from the handover because @client's freeze callback failed
+ * there (nothing was handed over);
  * -ESTALE when it was already released, or @client finished.
  */
 int kho_client_incoming(struct kho_client *client, const char **compatible)
@@ -1212,6 +1299,8 @@ int kho_client_incoming(struct kho_client *client, const char **compatible)
 		err = 0;
 	else if (ic->state == KHO_IN_REJECTED)
 		err = -EPROTO;
+	else if (ic->state == KHO_IN_DROPPED)
+		err = -ECANCELED;
 	else
 		err = -ESTALE;
 	mutex_unlock(&kho_in.lock);
@@ -1556,29 +1645,38 @@ void kho_in_detach(struct kho_client *client)
 }
 
 /**
- * kho_in_release_unclaimed() - release the state of every client now
+ * kho_in_release_unclaimed() - release the state of clients that never came
  *
- * What /sys/kernel/kho/in/release does: every client that did not finish
- * loses what it did not restore, whether it registered or not, and the
- * handover's remaining memory goes to the page allocator.
+ * What /sys/kernel/kho/in/release does: every client that did not register
+ * loses its state now. A registered client keeps its state until it calls
+ * kho_finish() (or unregisters): it may be reading its blobs in place.
+ * Once no client holds anything, the handover's remaining memory goes to
+ * the page allocator.
  *
  * Context: process context; may sleep.
  * Return: 0, -ENOENT when this is not a KHO boot, -EALREADY if done.
  */
 int kho_in_release_unclaimed(void)
 {
+	unsigned int i, active = 0;
 	int err = 0;
 
 	if (!kho_in.valid)
 		return -ENOENT;
 	mutex_lock(&kho_in.lock);
-	if (kho_in_stats.released)
+	if (kho_in_stats.released) {
 		err = -EALREADY;
-	else
-		kho_in_release_clients(BIT(KHO_IN_PENDING) | BIT(KHO_IN_ACTIVE),
+	} else {
+		kho_in_release_clients(BIT(KHO_IN_PENDING),
 				       "released through sysfs",
 				       &kho_in_stats.released_sysfs);
+		for (i = 0; i < kho_in.nr_clients; i++)
+			active += kho_in.clients[i].state == KHO_IN_ACTIVE;
+	}
 	mutex_unlock(&kho_in.lock);
+	if (active)
+		pr_info("release through sysfs: %u registered clients keep their state until they finish\n",
+			active);
 	return err;
 }
 
@@ -1586,11 +1684,13 @@ int kho_in_release_unclaimed(void)
  * kho_in_release_policy() - when clients that never came are released
  *
  * Context: any.
- * Return: seconds after the end of boot (kho_release=).
+ * Return: seconds after the end of boot (kho_release=), or -1 for never
+ * (kho_release=never: only /sys/kernel/kho/in/release releases them).
  */
 long kho_in_release_policy(void)
 {
-	return kho_release_delay;
+	return kho_release_delay == KHO_RELEASE_NEVER ? -1L :
+	       (long)kho_release_delay;
 }
 
 /*
@@ -1622,9 +1722,12 @@ static void __init kho_in_free_root(void)
 		page = kho_claim_block(pfn, KHO_STAMP_ORDER(stamp), true);
 		/*
 		 * Cleared, so that a stale reference to it (a device tree
-		 * reused by kexec_load) finds no handover there.
+		 * reused by kexec_load) finds no handover there; never past
+		 * the block (kho_in_open() checked that it holds the tree).
 		 */
-		memset(page_address(page), 0, kho_in.root_size);
+		memset(page_address(page), 0,
+		       min_t(size_t, kho_in.root_size,
+			     PAGE_SIZE << KHO_STAMP_ORDER(stamp)));
 		kho_free_block(page, KHO_STAMP_ORDER(stamp));
 	}
 	mutex_unlock(&kho_in.lock);
@@ -1708,7 +1811,9 @@ static int __init kho_in_late(void)
 	mutex_lock(&kho_in.lock);
 	kho_in_release_if_done();
 	mutex_unlock(&kho_in.lock);
-	if (!kho_release_delay)
+	if (kho_release_delay == KHO_RELEASE_NEVER)
+		pr_info("kho_release=never: clients that do not come keep their memory until /sys/kernel/kho/in/release\n");
+	else if (!kho_release_delay)
 		kho_in_release_late(NULL);
 	else
 		schedule_delayed_work(&kho_in_release_work,

@@ -59,6 +59,7 @@ struct kho_client {
 	struct list_head blobs;
 	unsigned int nr_blobs;
 	bool prepared;		/* @ops->prepare succeeded for the loaded image */
+	bool fresh;		/* ... for the first time, in the load under way */
 	bool dropped;		/* @ops->freeze failed: out of the handover */
 	struct kho_in_client *in;
 	struct kho_client_sysfs *sysfs;
@@ -75,6 +76,7 @@ struct kho_out {
 	bool ready;
 	bool aborted;
 	bool frozen;
+	bool cleared;		/* frozen for a kexec_load image: no root tree */
 	bool loaded;		/* a kexec_file image carries the handover */
 };
 
@@ -102,6 +104,8 @@ enum kho_corrupt {
 	KHO_CORRUPT_SCRATCH_RAM,
 	KHO_CORRUPT_SCRATCH_OVERLAP,
 	KHO_CORRUPT_HANDOFF_SCRATCH,
+	KHO_CORRUPT_HANDOFF_LENGTH,
+	KHO_CORRUPT_ROOT_BLOCK,
 };
 
 #ifdef CONFIG_KEXEC_HANDOVER_DEBUG_CORRUPT
@@ -137,6 +141,7 @@ enum kho_in_state {
 	KHO_IN_FINISHED,	/* kho_finish(): the rest was released */
 	KHO_IN_RELEASED,	/* never came: released by the policy */
 	KHO_IN_REJECTED,	/* incompatible version: released */
+	KHO_IN_DROPPED,		/* its freeze failed in the previous kernel */
 };
 
 struct kho_in_client {

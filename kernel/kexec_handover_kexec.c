@@ -43,19 +43,46 @@ static bool kho_out_busy(void)
 	return false;
 }
 
-/* Call @ops->abort of every prepared client; clients are not changing. */
-static void kho_abort_clients(void)
+/*
+ * Does a client have state to hand over that only its prepare callback
+ * preserves; the clients lock held, kho_out.lock not.
+ */
+static bool kho_clients_pending(void)
 {
 	struct kho_client *c;
 
 	list_for_each_entry(c, &kho_out.clients, list) {
+		if (c->ops && c->ops->pending && c->ops->pending(c, c->data)) {
+			pr_err("client %s has state to hand over\n", c->name);
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Call @ops->abort of the prepared clients (@fresh: only those the current
+ * load prepared); the clients lock held.
+ */
+static void kho_abort_clients(bool fresh)
+{
+	struct kho_client *c;
+
+	list_for_each_entry(c, &kho_out.clients, list) {
+		if (fresh && !c->fresh)
+			continue;
 		if (c->prepared && c->ops && c->ops->abort)
 			c->ops->abort(c, c->data);
 		c->prepared = false;
+		c->fresh = false;
 	}
 }
 
-/* Call @ops->prepare of every client; on failure abort the prepared ones. */
+/*
+ * Call @ops->prepare of every client. On failure only the clients this
+ * call prepared for the first time abort: those prepared for an image that
+ * stays loaded keep their state (a failed prepare leaves it as it was).
+ */
 static int kho_prepare_clients(void)
 {
 	struct kho_client *c;
@@ -66,11 +93,14 @@ static int kho_prepare_clients(void)
 		if (err) {
 			pr_err("client %s failed to prepare the handover (%d): kexec load refused; abort the handover in /sys/kernel/kho/abort to kexec without it\n",
 			       c->name, err);
-			kho_abort_clients();
+			kho_abort_clients(true);
 			return err;
 		}
+		c->fresh = !c->prepared;
 		c->prepared = true;
 	}
+	list_for_each_entry(c, &kho_out.clients, list)
+		c->fresh = false;
 	return 0;
 }
 
@@ -108,7 +138,7 @@ int kho_set_aborted(bool abort)
 		goto out;
 	}
 	if (abort)
-		kho_abort_clients();
+		kho_abort_clients(false);
 	else if (kho_out.loaded)
 		err = kho_prepare_clients();
 	if (err)
@@ -126,7 +156,7 @@ int kho_set_aborted(bool abort)
 		pr_err("cannot re-enable the handover (%d): it stays aborted\n",
 		       err);
 		if (kho_out.loaded)
-			kho_abort_clients();
+			kho_abort_clients(false);
 		goto out;
 	}
 	pr_info("outgoing handover %s\n", abort ? "aborted" : "re-enabled");
@@ -141,7 +171,8 @@ out:
  *
  * kexec_load leaves segment placement to userspace, so it cannot keep
  * preserved memory safe: refuse it while a client preserves or publishes
- * anything, unless the handover was aborted.
+ * anything, or has state that its prepare callback would preserve (see
+ * &struct kho_client_ops), unless the handover was aborted.
  *
  * Context: process context, kexec lock held.
  * Return: true if kexec_load may go on.
@@ -152,9 +183,12 @@ bool kho_kexec_load_allowed(void)
 
 	if (!kho_out_active())
 		return true;
+	kho_clients_lock();
 	mutex_lock(&kho_out.lock);
 	busy = kho_out_busy();
 	mutex_unlock(&kho_out.lock);
+	busy = busy || kho_clients_pending();
+	kho_clients_unlock();
 	if (busy)
 		pr_err("kexec_load cannot carry the handover of preserved memory: use kexec_file_load (kexec -s), or abort the handover in /sys/kernel/kho/abort\n");
 	return !busy;
@@ -270,9 +304,11 @@ int kho_check_image(const struct kimage *image)
  * @image: the image, about to replace the loaded one
  *
  * Every client prepares its state for the handover. A failure fails the
- * load and leaves the handover unprepared.
+ * load; an image loaded before stays loaded with its handover as it was:
+ * the clients prepared for it stay prepared.
  *
- * Context: process context, kexec_file_load, with the kexec lock held.
+ * Context: process context, kexec_file_load, with the kexec lock held,
+ * once nothing else can fail the load.
  * Return: 0, or the error of the first client that failed to prepare.
  */
 int kho_image_loaded(const struct kimage *image)
@@ -282,21 +318,23 @@ int kho_image_loaded(const struct kimage *image)
 	if (!kho_out.ready || image->type == KEXEC_TYPE_CRASH)
 		return 0;
 	kho_clients_lock();
-	kho_out.loaded = true;
 	if (!kho_out.aborted)
 		err = kho_prepare_clients();
-	if (err)
-		kho_out.loaded = false;
+	if (!err)
+		kho_out.loaded = true;
 	kho_clients_unlock();
 	return err;
 }
 
 /**
- * kho_image_unloaded() - the kexec_file image is being unloaded
+ * kho_image_unloaded() - the kexec_file image is unloaded or replaced
  *
+ * Called when kexec_file_load unloads the image, and when kexec_load
+ * unloads it or replaces it with an image that cannot carry the handover.
  * Clients that prepared for it abort.
  *
- * Context: process context, kexec_file_load, with the kexec lock held.
+ * Context: process context, kexec_file_load or kexec_load, with the kexec
+ * lock held.
  */
 void kho_image_unloaded(void)
 {
@@ -304,7 +342,7 @@ void kho_image_unloaded(void)
 		return;
 	kho_clients_lock();
 	if (kho_out.loaded)
-		kho_abort_clients();
+		kho_abort_clients(false);
 	kho_out.loaded = false;
 	kho_clients_unlock();
 }
@@ -320,25 +358,31 @@ void kho_image_unloaded(void)
  *
  * Otherwise preserving, publishing and registering fail from now on.
  * Every client's freeze callback runs; a client whose callback fails is
- * dropped from the handover, with an error message, and the jump goes on.
- * The root tree records the time.
+ * dropped from the handover, with an error message, and the jump goes on
+ * (the next kernel learns that it was dropped). The root tree records the
+ * time. No lock is held on return: a client that unregisters during the
+ * jump (from a reboot notifier or a .shutdown callback) leaves the
+ * handover without waiting.
  *
  * Context: process context, kernel_kexec(), with the kexec lock held.
  * Return: 0, or -EBUSY when the loaded image cannot carry what is
- * preserved (the jump must not happen; kho_thaw() is not called then).
+ * preserved or pending (the jump must not happen; kho_thaw() is not
+ * called then).
  */
 int kho_freeze(void)
 {
 	bool carried = kexec_image && kexec_image->file_mode;
 	struct kho_client *c;
-	bool dropped = false;
+	bool dropped = false, busy = false;
 	int err;
 
 	if (!kho_out.ready)
 		return 0;
 	kho_clients_lock();
+	if (!carried && !kho_out.aborted)
+		busy = kho_clients_pending();
 	mutex_lock(&kho_out.lock);
-	if (!carried && !kho_out.aborted && kho_out_busy()) {
+	if (!carried && !kho_out.aborted && (busy || kho_out_busy())) {
 		mutex_unlock(&kho_out.lock);
 		kho_clients_unlock();
 		pr_err("kexec jump refused: the image was loaded with kexec_load, which cannot carry the preserved memory; load it with kexec_file_load (kexec -s), or abort the handover in /sys/kernel/kho/abort\n");
@@ -346,14 +390,18 @@ int kho_freeze(void)
 	}
 	kho_out.frozen = true;
 	if (!carried && !kho_out.aborted) {
+		kho_out.cleared = true;
 		memset(kho_out.root, 0, KHO_ROOT_MAX_SIZE);
 		mutex_unlock(&kho_out.lock);
+		kho_clients_unlock();
 		pr_info("the image was loaded with kexec_load: the next kernel gets no handover\n");
 		return 0;
 	}
 	mutex_unlock(&kho_out.lock);
-	if (kho_out.aborted)
+	if (kho_out.aborted) {
+		kho_clients_unlock();
 		return 0;
+	}
 	list_for_each_entry(c, &kho_out.clients, list) {
 		if (!c->ops || !c->ops->freeze)
 			continue;
@@ -374,6 +422,7 @@ int kho_freeze(void)
 	kho_root_set_frozen_at(kho_out.root, ktime_get_real_seconds());
 	kho_debug_corrupt_root();
 	mutex_unlock(&kho_out.lock);
+	kho_clients_unlock();
 	return 0;
 }
 
@@ -392,8 +441,10 @@ void kho_thaw(void)
 
 	if (!kho_out.ready)
 		return;
+	kho_clients_lock();
 	mutex_lock(&kho_out.lock);
 	kho_out.frozen = false;
+	kho_out.cleared = false;
 	list_for_each_entry(c, &kho_out.clients, list)
 		c->dropped = false;
 	/* The tree as it was before the freeze, which fit. */
@@ -401,6 +452,6 @@ void kho_thaw(void)
 	mutex_unlock(&kho_out.lock);
 	/* After the thaw: clients may unpreserve what they prepared. */
 	if (!kho_out.aborted)
-		kho_abort_clients();
+		kho_abort_clients(false);
 	kho_clients_unlock();
 }

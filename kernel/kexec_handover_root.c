@@ -77,6 +77,9 @@ int kho_root_begin(void *buf, size_t size, unsigned int page_shift,
 	err = err ?: fdt_property_u32(buf, KHO_PROP_BOOT_COUNT,
 				      meta->boot_count);
 	err = err ?: fdt_property_u64(buf, KHO_PROP_FROZEN_AT, meta->frozen_at);
+	if (meta->dropped_len)
+		err = err ?: fdt_property(buf, KHO_PROP_DROPPED, meta->dropped,
+					  meta->dropped_len);
 	return kho_fdt_err(err);
 }
 
@@ -305,6 +308,32 @@ int kho_scratch_check(const struct kho_scratch_entry *table, unsigned int nr,
 	return 0;
 }
 
+/*
+ * The list of dropped clients, if any: valid names, none twice, none also
+ * a client node, at most %KHO_CLIENTS_MAX clients in all (@nr so far).
+ */
+static int kho_root_check_dropped(const void *fdt, unsigned int nr)
+{
+	const char *p, *end, *q, *r;
+	int len;
+
+	p = fdt_getprop(fdt, 0, KHO_PROP_DROPPED, &len);
+	if (!p)
+		return len == -FDT_ERR_NOTFOUND ? 0 : -EINVAL;
+	if (len < 2 || p[len - 1])
+		return -EINVAL;
+	for (end = p + len, q = p; q < end; q += strlen(q) + 1) {
+		if (++nr > KHO_CLIENTS_MAX || !kho_name_valid(q) ||
+		    fdt_subnode_offset(fdt, 0, q) >= 0)
+			return -EINVAL;
+		for (r = p; r < q; r += strlen(r) + 1) {
+			if (!strcmp(r, q))
+				return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /**
  * kho_root_check() - validate a root tree written by another kernel
  * @fdt: the tree
@@ -390,6 +419,10 @@ int kho_root_check(const void *fdt, size_t max_size, unsigned int page_shift,
 		*why = "corrupted FDT";
 		return -EINVAL;
 	}
+	if (kho_root_check_dropped(fdt, nr)) {
+		*why = "bad list of dropped clients";
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -439,6 +472,20 @@ int kho_root_next_client(const void *fdt, int prev,
 	    kho_get_u64(fdt, node, KHO_PROP_TRACKER, &client->tracker))
 		return -ENOENT;
 	return node;
+}
+
+/**
+ * kho_root_next_dropped() - iterate over the clients the writer dropped
+ * @fdt: the tree, checked with kho_root_check()
+ * @prev: 0 to start, then the previous return value
+ * @name: the name of a client whose freeze failed; points into @fdt
+ *
+ * Return: a positive cursor for the next call, or -ENOENT at the end.
+ */
+int kho_root_next_dropped(const void *fdt, int prev, const char **name)
+{
+	*name = fdt_stringlist_get(fdt, 0, KHO_PROP_DROPPED, prev, NULL);
+	return *name ? prev + 1 : -ENOENT;
 }
 
 /**

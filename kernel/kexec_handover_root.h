@@ -14,6 +14,8 @@ struct kho_root_meta {
 	const char *release;
 	u32 boot_count;
 	u64 frozen_at;
+	const char *dropped;	/* NUL-separated client names, or NULL */
+	int dropped_len;	/* bytes of @dropped, NULs included */
 };
 
 struct kho_root_client {
@@ -42,6 +44,7 @@ int kho_root_check(const void *fdt, size_t max_size, unsigned int page_shift,
 int kho_root_get_meta(const void *fdt, struct kho_root_meta *meta);
 int kho_root_next_client(const void *fdt, int prev,
 			 struct kho_root_client *client);
+int kho_root_next_dropped(const void *fdt, int prev, const char **name);
 int kho_root_find_blob(const void *fdt, int client_node, const char *name,
 		       u64 *phys, u64 *size);
 int kho_root_next_blob(const void *fdt, int client_node, int prev,

@@ -341,6 +341,7 @@ static const char * const kho_in_state_names[] = {
 	[KHO_IN_FINISHED] = "finished",
 	[KHO_IN_RELEASED] = "released",
 	[KHO_IN_REJECTED] = "rejected",
+	[KHO_IN_DROPPED] = "dropped",
 };
 
 static ssize_t in_client_stats_show(struct kobject *kobj,

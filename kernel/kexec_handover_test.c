@@ -263,6 +263,52 @@ static void kho_test_root_tree(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kho_test_build_root(buf, 128), -ENOSPC);
 }
 
+/* A tree with one client, "a", and @dropped (@len bytes) as dropped list. */
+static int kho_test_dropped_tree(void *buf, const char *dropped, int len)
+{
+	struct kho_root_meta meta = {
+		.release = "6.12.0-kho", .boot_count = 1,
+		.dropped = dropped, .dropped_len = len,
+	};
+	const char *why;
+	u64 tracker;
+	int err;
+
+	err = kho_root_begin(buf, KHO_ROOT_MAX_SIZE, PAGE_SHIFT, 0x300000, &meta);
+	err = err ?: kho_root_begin_client(buf, "a", "a-v1", 0x400000);
+	err = err ?: kho_root_end_client(buf);
+	err = err ?: kho_root_finish(buf);
+	return err ?: kho_root_check(buf, KHO_ROOT_MAX_SIZE, PAGE_SHIFT,
+				     &tracker, &why);
+}
+
+/* The list of clients dropped because their freeze failed. */
+static void kho_test_root_dropped(struct kunit *test)
+{
+	void *buf = kunit_kzalloc(test, KHO_ROOT_MAX_SIZE, GFP_KERNEL);
+	const char *name;
+	int cur;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_EQ(test, kho_test_dropped_tree(buf, "x\0yy", 5), 0);
+	cur = kho_root_next_dropped(buf, 0, &name);
+	KUNIT_ASSERT_GT(test, cur, 0);
+	KUNIT_EXPECT_STREQ(test, name, "x");
+	cur = kho_root_next_dropped(buf, cur, &name);
+	KUNIT_ASSERT_GT(test, cur, 0);
+	KUNIT_EXPECT_STREQ(test, name, "yy");
+	KUNIT_EXPECT_EQ(test, kho_root_next_dropped(buf, cur, &name), -ENOENT);
+	/* None: the list is absent. */
+	KUNIT_ASSERT_EQ(test, kho_test_dropped_tree(buf, NULL, 0), 0);
+	KUNIT_EXPECT_EQ(test, kho_root_next_dropped(buf, 0, &name), -ENOENT);
+	/* Twice the same name, a client's name, a bad name, no NUL. */
+	KUNIT_EXPECT_EQ(test, kho_test_dropped_tree(buf, "x\0x", 4), -EINVAL);
+	KUNIT_EXPECT_EQ(test, kho_test_dropped_tree(buf, "a", 2), -EINVAL);
+	KUNIT_EXPECT_EQ(test, kho_test_dropped_tree(buf, "b/c", 4), -EINVAL);
+	KUNIT_EXPECT_EQ(test, kho_test_dropped_tree(buf, "x\0y", 3), -EINVAL);
+	KUNIT_EXPECT_EQ(test, kho_test_dropped_tree(buf, "", 1), -EINVAL);
+}
+
 static void kho_test_names_and_scratch(struct kunit *test)
 {
 	struct kho_scratch_entry s[3] = {
@@ -386,7 +432,7 @@ static void kho_test_api(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kho_add_blob(a, "kunit", folio_address(folio), 64),
 			-EINVAL);
 	blob = kho_alloc_preserve(a, 64);
-	KUNIT_ASSERT_NOT_NULL(test, blob);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(blob));
 	KUNIT_EXPECT_EQ(test, kho_add_blob(b, "kunit", blob, 64), -EINVAL);
 	KUNIT_EXPECT_EQ(test, kho_add_blob(a, "bad/name", blob, 64), -EINVAL);
 	KUNIT_EXPECT_EQ(test, kho_add_blob(a, "kunit", blob, PAGE_SIZE + 1),
@@ -455,6 +501,85 @@ static void *kho_test_no_page(void *ctx, u64 *phys)
  * Out of memory while preserving: the client's tracker cannot grow. The
  * call fails with -ENOMEM and leaves nothing behind, batches included.
  */
+/*
+ * Blocks of different orders and clients never overlap; memory that cannot
+ * be unpreserved is not freed; errors come as error pointers.
+ */
+static void kho_test_overlap(struct kunit *test)
+{
+	struct folio *big, *many[16];
+	struct kho_client *a, *b;
+	struct page *pages;
+	unsigned int i;
+	void *blob;
+
+	if (!kho_is_enabled())
+		kunit_skip(test, "boot with kho=on to test the preservation API");
+	a = kho_test_register(test, "kunit-a");
+	b = kho_test_register(test, "kunit-b");
+	big = folio_alloc(GFP_KERNEL, 10);
+	KUNIT_ASSERT_NOT_NULL(test, big);
+
+	/* Half of the folio as an order-9 block of a's. */
+	KUNIT_EXPECT_EQ(test, kho_preserve_pages(a, folio_page(big, 0), 512), 0);
+	/* The folio around it, by another client or by a itself. */
+	KUNIT_EXPECT_EQ(test, kho_preserve_folio(b, big), -EPERM);
+	KUNIT_EXPECT_EQ(test, kho_preserve_folio(a, big), -EEXIST);
+	/* A page inside it. */
+	KUNIT_EXPECT_EQ(test, kho_preserve_pages(b, folio_page(big, 3), 1),
+			-EPERM);
+	KUNIT_EXPECT_EQ(test, kho_preserve_pages(a, folio_page(big, 3), 1),
+			-EEXIST);
+	/* The other half is free to take. */
+	KUNIT_EXPECT_EQ(test, kho_preserve_pages(b, folio_page(big, 512), 512),
+			0);
+	KUNIT_EXPECT_EQ(test, kho_unpreserve_pages(b, folio_page(big, 512), 512),
+			0);
+	/* The batch path: the overlapping folio fails it, all of it undone. */
+	for (i = 0; i < ARRAY_SIZE(many) - 1; i++) {
+		many[i] = folio_alloc(GFP_KERNEL, 0);
+		KUNIT_ASSERT_NOT_NULL(test, many[i]);
+	}
+	many[i] = big;
+	KUNIT_EXPECT_EQ(test, kho_preserve_folios(b, many, ARRAY_SIZE(many)),
+			-EPERM);
+	KUNIT_EXPECT_EQ(test, kho_unpreserve_folio(b, many[0]), -ENOENT);
+	KUNIT_EXPECT_EQ(test, kho_unpreserve_pages(a, folio_page(big, 0), 512),
+			0);
+	KUNIT_EXPECT_EQ(test, kho_preserve_folios(b, many, ARRAY_SIZE(many)),
+			0);
+	KUNIT_EXPECT_EQ(test, kho_unpreserve_folios(b, many, ARRAY_SIZE(many)),
+			0);
+	for (i = 0; i < ARRAY_SIZE(many) - 1; i++)
+		folio_put(many[i]);
+	folio_put(big);
+
+	/* A high-order allocation without __GFP_COMP: pages, not a folio. */
+	pages = alloc_pages(GFP_KERNEL, 2);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	KUNIT_EXPECT_EQ(test, kho_preserve_folio(a, page_folio(pages + 1)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, kho_preserve_pages(a, pages, 4), 0);
+	KUNIT_EXPECT_EQ(test, kho_preserve_pages(b, pages + 3, 1), -EPERM);
+	KUNIT_EXPECT_EQ(test, kho_unpreserve_pages(a, pages, 4), 0);
+	__free_pages(pages, 2);
+
+	/* Errors of kho_alloc_preserve(). */
+	KUNIT_EXPECT_EQ(test, PTR_ERR(kho_alloc_preserve(a, 0)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(kho_alloc_preserve(a, SIZE_MAX)), -EINVAL);
+
+	/* b cannot unpreserve a's memory: it stays allocated and preserved. */
+	blob = kho_alloc_preserve(a, 64);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(blob));
+	kho_unpreserve_free(b, blob);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(virt_to_folio(blob)), 1);
+	KUNIT_EXPECT_EQ(test, kho_preserve_folio(a, virt_to_folio(blob)),
+			-EEXIST);
+	kho_unpreserve_free(a, blob);
+	kho_client_unregister(b);
+	kho_client_unregister(a);
+}
+
 static void kho_test_alloc_failure(struct kunit *test)
 {
 	struct kho_tracker_ops ops = kho_out_tracker_ops;
@@ -478,7 +603,8 @@ static void kho_test_alloc_failure(struct kunit *test)
 	mutex_unlock(&kho_out.lock);
 	/* An order-2 block needs nodes of its own: none can be had. */
 	KUNIT_EXPECT_EQ(test, kho_preserve_folio(a, f[1]), -ENOMEM);
-	KUNIT_EXPECT_NULL(test, kho_alloc_preserve(a, 3 * PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(kho_alloc_preserve(a, 3 * PAGE_SIZE)),
+			-ENOMEM);
 	/* A batch is undone: f[0] went in first, and is out again. */
 	KUNIT_EXPECT_EQ(test, kho_preserve_folios(a, f, 2), -ENOMEM);
 	KUNIT_EXPECT_EQ(test, kho_unpreserve_folio(a, f[0]), -ENOENT);
@@ -558,7 +684,7 @@ static void kho_test_handover(struct kunit *test)
 	p = folio_alloc(GFP_KERNEL, 1);
 	o = folio_alloc(GFP_KERNEL, 0);
 	st = kho_alloc_preserve(kho_test_in_a, sizeof(*st));
-	KUNIT_ASSERT_TRUE(test, f && p && o && st);
+	KUNIT_ASSERT_TRUE(test, f && p && o && !IS_ERR(st));
 	st->folio = PFN_PHYS(folio_pfn(f));
 	st->pages = PFN_PHYS(folio_pfn(p));
 	st->other = PFN_PHYS(folio_pfn(o));
@@ -651,10 +777,12 @@ static struct kunit_case kho_test_cases[] = {
 	KUNIT_CASE(kho_test_tracker_set_clear),
 	KUNIT_CASE(kho_test_tracker_open_iterate),
 	KUNIT_CASE(kho_test_root_tree),
+	KUNIT_CASE(kho_test_root_dropped),
 	KUNIT_CASE(kho_test_names_and_scratch),
 	KUNIT_CASE(kho_test_scratch_order),
 	KUNIT_CASE(kho_test_clients),
 	KUNIT_CASE(kho_test_api),
+	KUNIT_CASE(kho_test_overlap),
 	KUNIT_CASE(kho_test_alloc_failure),
 	KUNIT_CASE(kho_test_array),
 	KUNIT_CASE(kho_test_restore),

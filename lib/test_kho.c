@@ -94,14 +94,19 @@ static int test_kho_preserve_high(u32 gen, struct test_kho_item *it)
 	return -ENOMEM;
 }
 
+static unsigned int giant_order = MAX_PAGE_ORDER + 1;
+module_param(giant_order, uint, 0400);
+MODULE_PARM_DESC(giant_order, "order of the gigantic folio (default MAX_PAGE_ORDER + 1)");
+
 /* A folio beyond the page allocator's orders (a "gigantic" one). */
 static int test_kho_preserve_giant(u32 gen, struct test_kho_item *it)
 {
-	unsigned int order = MAX_PAGE_ORDER + 1;
-	struct folio *folio;
+	unsigned int order = giant_order;
+	struct folio *folio = NULL;
 
-	folio = folio_alloc_gigantic(order, GFP_KERNEL | __GFP_COMP |
-				     __GFP_NOWARN, numa_node_id(), NULL);
+	if (order > MAX_PAGE_ORDER && order <= 30 - PAGE_SHIFT)
+		folio = folio_alloc_gigantic(order, GFP_KERNEL | __GFP_COMP |
+					     __GFP_NOWARN, numa_node_id(), NULL);
 	if (!folio) {
 		pr_err("generation %u: FAILED: no gigantic folio of order %u\n",
 		       gen, order);
@@ -112,6 +117,83 @@ static int test_kho_preserve_giant(u32 gen, struct test_kho_item *it)
 	it->csum = test_kho_fill(folio_address(folio), folio_size(folio),
 				 it->phys ^ gen);
 	return kho_preserve_folio(test_kho_client, folio);
+}
+
+/*
+ * A range reserved at boot with test_kho_reserve=SIZE@ADDR (the first
+ * kernel of a chain only; later kernels get it back from the handover),
+ * preserved as the first test_kho.resv_first bytes and the rest. Put
+ * across the start of a node's deferred memory map, its blocks are larger
+ * than a section and cross it: the page allocator cannot give a folio
+ * there, as the zone's first section holds early unmovable allocations.
+ * One word per page is checked, which is cheap for a gigantic range.
+ */
+#define TEST_KHO_RESV_ITEMS	2
+static phys_addr_t test_kho_resv_start, test_kho_resv_size;
+static unsigned long long resv_first;
+module_param(resv_first, ullong, 0400);
+MODULE_PARM_DESC(resv_first, "bytes of the reserved range preserved as its first part");
+
+static int __init test_kho_parse_reserve(char *p)
+{
+	u64 size, start;
+	char *at;
+
+	size = memparse(p, &at);
+	if (*at != '@')
+		return -EINVAL;
+	start = memparse(at + 1, NULL);
+	/* Memory the kernel already uses (its image, the initrd) is not ours. */
+	if (!size || !PAGE_ALIGNED(start) || !PAGE_ALIGNED(size) ||
+	    memblock_is_region_reserved(start, size) ||
+	    memblock_reserve(start, size)) {
+		pr_err("test_kho_reserve=%s: cannot reserve it\n", p);
+		return -EINVAL;
+	}
+	test_kho_resv_start = start;
+	test_kho_resv_size = size;
+	return 0;
+}
+early_param("test_kho_reserve", test_kho_parse_reserve);
+
+static u32 test_kho_stamp_pages(phys_addr_t start, u64 size, u32 gen,
+				bool write)
+{
+	u64 off, *w;
+	u32 bad = 0;
+
+	for (off = 0; off < size; off += PAGE_SIZE) {
+		w = phys_to_virt(start + off);
+		if (write)
+			*w = (start + off) ^ gen;
+		else if (*w != ((start + off) ^ gen))
+			bad++;
+		cond_resched();
+	}
+	return bad;
+}
+
+static int test_kho_preserve_resv(u32 gen, struct test_kho_item *it)
+{
+	phys_addr_t start = test_kho_resv_start, size = test_kho_resv_size;
+	u64 first = resv_first && resv_first < size ? resv_first : size;
+	unsigned int i;
+	int err = 0;
+
+	if (!size)
+		return 0;
+	it[0].phys = start;
+	it[0].order_or_nr = first;
+	it[1].phys = start + first;
+	it[1].order_or_nr = size - first;
+	for (i = 0; !err && i < TEST_KHO_RESV_ITEMS; i++) {
+		if (!it[i].order_or_nr)
+			continue;
+		test_kho_stamp_pages(it[i].phys, it[i].order_or_nr, gen, true);
+		err = kho_preserve_phys(test_kho_client, it[i].phys,
+					it[i].order_or_nr);
+	}
+	return err;
 }
 
 /*
@@ -136,6 +218,7 @@ static int test_kho_preserve_phys(u32 gen, struct test_kho_item *it)
 static int test_kho_preserve(u32 gen, u64 bytes)
 {
 	struct test_kho_item high, giant, phys = { };
+	struct test_kho_item resv[TEST_KHO_RESV_ITEMS] = { };
 	struct test_kho_item *items = NULL;
 	struct folio **folios = NULL;
 	struct folio *folio, *gone;
@@ -204,6 +287,10 @@ static int test_kho_preserve(u32 gen, u64 bytes)
 	err = test_kho_preserve_phys(gen, &phys);
 	if (err)
 		goto fail;
+	what = "the reserved range";
+	err = test_kho_preserve_resv(gen, resv);
+	if (err)
+		goto fail;
 	what = "the blob";
 
 	/* Preserved, then unpreserved: must not reach the next kernel. */
@@ -217,8 +304,11 @@ static int test_kho_preserve(u32 gen, u64 bytes)
 
 	blob_size = PAGE_ALIGN(n * sizeof(*items) + 1024);
 	blob = kho_alloc_preserve(test_kho_client, blob_size);
-	if (!blob)
+	if (IS_ERR(blob)) {
+		err = PTR_ERR(blob);
+		blob = NULL;
 		goto fail;
+	}
 	err = fdt_create(blob, blob_size);
 	err = err ?: fdt_finish_reservemap(blob);
 	err = err ?: fdt_begin_node(blob, "");
@@ -231,6 +321,8 @@ static int test_kho_preserve(u32 gen, u64 bytes)
 	err = err ?: fdt_property(blob, "giant", &giant, sizeof(giant));
 	if (phys.phys)
 		err = err ?: fdt_property(blob, "phys", &phys, sizeof(phys));
+	if (resv[0].phys)
+		err = err ?: fdt_property(blob, "resv", resv, sizeof(resv));
 	err = err ?: fdt_property_u32(blob, "items-crc",
 				      crc32(0, items, n * sizeof(*items)));
 	err = err ?: fdt_end_node(blob);
@@ -340,6 +432,38 @@ static unsigned int test_kho_verify_phys(const void *prop, u32 gen)
 	return 0;
 }
 
+/* Restore and check the reserved range, kept for the next generation. */
+static unsigned int test_kho_verify_resv(const void *prop, u32 gen)
+{
+	struct test_kho_item it[TEST_KHO_RESV_ITEMS];
+	unsigned int i, bad = 0;
+	int err;
+
+	memcpy(it, prop, sizeof(it));
+	for (i = 0; i < TEST_KHO_RESV_ITEMS; i++) {
+		if (!it[i].order_or_nr)
+			continue;
+		err = kho_restore_phys(test_kho_client, it[i].phys,
+				       it[i].order_or_nr);
+		if (err ||
+		    test_kho_stamp_pages(it[i].phys, it[i].order_or_nr, gen - 1,
+					 false)) {
+			pr_err("generation %u: reserved range at %#llx, %llu bytes: %s (%d)\n",
+			       gen, it[i].phys, it[i].order_or_nr,
+			       err ? "cannot restore it" : "it differs", err);
+			bad++;
+			continue;
+		}
+		pr_info("generation %u: verified the reserved range at %#llx, %llu bytes\n",
+			gen, it[i].phys, it[i].order_or_nr);
+	}
+	if (!bad) {
+		test_kho_resv_start = it[0].phys;
+		test_kho_resv_size = it[0].order_or_nr + it[1].order_or_nr;
+	}
+	return bad;
+}
+
 static int test_kho_verify(phys_addr_t phys, size_t size, u32 *gen)
 {
 	const struct test_kho_item *items;
@@ -432,6 +556,9 @@ static int test_kho_verify(phys_addr_t phys, size_t size, u32 *gen)
 	p = fdt_getprop(blob, 0, "phys", &len);
 	if (p && len == sizeof(struct test_kho_item))
 		bad += test_kho_verify_phys(p, *gen);
+	p = fdt_getprop(blob, 0, "resv", &len);
+	if (p && len == TEST_KHO_RESV_ITEMS * sizeof(struct test_kho_item))
+		bad += test_kho_verify_resv(p, *gen);
 
 	p = fdt_getprop(blob, 0, "unpreserved", &len);
 	if (p && len == sizeof(u64)) {

@@ -173,8 +173,8 @@ static int tkb_preserve(u64 bytes)
 		*rec = PFN_PHYS(folio_pfn(tkb_folios[i]));
 	}
 	blob = kho_alloc_preserve(tkb_client, sizeof(*blob));
-	if (!blob)
-		return -ENOMEM;
+	if (IS_ERR(blob))
+		return PTR_ERR(blob);
 	blob->magic = TKB_MAGIC;
 	blob->array = kho_array_phys(&tkb_array);
 	blob->nr = n;

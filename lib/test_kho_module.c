@@ -11,17 +11,32 @@
  * is "kho-test-mod-v1", or test_kho_module.compat=. The freeze callback
  * stamps the blob in place; the abort callback drops everything.
  *
- * Loaded in the next kernel, it restores the vmalloc area into a new
- * mapping and reads the records back, checks them, and finishes. Results
- * are printed as "test_kho_module: ..." lines.
+ * Loaded in the next kernel, it prints what kho_client_incoming() says,
+ * restores the vmalloc area into a new mapping and reads the records back,
+ * checks them, and finishes. Results are printed as "test_kho_module: ..."
+ * lines.
+ *
+ * Knobs for the lifecycle tests: fail_prepare (writable at run time in
+ * /sys/module/test_kho_module/parameters) makes the prepare callback fail
+ * before it touches any state; empty_prepare makes it preserve nothing;
+ * hold keeps the incoming state without restoring it until 1 is written
+ * to /sys/kernel/debug/test_kho_module/restore; unregister_at_reboot
+ * unregisters the client from a reboot notifier, which runs during the
+ * kexec jump after the freeze.
  */
 #define pr_fmt(fmt) "test_kho_module: " fmt
 
 #include <linux/crc32.h>
+#include <linux/debugfs.h>
+#include <linux/fs.h>
 #include <linux/io.h>
 #include <linux/kexec_handover.h>
+#include <linux/kstrtox.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/notifier.h>
+#include <linux/reboot.h>
 #include <linux/vmalloc.h>
 
 #define TKM_NAME		"test-kho-mod"
@@ -51,17 +66,38 @@ static bool prepare_now;
 module_param(prepare_now, bool, 0400);
 MODULE_PARM_DESC(prepare_now, "preserve the state at module load, before any image is loaded");
 
+static bool fail_prepare;
+module_param(fail_prepare, bool, 0600);
+MODULE_PARM_DESC(fail_prepare, "make the prepare callback fail, leaving the state as it was");
+
+static bool empty_prepare;
+module_param(empty_prepare, bool, 0400);
+MODULE_PARM_DESC(empty_prepare, "make the prepare callback preserve nothing");
+
+static bool hold;
+module_param(hold, bool, 0400);
+MODULE_PARM_DESC(hold, "restore only when 1 is written to debugfs test_kho_module/restore");
+
+static bool unregister_at_reboot;
+module_param(unregister_at_reboot, bool, 0400);
+MODULE_PARM_DESC(unregister_at_reboot,
+		 "unregister the client from a reboot notifier (in the kexec jump)");
+
 struct tkm_record {
 	u64 index;
 	u64 value;
 	u32 crc;
 };
 
+/* NULL once the reboot notifier unregistered the client. */
 static struct kho_client *tkm_client;
 static void *tkm_vm;
 static phys_addr_t tkm_vm_desc;
 static struct kho_array tkm_records;
 static struct tkm_blob *tkm_blob;
+static struct dentry *tkm_debugfs;
+/* Serializes restores through debugfs. */
+static DEFINE_MUTEX(tkm_restore_lock);
 
 static u64 tkm_value(u64 i)
 {
@@ -70,6 +106,18 @@ static u64 tkm_value(u64 i)
 
 static void tkm_drop(void)
 {
+	if (!tkm_client) {
+		/*
+		 * Unregistered at reboot: nothing is preserved any more. The
+		 * pages the blob and the arrays took are leaked, not freed:
+		 * only the client could walk and unpreserve them.
+		 */
+		vfree(tkm_vm);
+		tkm_vm = NULL;
+		tkm_blob = NULL;
+		tkm_vm_desc = 0;
+		return;
+	}
 	if (tkm_blob) {
 		kho_remove_blob(tkm_client, TKM_NAME);
 		kho_unpreserve_free(tkm_client, tkm_blob);
@@ -90,8 +138,20 @@ static int tkm_prepare(struct kho_client *client, void *data)
 	u32 vm_crc;
 	int err;
 
+	/* A failed prepare leaves the state as it was: fail first. */
+	if (fail_prepare) {
+		pr_info("prepare fails on request\n");
+		return -EIO;
+	}
+	/* At registration prepare runs before the handle is returned. */
+	tkm_client = client;
 	/* Called on every load: start from scratch. */
 	tkm_drop();
+	kho_array_init(&tkm_records, client, sizeof(struct tkm_record));
+	if (empty_prepare) {
+		pr_info("prepared nothing\n");
+		return 0;
+	}
 	tkm_vm = vmalloc(TKM_VM_PAGES * PAGE_SIZE);
 	if (!tkm_vm)
 		return -ENOMEM;
@@ -112,8 +172,9 @@ static int tkm_prepare(struct kho_client *client, void *data)
 		r->crc = crc32(0, r, offsetof(struct tkm_record, crc));
 	}
 	tkm_blob = kho_alloc_preserve(client, sizeof(*tkm_blob));
-	if (!tkm_blob) {
-		err = -ENOMEM;
+	if (IS_ERR(tkm_blob)) {
+		err = PTR_ERR(tkm_blob);
+		tkm_blob = NULL;
 		goto fail;
 	}
 	tkm_blob->magic = TKM_MAGIC;
@@ -207,21 +268,12 @@ static int tkm_restore(void)
 	return 0;
 }
 
-static int __init tkm_init(void)
+/*
+ * Restore what kho_client_incoming() returned @err for, report it and
+ * finish. Return: 0 when the state was restored and checked.
+ */
+static int tkm_take_incoming(int err, const char *in)
 {
-	struct kho_client_desc desc = {
-		.name = TKM_NAME,
-		.compatible = compat,
-		.ops = &tkm_ops,
-	};
-	const char *in;
-	int err;
-
-	tkm_client = kho_client_register(&desc);
-	if (IS_ERR(tkm_client))
-		return PTR_ERR(tkm_client);
-	kho_array_init(&tkm_records, tkm_client, sizeof(struct tkm_record));
-	err = kho_client_incoming(tkm_client, &in);
 	if (!err) {
 		err = tkm_restore();
 		if (err)
@@ -234,6 +286,90 @@ static int __init tkm_init(void)
 		pr_info("no incoming state (%d)\n", err);
 	}
 	kho_finish(tkm_client);
+	return err;
+}
+
+/* hold=1: writing 1 to debugfs test_kho_module/restore restores now. */
+static ssize_t tkm_restore_write(struct file *file, const char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	const char *in = NULL;
+	bool val;
+	int err;
+
+	err = kstrtobool_from_user(ubuf, count, &val);
+	if (err)
+		return err;
+	if (!val)
+		return -EINVAL;
+	mutex_lock(&tkm_restore_lock);
+	err = kho_client_incoming(tkm_client, &in);
+	err = tkm_take_incoming(err, in);
+	mutex_unlock(&tkm_restore_lock);
+	return err ?: count;
+}
+
+static const struct file_operations tkm_restore_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = tkm_restore_write,
+	.llseek = noop_llseek,
+};
+
+/*
+ * unregister_at_reboot=1: reboot notifiers run in kernel_restart_prepare(),
+ * during the kexec jump and after the handover's freeze.
+ */
+static int tkm_reboot(struct notifier_block *nb, unsigned long action,
+		      void *data)
+{
+	if (tkm_client) {
+		kho_client_unregister(tkm_client);
+		tkm_client = NULL;
+		pr_info("unregistered from a reboot notifier\n");
+	}
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block tkm_reboot_nb = {
+	.notifier_call = tkm_reboot,
+};
+
+static int __init tkm_init(void)
+{
+	struct kho_client_desc desc = {
+		.name = TKM_NAME,
+		.compatible = compat,
+		.ops = &tkm_ops,
+	};
+	struct kho_client *client;
+	const char *in = NULL;
+	int err;
+
+	/* With an image loaded, the prepare callback runs in there. */
+	client = kho_client_register(&desc);
+	if (IS_ERR(client))
+		return PTR_ERR(client);
+	tkm_client = client;
+	if (unregister_at_reboot) {
+		err = register_reboot_notifier(&tkm_reboot_nb);
+		if (err) {
+			tkm_drop();
+			kho_client_unregister(tkm_client);
+			return err;
+		}
+	}
+	err = kho_client_incoming(tkm_client, &in);
+	pr_info("incoming state: %d\n", err);
+	if (!err && hold) {
+		/* Active until restored: kho_get_blob() still works. */
+		tkm_debugfs = debugfs_create_dir("test_kho_module", NULL);
+		debugfs_create_file("restore", 0200, tkm_debugfs, NULL,
+				    &tkm_restore_fops);
+		pr_info("holding the incoming state of %s\n", in);
+	} else {
+		tkm_take_incoming(err, in);
+	}
 	if (prepare_now)
 		tkm_prepare(tkm_client, NULL);
 	return 0;
@@ -242,6 +378,11 @@ module_init(tkm_init);
 
 static void __exit tkm_exit(void)
 {
+	/* No restore in flight or to come. */
+	debugfs_remove(tkm_debugfs);
+	/* Waits for a notifier that runs. */
+	if (unregister_at_reboot)
+		unregister_reboot_notifier(&tkm_reboot_nb);
 	tkm_drop();
 	kho_client_unregister(tkm_client);
 }

@@ -335,7 +335,14 @@ static int tks_setup(void)
 	tks_table = kho_alloc_preserve(tks_client,
 				       threads * slots * sizeof(*tks_table));
 	tks_blob = kho_alloc_preserve(tks_client, sizeof(*tks_blob));
-	if (!tks_threads || !tks_table || !tks_blob)
+	if (IS_ERR(tks_table) || IS_ERR(tks_blob)) {
+		kho_unpreserve_free(tks_client, tks_blob);
+		kho_unpreserve_free(tks_client, tks_table);
+		tks_table = NULL;
+		tks_blob = NULL;
+		return -ENOMEM;
+	}
+	if (!tks_threads)
 		return -ENOMEM;
 	tks_blob->magic = TKS_MAGIC;
 	tks_blob->table = virt_to_phys(tks_table);

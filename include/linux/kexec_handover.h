@@ -51,11 +51,24 @@ struct resource;
  * @abort: what @prepare or @freeze did will not be used: the handover was
  *	aborted through sysfs, the loaded image was unloaded or replaced by
  *	one without the handover, or the jump returned. Process context.
+ * @pending: does the client have state to hand over that only @prepare
+ *	preserves (a trace instance marked for the handover, say), even
+ *	though it preserves nothing yet. While it does, kexec_load, which
+ *	cannot carry a handover, is refused, and so is a jump into an image
+ *	loaded with it, as when memory is preserved. Process context, may
+ *	take the client's own locks; must not call into KHO.
+ *
+ * @prepare runs for every client registered when an image is loaded, and
+ * at registration for a client that registers while an image is loaded.
+ * A @prepare that fails must leave the client's state as it was before
+ * the call: on a reload that fails, the clients already prepared for the
+ * image that stays loaded stay prepared.
  */
 struct kho_client_ops {
 	int (*prepare)(struct kho_client *client, void *data);
 	int (*freeze)(struct kho_client *client, void *data);
 	void (*abort)(struct kho_client *client, void *data);
+	bool (*pending)(struct kho_client *client, void *data);
 };
 
 /**
@@ -173,6 +186,16 @@ void kho_image_unloaded(void);
 int kho_freeze(void);
 void kho_thaw(void);
 
+/* The length the x86 handoff declares, damaged on request for tests. */
+#ifdef CONFIG_KEXEC_HANDOVER_DEBUG_CORRUPT
+u32 kho_debug_handoff_len(u32 len);
+#else
+static inline u32 kho_debug_handoff_len(u32 len)
+{
+	return len;
+}
+#endif
+
 #else /* CONFIG_KEXEC_HANDOVER */
 
 static inline bool kho_is_enabled(void)
@@ -246,7 +269,7 @@ static inline int kho_unpreserve_phys(struct kho_client *client,
 
 static inline void *kho_alloc_preserve(struct kho_client *client, size_t size)
 {
-	return NULL;
+	return ERR_PTR(-EOPNOTSUPP);
 }
 
 static inline void kho_unpreserve_free(struct kho_client *client, void *ptr)
@@ -408,6 +431,11 @@ static inline int kho_freeze(void)
 
 static inline void kho_thaw(void)
 {
+}
+
+static inline u32 kho_debug_handoff_len(u32 len)
+{
+	return len;
 }
 
 #endif /* CONFIG_KEXEC_HANDOVER */

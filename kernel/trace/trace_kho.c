@@ -424,8 +424,9 @@ static int __tkho_prepare(struct kho_client *client)
 		goto fail;
 	size = PAGE_SIZE + n * (128 + KHO_TRACE_MAX_NAME);
 	tkho_fdt = kho_alloc_preserve(client, size);
-	if (!tkho_fdt) {
-		err = -ENOMEM;
+	if (IS_ERR(tkho_fdt)) {
+		err = PTR_ERR(tkho_fdt);
+		tkho_fdt = NULL;
 		goto fail;
 	}
 	err = tkho_build_fdt(tkho_fdt, size);
@@ -570,10 +571,27 @@ static void tkho_abort(struct kho_client *client, void *data)
 	tkho_prepared = false;
 }
 
+/*
+ * Is an instance marked for the handover? prepare would preserve it, so
+ * kexec_load, which cannot carry it, must be refused even while nothing
+ * is preserved yet.
+ */
+static bool tkho_pending(struct kho_client *client, void *data)
+{
+	struct tkho_instance *ti;
+
+	guard(mutex)(&tkho_mutex);
+	list_for_each_entry(ti, &tkho_instances, list)
+		if (ti->preserve)
+			return true;
+	return false;
+}
+
 static const struct kho_client_ops tkho_ops = {
 	.prepare = tkho_prepare,
 	.freeze = tkho_freeze,
 	.abort = tkho_abort,
+	.pending = tkho_pending,
 };
 
 /* ---- instances/NAME/kho: preserving an instance at run time ---- */

@@ -23,64 +23,92 @@
 #include <asm/setup_data.h>
 
 static u64 kho_sd_phys __initdata;
+/* setup_data.len: the length of struct kho_setup_data and its table. */
 static u32 kho_sd_len __initdata;
 static struct kho_scratch_entry kho_sd_scratch[KHO_SCRATCH_MAX_ENTRIES] __initdata;
 
 /**
  * kho_x86_note_setup_data() - remember the KHO setup_data entry
  * @pa_data: physical address of the entry (struct setup_data header)
- * @data_len: its length, header included
+ * @data_len: its length, header included, as parse_setup_data() computes
+ *	it: setup_data.len + sizeof(struct setup_data) in u32, which wraps
+ *	around for a len close to 4 GiB
+ *
+ * Nothing is mapped or trusted yet. Only the length of the payload,
+ * setup_data.len, is kept: the subtraction in u32 gives it back exactly,
+ * wrapped sum or not.
  */
 void __init kho_x86_note_setup_data(u64 pa_data, u32 data_len)
 {
 	kho_sd_phys = pa_data;
-	kho_sd_len = data_len;
+	kho_sd_len = (u32)(data_len - sizeof(struct setup_data));
 }
 
 /**
  * kho_x86_populate() - hand the noted handover to the KHO core
  *
  * Called once memblock knows the memory and before it allocates anything.
+ * The entry comes from the previous kernel: only its fixed header is mapped
+ * first. Once the version, the number of scratch areas and the length
+ * agree, the header and the table it declares are mapped and copied, at
+ * most KHO_SCRATCH_MAX_ENTRIES entries. A length that disagrees is refused,
+ * never mapped.
  */
 void __init kho_x86_populate(void)
 {
-	size_t hdr = sizeof(struct setup_data) + sizeof(struct kho_setup_data);
+	const size_t hdr = sizeof(struct setup_data) +
+			   sizeof(struct kho_setup_data);
 	struct kho_setup_data *sd;
 	unsigned int nr;
 	u64 root, size;
+	u32 version;
+	size_t len;
 	void *p;
 
 	if (!kho_sd_phys)
 		return;
-	if (kho_sd_len < hdr) {
+	if (kho_sd_len < sizeof(struct kho_setup_data)) {
 		kho_populate_refused("setup_data too short");
 		return;
 	}
-	p = early_memremap(kho_sd_phys, kho_sd_len);
+	p = early_memremap(kho_sd_phys, hdr);
 	if (!p) {
 		kho_populate_refused("cannot map setup_data");
 		return;
 	}
 	sd = p + sizeof(struct setup_data);
+	version = sd->version;
 	nr = sd->nr_scratch;
 	root = sd->root_addr;
 	size = sd->root_size;
-	if (sd->version != KHO_SETUP_DATA_VERSION) {
-		early_memunmap(p, kho_sd_len);
+	early_memunmap(p, hdr);
+
+	if (version != KHO_SETUP_DATA_VERSION) {
 		kho_populate_refused("bad setup_data version");
 		return;
 	}
-	if (!nr || nr > KHO_SCRATCH_MAX_ENTRIES ||
-	    kho_sd_len < hdr + nr * sizeof(struct kho_setup_scratch)) {
-		early_memunmap(p, kho_sd_len);
+	if (!nr || nr > KHO_SCRATCH_MAX_ENTRIES) {
 		kho_populate_refused("bad scratch table in the handoff");
 		return;
 	}
+	/* Version 1 is the header and the table, nothing else. */
+	if (kho_sd_len != sizeof(*sd) + nr * sizeof(sd->scratch[0])) {
+		kho_populate_refused("bad setup_data length");
+		return;
+	}
+
+	len = hdr + nr * sizeof(sd->scratch[0]);
+	p = early_memremap(kho_sd_phys, len);
+	if (!p) {
+		kho_populate_refused("cannot map setup_data");
+		return;
+	}
+	sd = p + sizeof(struct setup_data);
 	BUILD_BUG_ON(sizeof(struct kho_setup_scratch) !=
 		     sizeof(struct kho_scratch_entry));
 	BUILD_BUG_ON(KHO_SETUP_MAX_SCRATCH != KHO_SCRATCH_MAX_ENTRIES);
 	memcpy(kho_sd_scratch, sd->scratch, nr * sizeof(*kho_sd_scratch));
-	early_memunmap(p, kho_sd_len);
+	early_memunmap(p, len);
 
 	if (!kho_populate(root, size, kho_sd_scratch, nr))
 		return;
@@ -136,7 +164,8 @@ unsigned int kho_x86_add_setup_data(const struct kimage *image,
 	if (!len || !kho_handover_info(image, &root, &size, &scratch, &nr))
 		return 0;
 	sd->type = SETUP_KEXEC_KHO;
-	sd->len = sizeof(*kho) + nr * sizeof(kho->scratch[0]);
+	sd->len = kho_debug_handoff_len(sizeof(*kho) +
+					 nr * sizeof(kho->scratch[0]));
 	kho->root_addr = root;
 	kho->root_size = size;
 	kho->version = KHO_SETUP_DATA_VERSION;

@@ -38,6 +38,12 @@
  * - ``frozen-at``: u64, the writer's CLOCK_REALTIME in seconds when the
  *   handover was frozen for the jump, 0 if it was not (it always is when a
  *   kernel reads it).
+ * - ``dropped``: optional string list, the names of the clients the writer
+ *   dropped from the handover because their freeze callback failed; none
+ *   of them has a client node, no name appears twice, and clients plus
+ *   dropped names are at most %KHO_CLIENTS_MAX. Their memory is not
+ *   handed over; the next kernel tells such a client that it was dropped.
+ *   A reader that ignores the list sees those clients as absent.
  *
  * and one child node per client, named after the client, with:
  *
@@ -66,6 +72,7 @@
 #define KHO_PROP_RELEASE	"release"
 #define KHO_PROP_BOOT_COUNT	"boot-count"
 #define KHO_PROP_FROZEN_AT	"frozen-at"
+#define KHO_PROP_DROPPED	"dropped"
 #define KHO_PROP_COMPATIBLE	"compatible"
 #define KHO_PROP_BLOB_ADDR	"addr"
 #define KHO_PROP_BLOB_SIZE	"size"

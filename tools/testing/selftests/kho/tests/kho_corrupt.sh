@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
-# khotest-generations: 17
-# khotest-results: 3 5 5 5 5 5 5 5 5 5 5 5 5 5 5 5 3
+# khotest-generations: 18
+# khotest-results: 3 5 5 5 5 5 5 5 5 5 5 5 5 5 5 5 5 3
 # khotest-machines: small host
 # khotest-cmdline: kho=on test_kho.size=1M
 #
@@ -24,6 +24,7 @@ client-tracker-address|client test-kho: bad tracker address: its state is lost|c
 tracker-loop|client test-kho: node linked twice: its state is lost|client
 tracker-orders|client test-kho: bad number of orders: its state is lost|client
 core-tracker-orders|-tracker: bad number of orders|handover
+root-block|-tracker: root tree not preserved|handover
 tracker-scratch|client test-kho: its tracker preserves scratch memory: its state is lost|client
 tracker-kernel|client test-kho: its tracker preserves scratch memory: its state is lost|client
 blob-overlap|-overlapping blobs|handover

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # khotest-generations: 3
-# khotest-results: 5 8 5
+# khotest-results: 6 8 5
 # khotest-machines: small host
 # khotest-cmdline: kho=on reserve_mem=2M:4096:trace trace_instance=pb@trace
 #
@@ -9,7 +9,8 @@
 # next kernel places the region of the same name, size and alignment at
 # the same physical address (under KASLR the kernel itself moves), so the
 # boot instance pb finds the previous kernel's records there.
-#   gen0: writes a marker into pb, kexec -s;
+#   gen0: writes a marker into pb; kexec_load (kexec without -s) is
+#         refused, as it would lose the region; kexec -s;
 #   gen1: pb is at the same address and shows gen0's marker; clears it,
 #         writes its own, kexec -s;
 #   gen2: the same address again, gen1's marker, none of gen0's.
@@ -29,6 +30,19 @@ rm_mark() {	# GEN
 		[ -s /kho/prev-addr ] && cat /kho/prev-tok > $PB/trace_marker
 }
 
+# kexec_load refused by the kernel, naming memblock's client: nothing is
+# preserved before kexec -s, but the region would be handed over then.
+rm_classic_refused() {
+	local msg="kho: client reserve_mem has state to hand over"
+
+	if kexec -l /boot/vmlinuz --command-line="$(khotest_next_cmdline)" \
+		2>/tmp/kexec.err; then
+		kexec -u
+		return 1
+	fi
+	dmesg | grep -q "$msg"
+}
+
 rm_same_addr() {
 	[ -s /kho/prev-addr ] && [ "$(rm_addr)" = "$(cat /kho/prev-addr)" ]
 }
@@ -43,6 +57,8 @@ khotest_run() {
 		khotest_check "marker written" rm_mark 0
 		khotest_check "memblock's client is a KHO client" \
 			test -d /sys/kernel/kho/out/clients/reserve_mem
+		khotest_check "kexec_load refused: it cannot carry the region" \
+			rm_classic_refused
 		khotest_kexec_next "kexec -s" ;;
 	1)
 		khotest_check "the region is kept where it was" \
