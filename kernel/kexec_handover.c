@@ -1117,13 +1117,26 @@ static int __init kho_out_init(void)
 	if (err)
 		return err;
 	folio = folio_alloc(GFP_KERNEL | __GFP_ZERO, get_order(KHO_ROOT_MAX_SIZE));
+	/*
+	 * An accepted handover's root tree is still reserved here, but the
+	 * memory of one refused after its root was found is free: never put
+	 * the new tree where a stale reference to the old one would look.
+	 * The first block stays allocated while the second one is taken.
+	 */
+	if (folio && kho_in_root_overlaps(folio_pfn(folio) << PAGE_SHIFT,
+					  KHO_ROOT_MAX_SIZE)) {
+		struct folio *old = folio;
+
+		folio = folio_alloc(GFP_KERNEL | __GFP_ZERO,
+				    get_order(KHO_ROOT_MAX_SIZE));
+		folio_put(old);
+	}
 	if (!folio) {
 		err = -ENOMEM;
 		goto err_tracker;
 	}
-	/* The incoming root is still reserved here: this cannot happen. */
-	if (WARN_ON(kho_in_root_overlaps(folio_pfn(folio) << PAGE_SHIFT,
-					 KHO_ROOT_MAX_SIZE))) {
+	if (kho_in_root_overlaps(folio_pfn(folio) << PAGE_SHIFT,
+				 KHO_ROOT_MAX_SIZE)) {
 		err = -EADDRINUSE;
 		goto err_folio;
 	}

@@ -96,6 +96,26 @@ khotest_kexec_next() {
 	fi
 }
 
+# khotest_kexec_load_refused DESCRIPTION [LOG_TEXT]: kexec_load (kexec -l,
+# no -s) of the next kernel must fail, and the kernel must have said why,
+# with LOG_TEXT (default: its kexec_load message): kexec-tools giving up
+# before the system call is a failure too. One result.
+khotest_kexec_load_refused() {
+	local desc=$1 msg=${2:-"kexec_load cannot carry the handover"} before
+
+	before=$(dmesg | grep -c "$msg")
+	[ -f /tmp/initrd.cpio ] || khotest_make_initrd
+	if kexec -l /boot/vmlinuz --initrd=/tmp/initrd.cpio \
+		--command-line="$(khotest_next_cmdline)" 2>/tmp/kexec.err; then
+		khotest_fail "$desc"
+		kexec -u
+	elif [ "$(dmesg | grep -c "$msg")" -gt "$before" ]; then
+		khotest_ok "$desc"
+	else
+		khotest_fail "$desc: kexec-tools failed first: $(tail -n 1 /tmp/kexec.err)"
+	fi
+}
+
 # The runner sets khotest_break=1 to check that a next kernel which never
 # comes up is reported: the next generation then gets an init that does
 # not exist and a panic that reboots at once.

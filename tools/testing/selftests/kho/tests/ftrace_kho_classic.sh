@@ -28,20 +28,8 @@ fc_load_classic() {
 		--command-line="$(khotest_next_cmdline)" 2>/tmp/kexec.err
 }
 
-# fc_load_refused DESCRIPTION: kexec -l fails, and the kernel said why (not
-# kexec-tools giving up before it asked).
 fc_load_refused() {
-	local before
-
-	before=$(fc_count "$MSG_LOAD")
-	if fc_load_classic; then
-		khotest_fail "$1"
-		kexec -u
-	elif [ "$(fc_count "$MSG_LOAD")" -gt "$before" ]; then
-		khotest_ok "$1"
-	else
-		khotest_fail "$1: kexec-tools failed first: $(tail -n 1 /tmp/kexec.err)"
-	fi
+	khotest_kexec_load_refused "$1" "$MSG_LOAD"
 }
 
 # Marked for the handover, but the ftrace client preserves nothing yet.

@@ -30,19 +30,6 @@ rm_mark() {	# GEN
 		[ -s /kho/prev-addr ] && cat /kho/prev-tok > $PB/trace_marker
 }
 
-# kexec_load refused by the kernel, naming memblock's client: nothing is
-# preserved before kexec -s, but the region would be handed over then.
-rm_classic_refused() {
-	local msg="kho: client reserve_mem has state to hand over"
-
-	if kexec -l /boot/vmlinuz --command-line="$(khotest_next_cmdline)" \
-		2>/tmp/kexec.err; then
-		kexec -u
-		return 1
-	fi
-	dmesg | grep -q "$msg"
-}
-
 rm_same_addr() {
 	[ -s /kho/prev-addr ] && [ "$(rm_addr)" = "$(cat /kho/prev-addr)" ]
 }
@@ -57,8 +44,8 @@ khotest_run() {
 		khotest_check "marker written" rm_mark 0
 		khotest_check "memblock's client is a KHO client" \
 			test -d /sys/kernel/kho/out/clients/reserve_mem
-		khotest_check "kexec_load refused: it cannot carry the region" \
-			rm_classic_refused
+		khotest_kexec_load_refused "kexec_load refused: it cannot carry the region" \
+			"kho: client reserve_mem has state to hand over"
 		khotest_kexec_next "kexec -s" ;;
 	1)
 		khotest_check "the region is kept where it was" \
