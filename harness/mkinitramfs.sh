@@ -5,8 +5,9 @@
 # (or CPIO), the guest userspace of the KHO selftests: busybox-static,
 # kexec-tools, dtc and trace-cmd (with the libtraceevent plugins) with the
 # shared libraries they need, the kernel image to kexec into (/boot/vmlinuz)
-# with the modules built beside it, and the guest side of
-# tools/testing/selftests/kho (/init, /kho).
+# with the modules built beside it, the guest side of
+# tools/testing/selftests/kho (/init, /kho, with luo_test built static) and
+# tools/liveupdate/luoctl (/usr/bin, static).
 #
 # x86_64 takes busybox, kexec, dtc and trace-cmd from this machine; arm64
 # takes them from Debian's arm64 packages (downloaded once into
@@ -140,6 +141,15 @@ for ko in test_kho_module test_kho_stress test_kho_bench; do
 	ko=$(dirname "$image")/../../../lib/$ko.ko
 	[ -f "$ko" ] && cp "$ko" "$stage/kho/"
 done
+# The live update tools, static: luoctl, and luo_test of the liveupdate
+# scenario; linux/liveupdate.h comes from this repository.
+build_static() {
+	# shellcheck disable=SC2046
+	$(arch_cc "$arch") -O2 -Wall -static -I"$TOP/include/uapi" -o "$stage/$2" "$1" ||
+		die "cannot build $1 for $arch (static libc: libc6-dev, libc6-dev-arm64-cross)"
+}
+build_static "$TOP/tools/liveupdate/luoctl.c" usr/bin/luoctl
+build_static "$kst/luo_test.c" kho/luo_test
 cp "$kst/guest/init" "$stage/init"
 chmod 755 "$stage/init"
 cp -r "$kst/guest/." "$stage/kho/"

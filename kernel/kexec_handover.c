@@ -244,11 +244,17 @@ static int kho_overlap(struct kho_client *client, unsigned long pfn,
  * Memory the kernel may move elsewhere behind the client's back: on the
  * LRU, a movable (non-LRU) page, or in ZONE_MOVABLE, which may go offline.
  * Preserving it would hand over whatever lands there after a migration.
+ * A folio pinned long-term (FOLL_LONGTERM semantics, as memfd_pin_folios()
+ * pins: never in ZONE_MOVABLE or CMA) stays where it is while the pin is
+ * held, LRU or not: page cache folios of files handed over are such.
  */
 static __always_inline bool kho_folio_may_migrate(struct folio *folio)
 {
-	return folio_test_lru(folio) || __folio_test_movable(folio) ||
-	       folio_is_zone_movable(folio);
+	if (!folio_test_lru(folio) && !__folio_test_movable(folio) &&
+	    !folio_is_zone_movable(folio))
+		return false;
+	return !folio_test_lru(folio) || !folio_maybe_dma_pinned(folio) ||
+	       !folio_is_longterm_pinnable(folio);
 }
 
 static bool kho_may_migrate(struct page *page)
@@ -564,8 +570,8 @@ static int kho_mark_folios(struct kho_client *client, struct folio **folios,
  *
  * Context: process context; may sleep and allocate tracker pages.
  * Return: 0; -EOPNOTSUPP when KHO is off; -EINVAL for a folio in scratch
- * memory, one the kernel may migrate (on the LRU, movable, or in
- * ZONE_MOVABLE) or one without a reference; -EEXIST if @client already
+ * memory, one the kernel may migrate (on the LRU and not pinned
+ * long-term, movable, or in ZONE_MOVABLE) or one without a reference; -EEXIST if @client already
  * preserves it, or memory inside or around it; -EPERM if another client
  * or the core preserves any of it; -EBUSY once the jump has started;
  * -ENOMEM.

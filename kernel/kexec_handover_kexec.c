@@ -347,6 +347,28 @@ void kho_image_unloaded(void)
 	kho_clients_unlock();
 }
 
+/*
+ * The clients' last chance to preserve what changed, before the freeze;
+ * the caller holds the clients lock.
+ */
+static int kho_clients_sync(void)
+{
+	struct kho_client *c;
+	int err;
+
+	list_for_each_entry(c, &kho_out.clients, list) {
+		if (!c->ops || !c->ops->sync)
+			continue;
+		err = c->ops->sync(c, c->data);
+		if (err) {
+			pr_err("kexec jump refused: client %s could not bring its state up to date (%d); nothing was lost\n",
+			       c->name, err);
+			return err;
+		}
+	}
+	return 0;
+}
+
 /**
  * kho_freeze() - the kexec jump starts: no more changes to the handover
  *
@@ -381,6 +403,13 @@ int kho_freeze(void)
 	kho_clients_lock();
 	if (!carried && !kho_out.aborted)
 		busy = kho_clients_pending();
+	if (carried && !kho_out.aborted) {
+		err = kho_clients_sync();
+		if (err) {
+			kho_clients_unlock();
+			return err;
+		}
+	}
 	mutex_lock(&kho_out.lock);
 	if (!carried && !kho_out.aborted && (busy || kho_out_busy())) {
 		mutex_unlock(&kho_out.lock);

@@ -43,6 +43,12 @@ struct resource;
  *	publish its state here. Process context, may sleep. A non-zero
  *	return fails the load with that error, after @abort was called for
  *	the clients already prepared.
+ * @sync: the kexec jump is about to happen and preserving is still open:
+ *	the client preserves what changed since @prepare or since it last
+ *	preserved (memory its users filled in meanwhile, say). Process
+ *	context, may sleep and allocate. A non-zero return refuses the jump
+ *	(the kexec reboot fails with it) and the kernel goes on, nothing
+ *	lost.
  * @freeze: the kexec jump is about to happen: preserving, unpreserving
  *	and publishing fail from now on. The client updates its blobs in
  *	place and must not allocate memory. Process context. A client that
@@ -66,6 +72,7 @@ struct resource;
  */
 struct kho_client_ops {
 	int (*prepare)(struct kho_client *client, void *data);
+	int (*sync)(struct kho_client *client, void *data);
 	int (*freeze)(struct kho_client *client, void *data);
 	void (*abort)(struct kho_client *client, void *data);
 	bool (*pending)(struct kho_client *client, void *data);
