@@ -222,15 +222,24 @@ out:
 	return err;
 }
 
-/* Drop everything @sk preserved and pinned. */
+/*
+ * Drop everything @sk preserved and pinned. Folios that cannot be
+ * unpreserved (the jump has started) keep their pin: the memory the next
+ * kernel may get is never freed.
+ */
 static void shmem_kho_unpin(struct liveupdate_file *lf, struct shmem_kho *sk)
 {
 	unsigned long i, n;
+	int err;
 
 	for (i = 0; i < sk->nr; i += n) {
 		n = min(sk->nr - i, (unsigned long)UINT_MAX);
-		WARN_ON_ONCE(kho_unpreserve_folios(lf->client, sk->pinned + i,
-						   n));
+		err = kho_unpreserve_folios(lf->client, sk->pinned + i, n);
+		if (err) {
+			pr_warn("token %llu: cannot unpreserve (%d): its folios stay pinned\n",
+				lf->token, err);
+			continue;
+		}
 		unpin_folios(sk->pinned + i, n);
 	}
 	sk->nr = 0;

@@ -17,10 +17,37 @@
 #include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
 #include "luo_internal.h"
+
+#ifdef CONFIG_KEXEC_HANDOVER_DEBUG_CORRUPT
+/*
+ * liveupdate.corrupt_session=NAME (or /sys/module/liveupdate/parameters/):
+ * the freeze damages session NAME after its checksum, for the tests of
+ * the checks in the next kernel.
+ */
+#undef MODULE_PARAM_PREFIX
+#define MODULE_PARAM_PREFIX "liveupdate."
+static char luo_corrupt_session[LUO_KHO_NAME_LEN];
+module_param_string(corrupt_session, luo_corrupt_session,
+		    sizeof(luo_corrupt_session), 0600);
+
+static void luo_debug_corrupt(struct luo_kho_session *rec)
+{
+	if (luo_corrupt_session[0] &&
+	    !strcmp(rec->name, strim(luo_corrupt_session))) {
+		rec->nr_files ^= 1;
+		pr_warn("session %s damaged on request\n", rec->name);
+	}
+}
+#else
+static inline void luo_debug_corrupt(struct luo_kho_session *rec)
+{
+}
+#endif
 
 struct kho_client *luo_client;
 static struct luo_kho_header *luo_header;
@@ -142,6 +169,7 @@ static int luo_freeze(struct kho_client *client, void *data)
 		s->rec->nr_files = s->nr_files;
 		s->rec->crc = 0;
 		s->rec->crc = crc32_le(~0, (const u8 *)s->rec, sizeof(*s->rec));
+		luo_debug_corrupt(s->rec);
 		luo_header->sessions[nr++] = virt_to_phys(s->rec);
 	}
 	luo_header->nr_sessions = nr;

@@ -1172,6 +1172,55 @@ static int t_restored(int argc, char **argv)
 	return KSFT_PASS;
 }
 
+/*
+ * preserve-fault N: PRESERVE_FD of a filled 8 MiB memfd with the N-th
+ * allocation of the call failing (/proc/thread-self/fail-nth; failslab
+ * and fail_page_alloc must be set up). Exit 0 when no allocation failed
+ * (N is past the last one), 5 when one failed and the call worked anyway
+ * (a fallback), 3 when the call failed and left everything as it was: the
+ * memfd is not frozen, its data is intact, and the same PRESERVE_FD then
+ * works; 1 otherwise.
+ */
+static int t_preserve_fault(int argc, char **argv)
+{
+	const off_t size = 8 << 20;
+	int dev = open_dev(), sfd = session(dev, "luo-test-fault");
+	int m = memfd("luo-test-fault", size);
+	int nth_fd, err, left;
+	char buf[4096], nth[16];
+	off_t off;
+
+	memset(buf, 0x5a, sizeof(buf));
+	for (off = 0; off < size; off += sizeof(buf))
+		if (pwrite(m, buf, sizeof(buf), off) != sizeof(buf))
+			fail("fill: %s", ename(errno));
+	nth_fd = open("/proc/thread-self/fail-nth", O_RDWR);
+	if (nth_fd < 0)
+		return KSFT_SKIP;
+	snprintf(nth, sizeof(nth), "%s", argv[1]);
+	if (write(nth_fd, nth, strlen(nth)) < 0)
+		fail("fail-nth: %s", ename(errno));
+	err = preserve(sfd, m, 1);
+	memset(nth, 0, sizeof(nth));
+	left = pread(nth_fd, nth, sizeof(nth) - 1, 0) > 0 ? atoi(nth) : -1;
+	if (write(nth_fd, "0", 1) < 0)
+		fail("fail-nth reset: %s", ename(errno));
+	if (!err)
+		return left > 0 ? KSFT_PASS : 5;
+	printf("luo_test: PRESERVE_FD with allocation %s failing: %s\n", argv[1], ename(err));
+	expect(err_of(ftruncate(m, size + 4096)), 0, "ftruncate after the failed PRESERVE_FD");
+	expect(err_of(ftruncate(m, size)), 0, "ftruncate back");
+	for (off = 0; off < size; off += sizeof(buf)) {
+		char back[4096];
+
+		if (pread(m, back, sizeof(back), off) != sizeof(back) ||
+		    memcmp(back, buf, sizeof(buf)))
+			fail("data changed at %lld after the failed PRESERVE_FD", (long long)off);
+	}
+	expect(preserve(sfd, m, 1), 0, "PRESERVE_FD again, without faults");
+	return 3;
+}
+
 struct test_case {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -1209,6 +1258,7 @@ static const struct test_case cases[] = {
 	  " SESSION TOKEN [seals=LIST] [fill=SEED] [size=BYTES]" },
 	{ "create-incoming-name", t_create_incoming_name, 1, 1, " NAME" },
 	{ "restored", t_restored, 1, 64, " FILE..." },
+	{ "preserve-fault", t_preserve_fault, 1, 1, " N" },
 };
 
 #define NR_CASES ARRAY_SIZE(cases)

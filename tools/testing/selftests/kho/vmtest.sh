@@ -26,7 +26,8 @@
 #               emptied before the run, QEMU's own output goes to FILE.qemu
 #   -m SIZE     guest memory (default: the machine's)
 #   -s N        guest CPUs (default 2)
-#   -T SECONDS  timeout for the whole run (default 60 + 60 per generation)
+#   -T SECONDS  timeout for the whole run (default: the scenario's
+#               "# khotest-timeout: N", else 60 + 60 per generation)
 #   -q ARGS     extra QEMU arguments
 #   -n N        test number in the enclosing KTAP plan (default 1)
 #   -b          break the next kernel on purpose (checks that the runner
@@ -72,6 +73,11 @@ read -r -a want_results <<< "$(sed -n 's/^# khotest-results: *//p' "$script")"
 if [ ${#want_results[@]} != "$gens" ]; then
 	echo "$script: khotest-results must give one count per generation ($gens)" >&2
 	exit 2
+fi
+# A scenario that needs longer than the default says so.
+if [ -z "$timeout" ]; then
+	timeout=$(sed -n 's/^# khotest-timeout: *\([0-9]*\).*/\1/p' "$script")
+	[ -z "$timeout" ] || timeout=$((timeout * ${KHO_TIMEOUT_SCALE:-1}))
 fi
 # Words the scenario wants on the first kernel's command line.
 extra="$(sed -n 's/^# khotest-cmdline: *//p' "$script") $extra"

@@ -1,0 +1,200 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# A VM on guest RAM kept across kexec: helpers of the scenarios vm_kexec
+# and demo_vm; sourced by them.
+#
+# An unmodified QEMU (the one of the machine that built the initramfs,
+# harness/mkinitramfs.sh --vm) runs /kho/tickvm.elf (vm/tickvm.c) on a
+# memfd that luoctl preserves through /dev/liveupdate. Before the kexec
+# QEMU stops the VM and saves only its device state (x-ignore-shared: the
+# RAM is the shared memfd); after it, a new QEMU maps the retrieved memfd,
+# loads the state and continues. QEMU's monitor is driven through a fifo
+# on its stdin (the guest kernel has no sockets); its replies go to a file.
+# Times are seconds of /proc/uptime; what the next generation needs is
+# written to VM_META, outside /tmp so that the next initramfs carries it.
+
+VM_QEMU=/usr/bin/qemu-system-x86_64
+VM_ELF=/kho/tickvm.elf
+VM_RAM=128M
+VM_STATE=/vmstate
+VM_META=/vmstate.meta
+VM_MON=/tmp/vm-monitor
+VM_MON_OUT=/tmp/vm-monitor.out
+VM_PID=
+# The state holds device state only: far less than this, or RAM got in.
+VM_STATE_MAX=$((16 << 20))
+
+vm_uptime() {
+	cut -d' ' -f1 /proc/uptime
+}
+
+# vm_elapsed FROM [TO]: seconds from uptime FROM to TO (default now).
+vm_elapsed() {
+	awk -v a="$1" -v b="${2:-$(vm_uptime)}" 'BEGIN { printf "%.2f", b - a }'
+}
+
+# vm_ram_path NAME: the /proc/PID/fd/N of token 1 that luoctl printed into
+# /tmp/NAME.out.
+vm_ram_path() {
+	awk '$1 == 1 { print $2 }' /tmp/$1.out
+}
+
+# vm_luoctl NAME ARG...: luoctl ARG..., its output in /tmp/NAME.out and
+# /tmp/NAME.err; the last error line as a diagnostic on failure.
+vm_luoctl() {
+	local name=$1
+
+	shift
+	/usr/bin/luoctl "$@" > /tmp/$name.out 2> /tmp/$name.err && return 0
+	khotest_diag "luoctl $1: $(tail -n 1 /tmp/$name.err)"
+	return 1
+}
+
+# vm_start SERIAL MEM_PATH [QEMU_ARG...]: QEMU in the background, 1 CPU,
+# VM_RAM of RAM on MEM_PATH (shared), tickvm as the kernel, the serial
+# port into the file SERIAL, the monitor on fd 3.
+vm_start() {
+	local serial=$1 mem=$2
+
+	shift 2
+	rm -f $VM_MON
+	mkfifo $VM_MON || return 1
+	: > "$serial"
+	: > $VM_MON_OUT
+	# A QEMU that died must not take the shell along when it writes.
+	trap '' PIPE
+	$VM_QEMU -nodefaults -no-user-config -display none -vga none \
+		-accel tcg,tb-size=32 -smp 1 -m $VM_RAM \
+		-object memory-backend-file,id=ram,size=$VM_RAM,mem-path="$mem",share=on \
+		-machine pc,memory-backend=ram -kernel $VM_ELF \
+		-serial file:"$serial" -monitor stdio "$@" \
+		< $VM_MON > $VM_MON_OUT 2>&1 &
+	VM_PID=$!
+	# Opening the write end lets QEMU's open of the read end finish.
+	exec 3> $VM_MON
+}
+
+vm_alive() {
+	[ -n "$VM_PID" ] && kill -0 "$VM_PID" 2>/dev/null
+}
+
+# vm_mon COMMAND: one monitor command (its reply lands in VM_MON_OUT).
+vm_mon() {
+	vm_alive || return 1
+	echo "$*" >&3
+}
+
+# vm_wait SECONDS COMMAND...: poll COMMAND every 0.2 s until it succeeds;
+# fails after SECONDS or when QEMU is gone.
+vm_wait() {
+	local end
+
+	end=$(awk -v n="$1" -v u="$(vm_uptime)" 'BEGIN { print u + n }')
+	shift
+	while ! "$@"; do
+		vm_alive || return 1
+		awk -v e="$end" -v u="$(vm_uptime)" 'BEGIN { exit !(u > e) }' && return 1
+		sleep 0.2
+	done
+}
+
+# vm_mon_says TEXT: a line of the monitor's replies is TEXT.
+vm_mon_says() {
+	tr -d '\r' < $VM_MON_OUT | grep -qx "$1"
+}
+
+# vm_ticks SERIAL: the tick numbers printed, one a line.
+vm_ticks() {
+	tr -d '\r' < "$1" | sed -n 's/^tickvm: tick \([0-9]*\) .*/\1/p'
+}
+
+vm_last_tick() {
+	vm_ticks "$1" | tail -n 1
+}
+
+# vm_tick_past SERIAL N: a tick above N was printed.
+vm_tick_past() {
+	[ "$(vm_last_tick "$1")" -gt "$2" ] 2>/dev/null
+}
+
+vm_starts() {
+	tr -d '\r' < "$1" | grep -c '^tickvm: start'
+}
+
+# vm_all_ok SERIAL: every tick printed says ok.
+vm_all_ok() {
+	! tr -d '\r' < "$1" | grep '^tickvm: tick' | grep -qv ' ok$'
+}
+
+# vm_clean_run SERIAL: one start, ticks, every one ok.
+vm_clean_run() {
+	[ "$(vm_starts "$1")" = 1 ] && [ -n "$(vm_last_tick "$1")" ] && vm_all_ok "$1"
+}
+
+# vm_consecutive SERIAL FIRST: the ticks are FIRST, FIRST + 1, ...
+vm_consecutive() {
+	vm_ticks "$1" | awk -v n="$2" '$1 != n++ { bad = 1 } END { exit bad || NR == 0 }'
+}
+
+# vm_save: stop the VM and save its device state into VM_STATE, without
+# the RAM (x-ignore-shared); waits for the migration to complete.
+vm_save() {
+	vm_mon stop &&
+	vm_mon "migrate_set_capability x-ignore-shared on" &&
+	vm_mon "migrate \"exec:cat > $VM_STATE\"" || return 1
+	vm_wait 60 vm_migrated
+	vm_mon_says "Migration status: completed"
+}
+
+vm_migrated() {
+	vm_mon "info migrate"
+	sleep 0.2
+	vm_mon_says "Migration status: completed" ||
+		vm_mon_says "Migration status: failed"
+}
+
+# vm_load: with QEMU started with -incoming defer, load VM_STATE; the VM
+# is paused then, as it was when saved.
+vm_load() {
+	vm_mon "migrate_set_capability x-ignore-shared on" &&
+	vm_mon "migrate_incoming \"exec:cat $VM_STATE\"" || return 1
+	vm_wait 60 vm_loaded
+}
+
+vm_loaded() {
+	vm_mon "info status"
+	sleep 0.2
+	vm_mon_says "VM status: paused"
+}
+
+# vm_quit: QEMU quits; waits up to 30 s for it to exit.
+vm_quit() {
+	local i=0
+
+	vm_mon quit
+	while vm_alive && [ $i -lt 150 ]; do
+		sleep 0.2
+		i=$((i + 1))
+	done
+	exec 3>&-
+	if vm_alive; then
+		kill "$VM_PID"
+		return 1
+	fi
+	wait "$VM_PID" 2>/dev/null
+	VM_PID=
+}
+
+vm_qemu_diag() {
+	khotest_diag "qemu: $(tr -d '\r' < $VM_MON_OUT | grep -v '^(qemu)' |
+		grep -iE 'error|qemu-system|warning' | tail -n 3 | tr '\n' ' ')"
+}
+
+vm_size() {
+	stat -c %s "$1"
+}
+
+# vm_meta KEY: a value gen0 saved in VM_META.
+vm_meta() {
+	sed -n "s/^$1=//p" $VM_META
+}

@@ -1,0 +1,108 @@
+# SPDX-License-Identifier: GPL-2.0
+# khotest-generations: 2
+# khotest-results: 8 8
+# khotest-machines: small host
+# khotest-arch: x86_64
+# khotest-cmdline: kho=on
+# khotest-initramfs: vm
+# khotest-timeout: 600
+#
+# The headline use case: a VM keeps running across a kexec of its host.
+# An unmodified QEMU runs the tick VM (vm/tickvm.c: it counts seconds in
+# its RAM and checks 32 MiB of a pattern) with its 128 MiB of RAM on a
+# memfd that luoctl preserves through /dev/liveupdate (see
+# guest/vm_lib.sh):
+#   gen0: luoctl preserve -d vm 1=memfd:guest-ram:128M; QEMU on
+#         /proc/PID/fd/N; once it ticks: stop, migrate with x-ignore-shared
+#         into /vmstate (device state only: it must stay under 16 MiB),
+#         quit; kexec -s with the session held;
+#   gen1: luoctl retrieve -d -f vm 1 (the memfd, FINISHed); a new QEMU on
+#         it with -incoming defer loads /vmstate and continues: the ticks
+#         go on from gen0's last one, all ok (RAM intact), and the VM did
+#         not start again. The blackout, from stop to the first tick after
+#         the kexec, is reported.
+
+. /kho/vm_lib.sh
+
+vm_kexec_gen0() {
+	local path t_stop
+
+	khotest_check "luoctl preserve -d vm 1=memfd:guest-ram:$VM_RAM" \
+		vm_luoctl vm preserve -d -p /tmp/holder.pid vm 1=memfd:guest-ram:$VM_RAM
+	path=$(vm_ram_path vm)
+	khotest_diag "guest RAM: $path, held by luoctl (pid $(cat /tmp/holder.pid 2>/dev/null))"
+	t0=$(vm_uptime)
+	vm_start /tmp/serial0.log "$path"
+	if vm_wait 300 vm_tick_past /tmp/serial0.log 2; then
+		khotest_ok "QEMU runs tickvm on the preserved memfd: 3 ticks after $(vm_elapsed "$t0") s"
+	else
+		khotest_fail "QEMU runs tickvm on the preserved memfd"
+		vm_qemu_diag
+	fi
+	t_stop=$(vm_uptime)
+	khotest_check "stop, migrate with x-ignore-shared into $VM_STATE: completed" vm_save
+	t_saved=$(vm_uptime)
+	khotest_check "QEMU quits" vm_quit
+	last=$(vm_last_tick /tmp/serial0.log)
+	size=$(vm_size $VM_STATE 2>/dev/null || echo 0)
+	khotest_diag "last tick $last; state $size bytes, saved in $(vm_elapsed "$t_stop" "$t_saved") s"
+	khotest_check "the state holds no RAM: $size bytes, under $VM_STATE_MAX" \
+		test "$size" -gt 0 -a "$size" -lt $VM_STATE_MAX
+	khotest_check "tickvm started once and every tick was ok" \
+		vm_clean_run /tmp/serial0.log
+	vm_all_ok /tmp/serial0.log || khotest_diag "$(grep bad /tmp/serial0.log | head -n 1)"
+	{
+		echo "last_tick=$last"
+		echo "state_size=$size"
+		echo "stop_wall=$(date +%s)"
+		echo "stop_to_exec=$(vm_elapsed "$t_stop")"
+	} > $VM_META
+	khotest_kexec_next "kexec -s -l with session vm held (the VM's RAM)"
+}
+
+vm_kexec_gen1() {
+	local path last t_load t_cont t_first blackout
+
+	last=$(vm_meta last_tick)
+	khotest_check "luoctl retrieve -d -f vm 1: the memfd of $VM_RAM" \
+		vm_luoctl vm retrieve -d -f -p /tmp/holder.pid vm 1:size=$VM_RAM
+	path=$(vm_ram_path vm)
+	khotest_diag "guest RAM: $path; gen0's last tick $last, state $(vm_meta state_size) bytes"
+	t_load=$(vm_uptime)
+	vm_start /tmp/serial1.log "$path" -incoming defer
+	khotest_check "QEMU loads $VM_STATE (migrate_incoming, x-ignore-shared)" vm_load
+	t_cont=$(vm_uptime)
+	vm_mon cont
+	vm_wait 120 vm_tick_past /tmp/serial1.log 0
+	t_first=$(vm_uptime)
+	khotest_check "the VM resumed: its first tick is $((last + 1))" \
+		test "$(vm_ticks /tmp/serial1.log | head -n 1)" = $((last + 1))
+	vm_wait 60 vm_tick_past /tmp/serial1.log $((last + 3))
+	khotest_check "ticks go on from gen0's: $((last + 1)) to $(vm_last_tick /tmp/serial1.log)" \
+		vm_consecutive /tmp/serial1.log $((last + 1))
+	khotest_check "no second start: tickvm was not restarted" \
+		test "$(vm_starts /tmp/serial1.log)" = 0
+	khotest_check "every tick ok: the 32 MiB pattern is intact" vm_all_ok /tmp/serial1.log
+	vm_all_ok /tmp/serial1.log || khotest_diag "$(grep bad /tmp/serial1.log | head -n 1)"
+	khotest_check "QEMU quits" vm_quit
+	# From stop in gen0 to the first tick here: gen0's part, then this
+	# kernel's uptime (it counts from its start; the jump itself and the
+	# firmware-free boot before timekeeping are not in it).
+	blackout=$(awk -v a="$(vm_meta stop_to_exec)" -v b="$t_first" \
+		'BEGIN { printf "%.2f", a + b }')
+	khotest_diag "blackout ${blackout} s: stop to kexec $(vm_meta stop_to_exec) s," \
+		"boot to retrieve $t_load s, load $(vm_elapsed "$t_load" "$t_cont") s," \
+		"cont to first tick $(vm_elapsed "$t_cont" "$t_first") s;" \
+		"by the wall clock (1 s steps) $(($(date +%s) - $(vm_meta stop_wall))) s to now"
+	khotest_diag "RAM $VM_RAM kept in place; device state copied: $(vm_meta state_size) bytes"
+	kill "$(cat /tmp/holder.pid)" 2>/dev/null
+}
+
+khotest_run() {
+	KHOTEST_GEN=$1
+	khotest_ok "booted $(uname -r) on $(cat /etc/kho-arch)"
+	case "$1" in
+	0) vm_kexec_gen0 ;;
+	1) vm_kexec_gen1 ;;
+	esac
+}
