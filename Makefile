@@ -12,7 +12,7 @@ FUZZ_TIME ?= 60
 all: help
 
 help:
-	@echo "make demo          boot a kernel under QEMU and kexec into the next one"
+	@echo "make demo          a VM keeps running while its host kexecs (DEMO=ftrace: the trace story)"
 	@echo "make test          install dependencies, build, run every test suite"
 	@echo "make test-debug    the selftests on a debug kernel (lockdep, KASAN, UBSAN, DEBUG_VM, ...)"
 	@echo "make test-ftrace   all of 6.12's ftracetest on the test kernels (make test runs a subset)"
@@ -67,7 +67,7 @@ fuzz: prepare
 		FUZZ_OUT=$(CURDIR)/out/fuzz
 
 demo: prepare
-	@$(H)/demo.sh
+	@DEMO="$(DEMO)" $(H)/demo.sh
 
 series: prepare
 	@$(H)/series.sh

@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# mkinitramfs.sh ARCH [KERNEL_IMAGE [CPIO]]: build out/initramfs-ARCH.cpio
-# (or CPIO), the guest userspace of the KHO selftests: busybox-static,
+# mkinitramfs.sh [--vm] ARCH [KERNEL_IMAGE [CPIO]]: build
+# out/initramfs-ARCH.cpio (or CPIO), the guest userspace of the KHO
+# selftests: busybox-static,
 # kexec-tools, dtc and trace-cmd (with the libtraceevent plugins) with the
 # shared libraries they need, the kernel image to kexec into (/boot/vmlinuz)
 # with the modules built beside it, the guest side of
@@ -12,13 +13,26 @@
 # x86_64 takes busybox, kexec, dtc and trace-cmd from this machine; arm64
 # takes them from Debian's arm64 packages (downloaded once into
 # out/debs/arm64).
+#
+# --vm (x86_64 only; default CPIO out/initramfs-ARCH-vm.cpio): the variant
+# for the scenarios that run a VM in the guest ("# khotest-initramfs: vm"):
+# on top, this machine's qemu-system-x86_64 with its shared libraries, its
+# TCG module and the firmware that -M pc -kernel loads, and the tick VM
+# (tools/testing/selftests/kho/vm) as /kho/tickvm.elf. About 60 MiB more,
+# which the other scenarios do not carry.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-arch=${1:?usage: mkinitramfs.sh ARCH [KERNEL_IMAGE [CPIO]]}
+vm=0
+if [ "${1:-}" = --vm ]; then
+	vm=1
+	shift
+fi
+arch=${1:?usage: mkinitramfs.sh [--vm] ARCH [KERNEL_IMAGE [CPIO]]}
 image=${2:-$(arch_image "$arch")}
 kst=$TOP/tools/testing/selftests/kho
-cpio_out=${3:-$OUT/initramfs-$arch.cpio}
+cpio_out=${3:-$OUT/initramfs-$arch${vm/#1/-vm}.cpio}
+[ $vm = 0 ] || [ "$arch" = x86_64 ] || die "--vm: x86_64 only"
 
 [ -f "$image" ] || die "$image missing: build the $arch kernel first"
 
@@ -157,6 +171,32 @@ rm -f "$stage/kho/init"
 mkdir -p "$stage/kho/tests"
 cp "$kst"/tests/*.sh "$stage/kho/tests/"
 echo "$arch" > "$stage/etc/kho-arch"
+
+# QEMU inside the guest, as this machine has it. QEMU 7.2 loads TCG as a
+# module; the firmware paths are those it looks up (relative to the
+# binary: ../share/qemu, ../share/seabios).
+if [ $vm = 1 ]; then
+	qemu_bin=/usr/bin/qemu-system-x86_64
+	qemu_mod=/usr/lib/$multiarch/qemu/accel-tcg-x86_64.so
+	qemu_fw="/usr/share/seabios/bios-256k.bin /usr/share/qemu/kvmvapic.bin
+		 /usr/share/qemu/multiboot_dma.bin /usr/share/qemu/linuxboot_dma.bin"
+	for f in $qemu_bin $qemu_mod $qemu_fw; do
+		[ -e "$f" ] || die "$f missing (qemu-system-x86, seabios)"
+	done
+	for l in $(lib_closure $qemu_bin $qemu_mod | sort -u); do
+		case "$l" in missing:*) die "QEMU needs ${l#missing:}, not found" ;; esac
+		mkdir -p "$stage/$(dirname "$l")"
+		cp -L "$l" "$stage/$l"
+	done
+	for f in $qemu_bin $qemu_mod $qemu_fw; do
+		mkdir -p "$stage/$(dirname "$f")"
+		cp -L "$f" "$stage/$f"
+	done
+	tickvm=$OUT/tickvm
+	mkdir -p "$tickvm"
+	make -s -C "$kst/vm" OUT="$tickvm" CC=gcc >&2 || die "cannot build the tick VM"
+	cp "$tickvm/tickvm.elf" "$stage/kho/tickvm.elf"
+fi
 
 (cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet --owner=0:0) > "$cpio_out.tmp"
 mv "$cpio_out.tmp" "$cpio_out"

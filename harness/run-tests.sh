@@ -245,11 +245,43 @@ selftest_plan() {
 	done
 }
 
+# scenario_initramfs ARCH NAME [debug]: set initrd to the initramfs a
+# scenario runs on; fails when it cannot be built.
+# "# khotest-initramfs: vm" asks for the variant with QEMU in it
+# (mkinitramfs.sh --vm), built here the first time a scenario of the suite
+# needs it, so that the other scenarios keep a small initramfs; vm_built
+# remembers that (1) or the failure (failed), per suite.
+scenario_initramfs() {
+	local arch=$1 name=$2 variant=${3:-} kind cpio
+	local log=$LOGDIR/build-$arch${variant:+-$variant}.log
+
+	kind=$(sed -n 's/^# khotest-initramfs: *//p' \
+		"$TOP/tools/testing/selftests/kho/tests/$name.sh")
+	case "$kind" in
+	"")
+		initrd=$(arch_initramfs "$arch" $variant)
+		return ;;
+	vm) ;;
+	*)
+		echo "# $name: unknown khotest-initramfs $kind" >&2
+		return 1 ;;
+	esac
+	cpio=$(arch_initramfs "$arch" "${variant:+$variant-}vm")
+	if [ -z "${vm_built:-}" ]; then
+		vm_built=failed
+		"$TOP/harness/mkinitramfs.sh" --vm "$arch" "$(arch_image "$arch" $variant)" \
+			"$cpio" >> "$log" 2>&1 && vm_built=1
+	fi
+	initrd=$cpio
+	[ "$vm_built" = 1 ]
+}
+
 # suite_selftests ARCH [debug]: every scenario of the plan on the test
 # kernel, or on the debug kernel with init_on_free=1 and a longer timeout.
 suite_selftests() {
 	local arch=$1 variant=${2:-} kst=$TOP/tools/testing/selftests/kho n=0 total
-	local name machine flags rc out tag=${2:+.$2} what="selftests: kho"
+	local name machine flags rc out tag=${2:+.$2} what="selftests: kho" initrd
+	local vm_built=
 	build_arch "$arch" $variant || return
 	total=$(selftest_plan "$arch" $variant | wc -l)
 	[ "$variant" = debug ] && what="debug kernel (config.debug, init_on_free=1): kho selftests"
@@ -262,14 +294,19 @@ suite_selftests() {
 			echo "ok $n $name.$arch.$machine$tag # SKIP ${flags#skip }"
 			continue
 		fi
+		scenario_initramfs "$arch" "$name" $variant || {
+			echo "not ok $n $name.$arch.$machine$tag # its initramfs failed to build" \
+				"(log: out/logs/build-$arch${variant:+-$variant}.log)"
+			continue
+		}
 		if [ "$variant" = debug ]; then
 			out=$(KHO_TIMEOUT_SCALE=3 "$kst/vmtest.sh" -a "$arch" -M "$machine" \
-				-k "$(arch_image "$arch" debug)" -i "$(arch_initramfs "$arch" debug)" \
+				-k "$(arch_image "$arch" debug)" -i "$initrd" \
 				-t "$name" -n "$n" -c init_on_free=1 \
 				-l "$LOGDIR/$name.$arch.$machine.debug.log")
 		else
 			out=$("$kst/vmtest.sh" -a "$arch" -M "$machine" -k "$(arch_image "$arch")" \
-				-i "$(arch_initramfs "$arch")" -t "$name" -n "$n" \
+				-i "$initrd" -t "$name" -n "$n" \
 				-l "$LOGDIR/$name.$arch.$machine${flags:+.broken}.log" $flags)
 		fi
 		rc=$?

@@ -11,11 +11,18 @@
 # loads the state and continues. QEMU's monitor is driven through a fifo
 # on its stdin (the guest kernel has no sockets); its replies go to a file.
 # Times are seconds of /proc/uptime; what the next generation needs is
-# written to VM_META, outside /tmp so that the next initramfs carries it.
+# written to VM_META, outside /tmp so that the next initramfs carries it,
+# and what is only known once the next kernel is loaded (the time of the
+# jump) into a second, 4 KiB memfd of the session (VM_CLOCK).
 
 VM_QEMU=/usr/bin/qemu-system-x86_64
 VM_ELF=/kho/tickvm.elf
 VM_RAM=128M
+VM_CLOCK="2=memfd:vm-clock:4K"
+# tickvm's pattern (vm/tickvm.c): the word at a is a ^ 0x9e3779b9, from
+# 4 MiB to 36 MiB; guest physical address = offset in the memfd.
+VM_PAT_BASE=$((4 << 20))
+VM_PAT_END=$((36 << 20))
 VM_STATE=/vmstate
 VM_META=/vmstate.meta
 VM_MON=/tmp/vm-monitor
@@ -23,6 +30,27 @@ VM_MON_OUT=/tmp/vm-monitor.out
 VM_PID=
 # The state holds device state only: far less than this, or RAM got in.
 VM_STATE_MAX=$((16 << 20))
+
+# vm_story: each line of stdin for the reader of make demo ("DEMO: "
+# lines, see tests/demo_vm.sh), when VM_DEMO=1.
+vm_story() {
+	local line
+
+	[ "${VM_DEMO:-0}" = 1 ] || { cat > /dev/null; return 0; }
+	while IFS= read -r line; do
+		echo "DEMO: $line" > /dev/kmsg
+	done
+}
+
+# vm_console SERIAL: the VM's serial output so far, for the story.
+vm_console() {
+	tr -d '\r' < "$1" | sed 's/^/  | /' | vm_story
+}
+
+# vm_populated PATH: MiB of the memfd that hold pages.
+vm_populated() {
+	echo $(($(stat -L -c %b "$1") * 512 >> 20))
+}
 
 vm_uptime() {
 	cut -d' ' -f1 /proc/uptime
@@ -33,10 +61,56 @@ vm_elapsed() {
 	awk -v a="$1" -v b="${2:-$(vm_uptime)}" 'BEGIN { printf "%.2f", b - a }'
 }
 
-# vm_ram_path NAME: the /proc/PID/fd/N of token 1 that luoctl printed into
-# /tmp/NAME.out.
+# vm_ram_path NAME [TOKEN]: the /proc/PID/fd/N of TOKEN (default 1, the
+# RAM) that luoctl printed into /tmp/NAME.out.
 vm_ram_path() {
-	awk '$1 == 1 { print $2 }' /tmp/$1.out
+	awk -v t="${2:-1}" '$1 == t { print $2 }' /tmp/$1.out
+}
+
+# vm_ram_word PATH ADDR: the 32-bit word at guest physical address ADDR.
+vm_ram_word() {
+	od -A n -t x4 -j "$2" -N 4 "$1" | tr -d ' '
+}
+
+# vm_pattern_spots PATH: tickvm's pattern at the first, a middle and the
+# last word of its range, read from the memfd itself.
+vm_pattern_spots() {
+	local a want got
+
+	for a in $VM_PAT_BASE $(((VM_PAT_BASE + VM_PAT_END) / 2 + 4)) \
+		 $((VM_PAT_END - 4)); do
+		want=$(printf %08x $((a ^ 0x9e3779b9)))
+		got=$(vm_ram_word "$1" $a)
+		[ "$got" = "$want" ] && continue
+		khotest_diag "RAM at $(printf 0x%x $a): $got, not $want"
+		return 1
+	done
+}
+
+# vm_initrd_base: the next generation's initramfs, built from our root
+# while the VM still runs (QEMU and its libraries make it large).
+vm_initrd_base() {
+	khotest_make_initrd
+}
+
+# vm_kexec_load: append VM_STATE and VM_META to it as a second archive (the
+# kernel unpacks concatenated ones) and load the next kernel, kexec -s.
+vm_kexec_load() {
+	(cd / && printf '%s\n' ${VM_STATE#/} ${VM_META#/} |
+		cpio -o -H newc 2>/dev/null) >> /tmp/initrd.cpio || return 1
+	# shellcheck disable=SC2046
+	kexec -s -l "${KHOTEST_KERNEL:-/boot/vmlinuz}" --initrd=/tmp/initrd.cpio \
+		--command-line="$(khotest_next_cmdline $(khotest_break_words))"
+}
+
+# vm_clock_write PATH LINE: LINE into the clock memfd (its size is frozen:
+# no truncation).
+vm_clock_write() {
+	echo "$2" | dd of="$1" conv=notrunc 2>/dev/null
+}
+
+vm_clock_read() {
+	tr -d '\0' < "$1" | sed -n "s/^$2=//p"
 }
 
 # vm_luoctl NAME ARG...: luoctl ARG..., its output in /tmp/NAME.out and

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # khotest-generations: 2
-# khotest-results: 8 8
+# khotest-results: 9 9
 # khotest-machines: small host
 # khotest-arch: x86_64
 # khotest-cmdline: kho=on
@@ -12,72 +12,109 @@
 # its RAM and checks 32 MiB of a pattern) with its 128 MiB of RAM on a
 # memfd that luoctl preserves through /dev/liveupdate (see
 # guest/vm_lib.sh):
-#   gen0: luoctl preserve -d vm 1=memfd:guest-ram:128M; QEMU on
-#         /proc/PID/fd/N; once it ticks: stop, migrate with x-ignore-shared
-#         into /vmstate (device state only: it must stay under 16 MiB),
-#         quit; kexec -s with the session held;
-#   gen1: luoctl retrieve -d -f vm 1 (the memfd, FINISHed); a new QEMU on
-#         it with -incoming defer loads /vmstate and continues: the ticks
-#         go on from gen0's last one, all ok (RAM intact), and the VM did
-#         not start again. The blackout, from stop to the first tick after
-#         the kexec, is reported.
+#   gen0: luoctl preserve -d vm 1=memfd:guest-ram:128M (and token 2, a
+#         4 KiB memfd for the time of the jump); QEMU on /proc/PID/fd/N;
+#         once it ticks: stop, migrate with x-ignore-shared into /vmstate
+#         (device state only: it must stay under 16 MiB), quit; the memfd
+#         holds the VM's pattern; kexec -s with the session held;
+#   gen1: luoctl retrieve -d -f vm 1 2 (the memfds, FINISHed): the RAM
+#         memfd holds the pattern; a new QEMU on it with -incoming defer
+#         loads /vmstate and continues: the ticks go on from gen0's last
+#         one, all ok (the VM checks all its 32 MiB in four ticks), and it
+#         did not start again. The blackout, from stop to the first tick
+#         after the kexec, is reported.
 
 . /kho/vm_lib.sh
 
 vm_kexec_gen0() {
-	local path t_stop
+	local path t0 t_stop t_saved t_load last size
 
-	khotest_check "luoctl preserve -d vm 1=memfd:guest-ram:$VM_RAM" \
-		vm_luoctl vm preserve -d -p /tmp/holder.pid vm 1=memfd:guest-ram:$VM_RAM
+	khotest_check "luoctl preserve -d vm 1=memfd:guest-ram:$VM_RAM $VM_CLOCK" \
+		vm_luoctl vm preserve -d -p /tmp/holder.pid vm \
+		1=memfd:guest-ram:$VM_RAM $VM_CLOCK
 	path=$(vm_ram_path vm)
 	khotest_diag "guest RAM: $path, held by luoctl (pid $(cat /tmp/holder.pid 2>/dev/null))"
 	t0=$(vm_uptime)
 	vm_start /tmp/serial0.log "$path"
 	if vm_wait 300 vm_tick_past /tmp/serial0.log 2; then
-		khotest_ok "QEMU runs tickvm on the preserved memfd: 3 ticks after $(vm_elapsed "$t0") s"
+		khotest_ok "QEMU runs tickvm on the preserved memfd:" \
+			"3 ticks after $(vm_elapsed "$t0") s"
 	else
 		khotest_fail "QEMU runs tickvm on the preserved memfd"
 		vm_qemu_diag
 	fi
+	echo "gen0: QEMU runs tickvm; its $VM_RAM of RAM is a memfd that luoctl" \
+		"holds in session vm ($path); the VM's console:" | vm_story
+	vm_console /tmp/serial0.log
+	t_stop=$(vm_uptime)
+	vm_initrd_base
+	khotest_diag "next initramfs built in $(vm_elapsed "$t_stop") s, the VM running"
 	t_stop=$(vm_uptime)
 	khotest_check "stop, migrate with x-ignore-shared into $VM_STATE: completed" vm_save
 	t_saved=$(vm_uptime)
 	khotest_check "QEMU quits" vm_quit
 	last=$(vm_last_tick /tmp/serial0.log)
 	size=$(vm_size $VM_STATE 2>/dev/null || echo 0)
-	khotest_diag "last tick $last; state $size bytes, saved in $(vm_elapsed "$t_stop" "$t_saved") s"
+	khotest_diag "last tick $last; state $size bytes," \
+		"saved in $(vm_elapsed "$t_stop" "$t_saved") s"
 	khotest_check "the state holds no RAM: $size bytes, under $VM_STATE_MAX" \
 		test "$size" -gt 0 -a "$size" -lt $VM_STATE_MAX
 	khotest_check "tickvm started once and every tick was ok" \
 		vm_clean_run /tmp/serial0.log
 	vm_all_ok /tmp/serial0.log || khotest_diag "$(grep bad /tmp/serial0.log | head -n 1)"
+	khotest_check "the memfd holds tickvm's pattern (read with od)" \
+		vm_pattern_spots "$path"
+	{
+		echo "gen0: stopped at tick $last; saved the device state, $size bytes," \
+			"into $VM_STATE; QEMU quit"
+		echo "gen0: the RAM ($(vm_populated "$path") MiB populated) stays in the" \
+			"memfd; now kexec -s with session vm held"
+	} | vm_story
 	{
 		echo "last_tick=$last"
 		echo "state_size=$size"
 		echo "stop_wall=$(date +%s)"
-		echo "stop_to_exec=$(vm_elapsed "$t_stop")"
 	} > $VM_META
-	khotest_kexec_next "kexec -s -l with session vm held (the VM's RAM)"
+	t_load=$(vm_uptime)
+	if vm_kexec_load; then
+		khotest_ok "kexec -s -l with session vm held (the VM's RAM)"
+		khotest_diag "kexec -s -l took $(vm_elapsed "$t_load") s"
+		# Written after the load: it reaches the next kernel all the same.
+		vm_clock_write "$(vm_ram_path vm 2)" "$(printf '%s\n' \
+			"kexec_load=$(vm_elapsed "$t_load")" \
+			"initrd_mib=$(($(vm_size /tmp/initrd.cpio) >> 20))" \
+			"stop_to_exec=$(vm_elapsed "$t_stop")")"
+		khotest_kexec_exec
+	else
+		khotest_fail "kexec -s -l with session vm held (the VM's RAM)"
+	fi
 }
 
 vm_kexec_gen1() {
-	local path last t_load t_cont t_first blackout
+	local path clock last t_load t_cont t_first blackout stop_to_exec
 
 	last=$(vm_meta last_tick)
-	khotest_check "luoctl retrieve -d -f vm 1: the memfd of $VM_RAM" \
-		vm_luoctl vm retrieve -d -f -p /tmp/holder.pid vm 1:size=$VM_RAM
+	khotest_check "luoctl retrieve -d -f vm 1 2: the memfds of $VM_RAM and 4K" \
+		vm_luoctl vm retrieve -d -f -p /tmp/holder.pid vm 1:size=$VM_RAM 2:size=4K
 	path=$(vm_ram_path vm)
+	clock=$(vm_ram_path vm 2)
+	stop_to_exec=$(vm_clock_read "$clock" stop_to_exec)
 	khotest_diag "guest RAM: $path; gen0's last tick $last, state $(vm_meta state_size) bytes"
+	khotest_check "the retrieved memfd holds tickvm's pattern (read with od)" \
+		vm_pattern_spots "$path"
 	t_load=$(vm_uptime)
 	vm_start /tmp/serial1.log "$path" -incoming defer
 	khotest_check "QEMU loads $VM_STATE (migrate_incoming, x-ignore-shared)" vm_load
 	t_cont=$(vm_uptime)
+	echo "gen1: luoctl retrieved the memfd ($path, $(vm_populated "$path") MiB" \
+		"populated); a new QEMU maps it, loads $VM_STATE and continues:" | vm_story
 	vm_mon cont
 	vm_wait 120 vm_tick_past /tmp/serial1.log 0
 	t_first=$(vm_uptime)
 	khotest_check "the VM resumed: its first tick is $((last + 1))" \
 		test "$(vm_ticks /tmp/serial1.log | head -n 1)" = $((last + 1))
-	vm_wait 60 vm_tick_past /tmp/serial1.log $((last + 3))
+	# Four ticks verify all 32 MiB, 8 MiB each.
+	vm_wait 60 vm_tick_past /tmp/serial1.log $((last + 4))
 	khotest_check "ticks go on from gen0's: $((last + 1)) to $(vm_last_tick /tmp/serial1.log)" \
 		vm_consecutive /tmp/serial1.log $((last + 1))
 	khotest_check "no second start: tickvm was not restarted" \
@@ -85,16 +122,32 @@ vm_kexec_gen1() {
 	khotest_check "every tick ok: the 32 MiB pattern is intact" vm_all_ok /tmp/serial1.log
 	vm_all_ok /tmp/serial1.log || khotest_diag "$(grep bad /tmp/serial1.log | head -n 1)"
 	khotest_check "QEMU quits" vm_quit
+	vm_console /tmp/serial1.log
 	# From stop in gen0 to the first tick here: gen0's part, then this
 	# kernel's uptime (it counts from its start; the jump itself and the
 	# firmware-free boot before timekeeping are not in it).
-	blackout=$(awk -v a="$(vm_meta stop_to_exec)" -v b="$t_first" \
+	blackout=$(awk -v a="$stop_to_exec" -v b="$t_first" \
 		'BEGIN { printf "%.2f", a + b }')
-	khotest_diag "blackout ${blackout} s: stop to kexec $(vm_meta stop_to_exec) s," \
+	khotest_diag "blackout ${blackout} s: stop to kexec -e $stop_to_exec s" \
+		"(kexec -s -l $(vm_clock_read "$clock" kexec_load) s)," \
 		"boot to retrieve $t_load s, load $(vm_elapsed "$t_load" "$t_cont") s," \
 		"cont to first tick $(vm_elapsed "$t_cont" "$t_first") s;" \
 		"by the wall clock (1 s steps) $(($(date +%s) - $(vm_meta stop_wall))) s to now"
 	khotest_diag "RAM $VM_RAM kept in place; device state copied: $(vm_meta state_size) bytes"
+	{
+		echo "gen1: the VM went on from tick $((last + 1)), its RAM intact;" \
+			"blackout ${blackout} s from stop to its first tick here:"
+		echo "  stop, save, quit, kexec -s -l, kexec -e: $stop_to_exec s" \
+			"(kexec -s -l of the test's $(vm_clock_read "$clock" initrd_mib) MiB" \
+			"initramfs: $(vm_clock_read "$clock" kexec_load) s of it);"
+		echo "  this kernel's boot to luoctl retrieve: $t_load s;"
+		echo "  QEMU start and state load: $(vm_elapsed "$t_load" "$t_cont") s;" \
+			"cont to the first tick: $(vm_elapsed "$t_cont" "$t_first") s"
+		echo "  kept in place: the $VM_RAM memfd ($(vm_populated "$path") MiB of pages);" \
+			"copied: the device state, $(vm_meta state_size) bytes"
+		echo "  handover: $(grep -E '^(preserved_bytes|claimed_bytes) ' \
+			/sys/kernel/kho/in/stats 2>/dev/null | tr '\n' ' ')"
+	} | vm_story
 	kill "$(cat /tmp/holder.pid)" 2>/dev/null
 }
 

@@ -19,7 +19,7 @@
 #define PAT_BASE	0x00400000UL	/* 4 MiB */
 #define PAT_SIZE	0x02000000UL	/* 32 MiB */
 #define PAT_MUL		0x9e3779b9UL
-#define SLICE		0x00200000UL	/* bytes verified per tick */
+#define SLICE		0x00800000UL	/* bytes verified per tick */
 
 #define COM1		0x3f8
 #define COM1_LSR	(COM1 + 5)
@@ -28,44 +28,51 @@
 #define CMOS_DATA	0x71
 #define CMOS_SECONDS	0x00
 
-#define MB_MAGIC	0x1badb002UL
-#define MB_FLAGS	0x00000000UL
+#define MB_MAGIC	0x1badb002
+#define MB_FLAGS	0x00000000
+#define STACK_SIZE	16384
 
-/* The multiboot header, first in the image (see tickvm.lds). */
-__attribute__((section(".multiboot"), used, aligned(4)))
-static const unsigned long mb_header[3] = {
-	MB_MAGIC, MB_FLAGS, -(MB_MAGIC + MB_FLAGS),
-};
+#define __str(x)	#x
+#define str(x)		__str(x)
 
-/* Used by _start only. */
-unsigned char tickvm_stack[16384] __attribute__((aligned(16)));
-
-/* Kept in RAM: a resumed VM finds them where it left them. */
-static volatile unsigned long ticks;
-static volatile unsigned long bad_ticks;
-
-void tickvm_main(void);
-
-/* The entry: a stack of our own, then C. */
-__asm__(".text\n"
+/*
+ * The multiboot header, first in the image (see tickvm.lds), the stack, and
+ * the entry: a stack of our own, then C.
+ */
+__asm__(".section .multiboot, \"a\"\n"
+	"	.align 4\n"
+	"	.long " str(MB_MAGIC) ", " str(MB_FLAGS) "\n"
+	"	.long -(" str(MB_MAGIC) " + " str(MB_FLAGS) ")\n"
+	".bss\n"
+	"	.align 16\n"
+	"tickvm_stack:\n"
+	"	.skip " str(STACK_SIZE) "\n"
+	".text\n"
 	".globl _start\n"
 	"_start:\n"
 	"	cli\n"
-	"	movl $tickvm_stack + 16384, %esp\n"
+	"	movl $tickvm_stack + " str(STACK_SIZE) ", %esp\n"
 	"	call tickvm_main\n"
 	"1:	hlt\n"
 	"	jmp 1b\n");
 
-static inline void outb(unsigned short port, unsigned char val)
+/*
+ * Kept in RAM: a resumed VM finds them where it left them. Every port
+ * access is a compiler barrier, so they are in memory at each tick.
+ */
+static unsigned long ticks;
+static unsigned long bad_ticks;
+
+static inline void port_write(unsigned short port, unsigned char val)
 {
-	__asm__ volatile("outb %0, %1" : : "a"(val), "Nd"(port));
+	__asm__ __volatile__("outb %0, %1" : : "a"(val), "Nd"(port) : "memory");
 }
 
-static inline unsigned char inb(unsigned short port)
+static inline unsigned char port_read(unsigned short port)
 {
 	unsigned char val;
 
-	__asm__ volatile("inb %1, %0" : "=a"(val) : "Nd"(port));
+	__asm__ __volatile__("inb %1, %0" : "=a"(val) : "Nd"(port) : "memory");
 	return val;
 }
 
@@ -73,9 +80,9 @@ static void ser_putc(char c)
 {
 	int spin = 100000;
 
-	while (!(inb(COM1_LSR) & LSR_THRE) && --spin)
+	while (!(port_read(COM1_LSR) & LSR_THRE) && --spin)
 		;
-	outb(COM1, c);
+	port_write(COM1, c);
 }
 
 static void ser_puts(const char *s)
@@ -111,13 +118,13 @@ static void ser_puthex(unsigned long v)
 
 static unsigned char cmos_seconds(void)
 {
-	outb(CMOS_INDEX, CMOS_SECONDS);
-	return inb(CMOS_DATA);
+	port_write(CMOS_INDEX, CMOS_SECONDS);
+	return port_read(CMOS_DATA);
 }
 
 static void fill(void)
 {
-	volatile unsigned long *p = (volatile unsigned long *)PAT_BASE;
+	unsigned long *p = (unsigned long *)PAT_BASE;
 	unsigned long a;
 
 	for (a = PAT_BASE; a < PAT_BASE + PAT_SIZE; a += 4)
@@ -127,7 +134,7 @@ static void fill(void)
 /* The first address of [start, start + len) off the pattern, or 0. */
 static unsigned long verify(unsigned long start, unsigned long len)
 {
-	volatile unsigned long *p = (volatile unsigned long *)start;
+	unsigned long *p = (unsigned long *)start;
 	unsigned long a;
 
 	for (a = start; a < start + len; a += 4, p++)
@@ -145,6 +152,7 @@ static void wait_second(void)
 		;
 }
 
+/* Called by _start only. */
 void tickvm_main(void)
 {
 	unsigned long slice, bad;
