@@ -358,10 +358,12 @@ static int kho_mark_range(struct kho_client *client, unsigned long pfn,
  * prepared once for all the blocks of one order that one leaf of the
  * client's tracker covers (all trackers split memory alike): whether
  * scratch is there, and the union of the other trackers' leaves there
- * (usually none: the zero page). A block then costs its migration check, a
- * bit test in its leaf and in that union, and the bit set. Anything else
- * (the first block of a leaf, a block already set or held by another
- * tracker) goes through kho_mark_locked(), which also says what is wrong.
+ * (usually none: the zero page), with the blocks of other orders of every
+ * tracker there folded in. A block then costs its migration check, a bit
+ * test in its leaf and in that union, and the bit set. Anything else (the
+ * first block of a leaf, a block already set, held by another tracker or
+ * overlapping a block of another order) goes through kho_mark_locked(),
+ * which also says what is wrong.
  */
 #define KHO_BATCH_MIN	16
 
@@ -375,6 +377,21 @@ struct kho_batch {
 	u64 *merged;		/* a page for the union of several leaves */
 };
 
+/* Make r->others a copy that takes more bits; false without memory. */
+static bool kho_batch_private(struct kho_batch *r)
+{
+	if (r->others == r->merged)
+		return true;
+	if (!r->merged)
+		r->merged = (u64 *)__get_free_page(GFP_KERNEL);
+	if (!r->merged)
+		return false;
+	memcpy(r->merged, r->others, PAGE_SIZE);
+	r->others = r->merged;
+	return true;
+}
+
+/* Add the leaf of @t's blocks of the batch order there to the union. */
 static void kho_batch_other(struct kho_batch *r, const struct kho_tracker *t,
 			    unsigned long pfn)
 {
@@ -390,24 +407,57 @@ static void kho_batch_other(struct kho_batch *r, const struct kho_tracker *t,
 		r->others = leaf;
 		return;
 	}
-	if (r->others != r->merged) {
-		if (!r->merged)
-			r->merged = (u64 *)__get_free_page(GFP_KERNEL);
-		if (!r->merged) {
-			r->slow = true;
-			return;
-		}
-		memcpy(r->merged, r->others, PAGE_SIZE);
-		r->others = r->merged;
+	if (!kho_batch_private(r)) {
+		r->slow = true;
+		return;
 	}
 	for (i = 0; i < PAGE_SIZE / sizeof(u64); i++)
 		r->merged[i] |= leaf[i];
+}
+
+/*
+ * Add @t's blocks of order @o (not the batch order) in the leaf range to
+ * the union, as the batch-order blocks they overlap: those then go through
+ * kho_mark_locked(), which finds the overlap. Usually there are none, or a
+ * few (the core's root tree, a client's blobs).
+ */
+static void kho_batch_fold(struct kho_batch *r, const struct kho_tracker *t,
+			   unsigned int o)
+{
+	u64 p = round_down(r->start, 1ULL << o), s, e, b, b1, first, last;
+	const u64 *leaf;
+
+	if (!t->nr_blocks[o])
+		return;
+	while (p < r->end && !r->slow) {
+		leaf = kho_tracker_leaf(t, p, o, &s, &e);
+		if (s == e)
+			return;
+		p = e;
+		if (!leaf)
+			continue;
+		b1 = (min(r->end, e) - s + (1ULL << o) - 1) >> o;
+		b = (max(r->start, s) - s) >> o;
+		for (b = find_next_bit((const unsigned long *)leaf, b1, b); b < b1;
+		     b = find_next_bit((const unsigned long *)leaf, b1, b + 1)) {
+			if (!kho_batch_private(r)) {
+				r->slow = true;
+				return;
+			}
+			first = (max(s + (b << o), r->start) - r->start) >> r->order;
+			last = (min(s + ((b + 1) << o), r->end) - 1 - r->start) >>
+			       r->order;
+			bitmap_set((unsigned long *)r->merged, first,
+				   last - first + 1);
+		}
+	}
 }
 
 static void kho_batch_region(struct kho_client *client, struct kho_batch *r,
 			     unsigned long pfn, unsigned int order)
 {
 	struct kho_client *c;
+	unsigned int o;
 
 	r->order = order;
 	r->others = page_address(ZERO_PAGE(0));
@@ -417,25 +467,21 @@ static void kho_batch_region(struct kho_client *client, struct kho_batch *r,
 		  kho_range_in_scratch(PFN_PHYS(r->start), PFN_PHYS(r->end));
 	if (r->slow)
 		return;
-	/*
-	 * Blocks of other orders there, in any tracker: the blocks of the
-	 * leaf range are checked one by one for overlaps.
-	 */
-	r->slow = kho_tracker_any_order(&client->tracker, r->start, r->end,
-					order) ||
-		  kho_tracker_any_order(&kho_out.tracker, r->start, r->end,
-					order);
-	list_for_each_entry(c, &kho_out.clients, list) {
-		if (c != client && !r->slow)
-			r->slow = kho_tracker_any_order(&c->tracker, r->start,
-							r->end, order);
-	}
-	if (r->slow)
-		return;
 	kho_batch_other(r, &kho_out.tracker, pfn);
 	list_for_each_entry(c, &kho_out.clients, list) {
 		if (c != client)
 			kho_batch_other(r, &c->tracker, pfn);
+	}
+	/* Blocks of other orders there, in any tracker, the client's too. */
+	for (o = 0; o < KHO_NR_ORDERS; o++) {
+		if (o == order)
+			continue;
+		kho_batch_fold(r, &client->tracker, o);
+		kho_batch_fold(r, &kho_out.tracker, o);
+		list_for_each_entry(c, &kho_out.clients, list) {
+			if (c != client)
+				kho_batch_fold(r, &c->tracker, o);
+		}
 	}
 }
 

@@ -1187,6 +1187,67 @@ struct folio *kho_restore_folio(struct kho_client *client, phys_addr_t phys)
 EXPORT_SYMBOL_GPL(kho_restore_folio);
 
 /**
+ * kho_restore_folios() - take back many folios in one call
+ * @client: the client that preserved them
+ * @phys: their physical addresses
+ * @nr: number of @phys
+ * @folios: receives the folios, in the order of @phys
+ * @done: set to the number of folios restored
+ *
+ * kho_restore_folio() for an array, under one lock and with the managed
+ * page counts adjusted once per run of a zone: a restore of many folios
+ * costs a few bit operations per folio. It stops at the first address
+ * that fails; the folios before it are restored.
+ *
+ * Context: process context; may sleep.
+ * Return: 0 when all @nr came back; otherwise the error of
+ * kho_restore_folio() for @phys[*@done].
+ */
+int kho_restore_folios(struct kho_client *client, const phys_addr_t *phys,
+		       unsigned int nr, struct folio **folios,
+		       unsigned int *done)
+{
+	unsigned long managed = 0, bytes = 0;
+	struct page *page, *zone_page = NULL;
+	struct kho_in_client *ic;
+	unsigned int i;
+	int order, err;
+
+	mutex_lock(&kho_in.lock);
+	ic = kho_in_usable(client, &err);
+	for (i = 0; ic && i < nr; i++) {
+		order = PAGE_ALIGNED(phys[i]) ?
+			kho_in_block_of(ic, PHYS_PFN(phys[i])) : -EINVAL;
+		if (order < 0) {
+			err = order;
+			break;
+		}
+		page = kho_claim_block(PHYS_PFN(phys[i]), order, false);
+		if (zone_page && page_zone(page) != page_zone(zone_page)) {
+			adjust_managed_page_count(zone_page, managed);
+			managed = 0;
+		}
+		if (!managed)
+			zone_page = page;
+		managed += 1UL << order;
+		bytes += PAGE_SIZE << order;
+		if (order)
+			prep_compound_page(page, order);
+		folios[i] = page_folio(page);
+	}
+	if (managed)
+		adjust_managed_page_count(zone_page, managed);
+	if (ic) {
+		ic->restored_bytes += bytes;
+		kho_in_stats.claimed_bytes += bytes;
+	}
+	mutex_unlock(&kho_in.lock);
+	*done = i;
+	return err;
+}
+EXPORT_SYMBOL_GPL(kho_restore_folios);
+
+/**
  * kho_restore_pages() - take back pages preserved with kho_preserve_pages()
  * @client: the client that preserved them
  * @phys: physical address of the first page

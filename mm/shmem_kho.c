@@ -361,43 +361,77 @@ static void shmem_kho_unpreserve(struct liveupdate_file *lf)
 	lf->private = NULL;
 }
 
+#define SHMEM_KHO_IN_BATCH	64
+
+/* Folios of an incoming memfd, restored SHMEM_KHO_IN_BATCH at a time. */
 struct shmem_kho_in {
 	struct kho_client *client;
 	struct inode *inode;	/* NULL: release the folios */
 	pgoff_t npages;
 	unsigned long nr_pages;
-	int err;
+	unsigned int n;
+	phys_addr_t phys[SHMEM_KHO_IN_BATCH];
+	pgoff_t index[SHMEM_KHO_IN_BATCH];
+	bool dirty[SHMEM_KHO_IN_BATCH];
+	struct folio *folios[SHMEM_KHO_IN_BATCH];
 };
+
+/* Restore the folios collected so far and put them into the file. */
+static int shmem_kho_flush(struct shmem_kho_in *in)
+{
+	unsigned int i, done;
+	unsigned long nr;
+	struct folio *folio;
+	int err;
+
+	err = kho_restore_folios(in->client, in->phys, in->n, in->folios,
+				 &done);
+	for (i = 0; i < done; i++) {
+		folio = in->folios[i];
+		if (!in->inode || err) {
+			folio_put(folio);
+			continue;
+		}
+		nr = folio_nr_pages(folio);
+		in->nr_pages += nr;
+		if (in->index[i] & (nr - 1) || in->index[i] >= in->npages)
+			err = -EINVAL;
+		else
+			err = shmem_insert_folio(in->inode, folio,
+						 in->index[i], in->dirty[i]);
+		if (err)
+			folio_put(folio);
+	}
+	in->n = 0;
+	return err;
+}
 
 static int shmem_kho_folio_in(void *arg, const void *data, unsigned long i)
 {
 	const struct luo_kho_memfd_folio *rec = data;
 	struct shmem_kho_in *in = arg;
-	struct folio *folio;
-	unsigned long nr;
 
-	folio = kho_restore_folio(in->client, PFN_PHYS(rec->pfn));
-	if (IS_ERR(folio)) {
-		in->err = PTR_ERR(folio);
-		return in->err;
-	}
-	if (!in->inode) {
-		folio_put(folio);
-		return 0;
-	}
-	nr = folio_nr_pages(folio);
-	in->nr_pages += nr;
-	if (rec->index & (nr - 1) || rec->index >= in->npages ||
-	    rec->reserved || !(rec->flags & LUO_KHO_FOLIO_UPTODATE)) {
-		folio_put(folio);
-		in->err = -EINVAL;
-		return in->err;
-	}
-	in->err = shmem_insert_folio(in->inode, folio, rec->index,
-				     rec->flags & LUO_KHO_FOLIO_DIRTY);
-	if (in->err)
-		folio_put(folio);
-	return in->err;
+	if (in->inode &&
+	    (rec->reserved || !(rec->flags & LUO_KHO_FOLIO_UPTODATE)))
+		return -EINVAL;
+	in->phys[in->n] = PFN_PHYS(rec->pfn);
+	in->index[in->n] = rec->index;
+	in->dirty[in->n] = rec->flags & LUO_KHO_FOLIO_DIRTY;
+	if (++in->n == SHMEM_KHO_IN_BATCH)
+		return shmem_kho_flush(in);
+	return 0;
+}
+
+/* Walk the folio records of @rec into @in, the last batch included. */
+static long shmem_kho_folios_in(struct shmem_kho_in *in,
+				const struct luo_kho_memfd *rec)
+{
+	long n = kho_array_restore(in->client, rec->folios,
+				   sizeof(struct luo_kho_memfd_folio),
+				   shmem_kho_folio_in, in);
+	int err = shmem_kho_flush(in);
+
+	return n < 0 ? n : err ?: n;
 }
 
 static const char *shmem_kho_check(const struct luo_kho_memfd *rec)
@@ -422,18 +456,20 @@ static const char *shmem_kho_check(const struct luo_kho_memfd *rec)
 static void shmem_kho_drop(struct liveupdate_file *lf,
 			   struct luo_kho_memfd *rec)
 {
-	struct shmem_kho_in in = { .client = lf->client };
+	struct shmem_kho_in *in = kzalloc(sizeof(*in), GFP_KERNEL);
 
-	if (rec->magic == LUO_KHO_MEMFD_MAGIC)
-		kho_array_restore(lf->client, rec->folios,
-				  sizeof(struct luo_kho_memfd_folio),
-				  shmem_kho_folio_in, &in);
+	/* Without memory, kho_finish() releases them later. */
+	if (in && rec->magic == LUO_KHO_MEMFD_MAGIC) {
+		in->client = lf->client;
+		shmem_kho_folios_in(in, rec);
+	}
+	kfree(in);
 	folio_put(virt_to_folio(rec));
 }
 
 static int shmem_kho_retrieve(struct liveupdate_file *lf)
 {
-	struct shmem_kho_in in = { .client = lf->client };
+	struct shmem_kho_in *in;
 	struct luo_kho_memfd *rec;
 	struct inode *inode;
 	struct file *file;
@@ -451,27 +487,29 @@ static int shmem_kho_retrieve(struct liveupdate_file *lf)
 		shmem_kho_drop(lf, rec);
 		return -EINVAL;
 	}
+	in = kzalloc(sizeof(*in), GFP_KERNEL);
 	name = kasprintf(GFP_KERNEL, MEMFD_PREFIX "%s", rec->name);
-	file = name ? shmem_file_setup(name, 0, VM_NORESERVE) :
-		      ERR_PTR(-ENOMEM);
+	file = name && in ? shmem_file_setup(name, 0, VM_NORESERVE) :
+			    ERR_PTR(-ENOMEM);
 	kfree(name);
 	if (IS_ERR(file)) {
+		kfree(in);
 		shmem_kho_drop(lf, rec);
 		return PTR_ERR(file);
 	}
 	file->f_mode |= FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE;
 	file->f_flags |= O_LARGEFILE;
 	inode = file_inode(file);
-	in.inode = inode;
-	in.npages = DIV_ROUND_UP(rec->size, PAGE_SIZE);
+	in->client = lf->client;
+	in->inode = inode;
+	in->npages = DIV_ROUND_UP(rec->size, PAGE_SIZE);
 
 	inode_lock(inode);
 	i_size_write(inode, rec->size);
-	n = kho_array_restore(lf->client, rec->folios,
-			      sizeof(struct luo_kho_memfd_folio),
-			      shmem_kho_folio_in, &in);
-	if (n >= 0 && (n != rec->nr_folios || in.nr_pages != rec->nr_pages))
+	n = shmem_kho_folios_in(in, rec);
+	if (n >= 0 && (n != rec->nr_folios || in->nr_pages != rec->nr_pages))
 		n = -EINVAL;
+	kfree(in);
 	if (n >= 0) {
 		SHMEM_I(inode)->seals = rec->seals;
 		if (rec->flags & LUO_KHO_MEMFD_NOEXEC)

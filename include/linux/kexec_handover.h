@@ -158,6 +158,9 @@ int kho_client_incoming(struct kho_client *client, const char **compatible);
 int kho_get_blob(struct kho_client *client, const char *name,
 		 phys_addr_t *phys, size_t *size);
 struct folio *kho_restore_folio(struct kho_client *client, phys_addr_t phys);
+int kho_restore_folios(struct kho_client *client, const phys_addr_t *phys,
+		       unsigned int nr, struct folio **folios,
+		       unsigned int *done);
 struct page *kho_restore_pages(struct kho_client *client, phys_addr_t phys,
 			       unsigned long nr_pages);
 int kho_restore_phys(struct kho_client *client, phys_addr_t phys,
@@ -342,6 +345,14 @@ static inline struct folio *kho_restore_folio(struct kho_client *client,
 					      phys_addr_t phys)
 {
 	return ERR_PTR(-ENOENT);
+}
+
+static inline int kho_restore_folios(struct kho_client *client,
+				     const phys_addr_t *phys, unsigned int nr,
+				     struct folio **folios, unsigned int *done)
+{
+	*done = 0;
+	return -ENOENT;
 }
 
 static inline struct page *kho_restore_pages(struct kho_client *client,
