@@ -20,6 +20,11 @@
 #    runs each; and again under -icount shift=0, where the guest clock
 #    counts instructions: 4 GiB of order-0 pages by batch and by single
 #    calls (skipped in smoke; make test runs the scenario with 64 MiB).
+# 4. The selftest scenario liveupdate_bench on the same machine: one memfd
+#    of BENCH_LU_SIZE (default 4G) of 4 KiB pages, then one of 2 MiB THP,
+#    each preserved alone (PRESERVE_FD) and restored (RETRIEVE_FD) across a
+#    kexec, under -icount shift=0 (instructions) and under TCG (time)
+#    (skipped in smoke; make test runs the scenario with 64 MiB of each).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -119,7 +124,27 @@ if [ "$mode" != smoke ]; then
 	done
 fi
 
+lu=()
+lu_size=${BENCH_LU_SIZE:-4G}
+if [ "$mode" != smoke ]; then
+	kst=$TOP/tools/testing/selftests/kho
+	step "QEMU x86_64, 8 GiB: memfd live update, $lu_size of 4 KiB pages and of 2 MiB THP, -icount shift=0 and TCG"
+	for clock in icount tcg; do
+		q=
+		[ $clock = icount ] && q="-icount shift=0,sleep=off"
+		for kind in 4k thp; do
+			log=$res/liveupdate-$clock-$kind.log
+			"$kst/vmtest.sh" -a x86_64 -M host -m 8G -k "$(arch_image x86_64)" \
+				-i "$(arch_initramfs x86_64)" -t liveupdate_bench -T 1200 -l "$log" \
+				${q:+-q "$q"} \
+				-c "khotest_lubench_size=$lu_size khotest_lubench_kind=$kind" > "$log.ktap" 2>&1
+			lu+=("--liveupdate=$clock-$kind=$log")
+		done
+	done
+	lu+=("--liveupdate-size=$lu_size")
+fi
+
 python3 "$TOP/harness/bench_report.py" --mode "$mode" --out "$res" \
 	--callgrind "$res/callgrind/out" --native "$res/native.txt" \
 	--cg-rc "$cg_rc" --native-rc "$native_rc" "${scratch[@]/#/--scratch=}" \
-	"${guests[@]}" "${farm[@]}"
+	"${guests[@]}" "${farm[@]}" "${lu[@]}"

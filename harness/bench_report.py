@@ -110,6 +110,8 @@ def median(v):
 
 
 def mark(ok):
+    if ok is None:
+        return "-"
     return "met" if ok else "MISSED"
 
 
@@ -125,6 +127,8 @@ def main():
     ap.add_argument("--guest", action="append", default=[])
     ap.add_argument("--icount", action="append", default=[])
     ap.add_argument("--farm", action="append", default=[])
+    ap.add_argument("--liveupdate", action="append", default=[])
+    ap.add_argument("--liveupdate-size", default="4G")
     a = ap.parse_args()
 
     instr = parse_callgrind(a.callgrind)
@@ -369,6 +373,78 @@ def main():
         farms[what] = fig
     if a.farm:
         out("")
+
+    # memfd live update: MODE-KIND=LOG, MODE icount or tcg, KIND 4k or thp
+    lu = {}
+    for g in a.liveupdate:
+        key, path = g.split("=", 1)
+        mode, kind = key.split("-", 1)
+        lu.setdefault(kind, {})[mode] = parse_guest(path)
+    if lu:
+        out("8. memfd live update, QEMU x86_64, 8 GiB host machine, a %s memfd: PRESERVE_FD and RETRIEVE_FD alone (luoctl -t)" %
+            a.liveupdate_size)
+        out("   instructions under -icount shift=0, per 4 KiB page and per folio; time under TCG, ms")
+        out("%-8s %8s %8s %11s %12s %11s %12s %9s %9s" % (
+            "memfd", "pages", "folios", "pres/page", "pres/folio", "rest/page",
+            "rest/folio", "pres ms", "rest ms"))
+    lu_fig = {}
+    for kind in ("4k", "thp"):
+        if kind not in lu:
+            continue
+        fig = {}
+        for mode, r in lu[kind].items():
+            g = r["gens"] if r else {}
+            pres = g.get(0, {}).get("preserve_%s_ns" % kind)
+            rest = g.get(1, {}).get("restore_%s_ns" % kind)
+            if not r or not r["passed"] or pres is None or rest is None:
+                fig[mode] = None
+                continue
+            fig[mode] = {"pages": g[1]["pages_%s" % kind],
+                         "folios": g[1]["folios_%s" % kind],
+                         "preserve_ns": pres, "restore_ns": rest}
+        lu_fig[kind] = fig
+        ic, tcg = fig.get("icount"), fig.get("tcg")
+        base = ic or tcg
+        cols = ["%-8s" % kind]
+        cols.append("%8d %8d" % (base["pages"], base["folios"]) if base else "%8s %8s" % ("-", "-"))
+        if ic:
+            cols.append("%11.1f %12.1f %11.1f %12.1f" % (
+                ic["preserve_ns"] / ic["pages"], ic["preserve_ns"] / ic["folios"],
+                ic["restore_ns"] / ic["pages"], ic["restore_ns"] / ic["folios"]))
+        else:
+            cols.append("%11s %12s %11s %12s" % ("-", "-", "-", "-"))
+        if tcg:
+            cols.append("%9.1f %9.1f" % (tcg["preserve_ns"] / 1e6, tcg["restore_ns"] / 1e6))
+        else:
+            cols.append("%9s %9s" % ("-", "-"))
+        out(" ".join(cols))
+        for mode in ("icount", "tcg"):
+            if mode in lu[kind] and not fig.get(mode):
+                out("%-8s %s run failed, log: %s" % (kind, mode, a.out))
+                targets.append(("memfd live update: %s run of %s passes" % (mode, kind),
+                                "failed", False))
+        if kind == "4k" and ic:
+            v = ic["restore_ns"] / ic["pages"]
+            targets.append(("memfd restore (RETRIEVE_FD), 4 KiB pages, <= 100 instructions per page (%s, QEMU -icount)" % a.liveupdate_size,
+                            "%.1f" % v, v <= 100))
+            v = ic["preserve_ns"] / ic["pages"]
+            targets.append(("memfd preserve (PRESERVE_FD), 4 KiB pages, <= 60 instructions per page (%s, QEMU -icount)" % a.liveupdate_size,
+                            "%.1f" % v, v <= 60))
+        if kind == "thp" and ic:
+            v = ic["restore_ns"] / ic["folios"]
+            targets.append(("memfd restore (RETRIEVE_FD), 2 MiB THP, <= 2,000 instructions per folio (%s, QEMU -icount)" % a.liveupdate_size,
+                            "%.1f" % v, v <= 2000))
+            if ic["folios"] * 512 != ic["pages"]:
+                targets.append(("memfd THP run on 2 MiB folios only", "%d folios for %d pages" % (
+                    ic["folios"], ic["pages"]), False))
+    if lu:
+        out("%-8s not measured: MFD_HUGETLB memfds cannot be preserved yet (EOPNOTSUPP)" % "hugetlb")
+        targets.append(("memfd restore, 2 MiB hugetlb pages, <= 2,000 instructions per folio",
+                        "not measured", None))
+        out("")
+    if a.mode != "smoke":
+        targets.append(("blackout of a VM across a host kexec <= 1.1x the same host kexec with no VM (vm_kexec reports its blackout in make test; no bench step)",
+                        "not measured", None))
     out("Targets")
     for name, val, ok in targets:
         out("  %-6s %-24s %s" % (mark(ok), val, name))
@@ -379,7 +455,7 @@ def main():
     with open(os.path.join(a.out, "results.json"), "w") as f:
         json.dump({"rows": rows, "scratch": scratch, "guests": guests,
                    "farm_bench": farms,
-                   "icount": icount,
+                   "icount": icount, "liveupdate": lu_fig,
                    "targets": [{"target": t, "value": v, "met": ok}
                                for t, v, ok in targets]}, f, indent=1)
 

@@ -31,7 +31,9 @@ fi
 arch=${1:?usage: mkinitramfs.sh [--vm] ARCH [KERNEL_IMAGE [CPIO]]}
 image=${2:-$(arch_image "$arch")}
 kst=$TOP/tools/testing/selftests/kho
-cpio_out=${3:-$OUT/initramfs-$arch${vm/#1/-vm}.cpio}
+variant=
+[ $vm = 0 ] || variant=-vm
+cpio_out=${3:-$OUT/initramfs-$arch$variant.cpio}
 [ $vm = 0 ] || [ "$arch" = x86_64 ] || die "--vm: x86_64 only"
 
 [ -f "$image" ] || die "$image missing: build the $arch kernel first"

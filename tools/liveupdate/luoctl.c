@@ -2,8 +2,8 @@
 /*
  * luoctl: hand files to the next kernel through /dev/liveupdate.
  *
- *   luoctl preserve [-d] [-p PIDFILE] SESSION TOKEN=FILE...
- *   luoctl retrieve [-d] [-p PIDFILE] [-f] [-r] [-x SEED[:sparse=STRIDE]]
+ *   luoctl preserve [-d] [-p PIDFILE] [-t] SESSION TOKEN=FILE...
+ *   luoctl retrieve [-d] [-p PIDFILE] [-t] [-f] [-r] [-x SEED[:sparse=STRIDE]]
  *                   [--size BYTES] SESSION [TOKEN[:OPT]...] [-- CMD [ARG]...]
  *   luoctl fill FILE SEED [sparse=STRIDE]
  *   luoctl verify FILE SEED [sparse=STRIDE]
@@ -40,6 +40,7 @@
 #include <sys/types.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/liveupdate.h>
@@ -85,6 +86,7 @@ static int status_fd = -1;	/* write end of the daemon's status pipe */
 static const char *exec_name;	/* CMD, for the parent's error message */
 static char *pidfile;		/* absolute, removed at exit */
 static volatile sig_atomic_t got_signal;
+static bool timed;		/* -t: print how long each file's ioctl took */
 
 static void __attribute__((format(printf, 1, 2), noreturn)) die(const char *fmt, ...)
 {
@@ -102,8 +104,8 @@ static void __attribute__((format(printf, 1, 2), noreturn)) die(const char *fmt,
 static void __attribute__((noreturn)) usage(FILE *f, int status)
 {
 	fputs("usage:\n"
-	      "  luoctl preserve [-d] [-p PIDFILE] SESSION TOKEN=FILE...\n"
-	      "  luoctl retrieve [-d] [-p PIDFILE] [-f] [-r] [-x SEED[:sparse=STRIDE]]\n"
+	      "  luoctl preserve [-d] [-p PIDFILE] [-t] SESSION TOKEN=FILE...\n"
+	      "  luoctl retrieve [-d] [-p PIDFILE] [-t] [-f] [-r] [-x SEED[:sparse=STRIDE]]\n"
 	      "                  [--size BYTES] SESSION [TOKEN[:OPT]...] [-- CMD [ARG]...]\n"
 	      "  luoctl fill FILE SEED [sparse=STRIDE]\n"
 	      "  luoctl verify FILE SEED [sparse=STRIDE]\n"
@@ -138,7 +140,10 @@ static void __attribute__((noreturn)) usage(FILE *f, int status)
 	      "\n"
 	      "  -d          go to the background once everything succeeded (the exit\n"
 	      "              status tells whether it did)\n"
-	      "  -p PIDFILE  write the holder's process id to PIDFILE\n", f);
+	      "  -p PIDFILE  write the holder's process id to PIDFILE\n"
+	      "  -t          print on stderr how long each PRESERVE_FD and RETRIEVE_FD\n"
+	      "              took, \"luoctl: PRESERVE_FD token N: T ns\" (CLOCK_MONOTONIC\n"
+	      "              around the ioctl alone)\n", f);
 	exit(status);
 }
 
@@ -487,6 +492,23 @@ static int retrieve_session(const char *name)
 	return session_ioctl(name, LIVEUPDATE_IOCTL_RETRIEVE_SESSION, "RETRIEVE_SESSION");
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts))
+		die("clock_gettime: %s", strerror(errno));
+	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* With -t: the time an ioctl on one file took, from @start on. */
+static void print_time(const char *what, uint64_t token, uint64_t start)
+{
+	if (timed)
+		fprintf(stderr, "luoctl: %s token %" PRIu64 ": %" PRIu64 " ns\n",
+			what, token, now_ns() - start);
+}
+
 static void preserve_fd(int session, const char *name, const struct item *it)
 {
 	struct liveupdate_session_preserve_fd arg = {
@@ -494,10 +516,12 @@ static void preserve_fd(int session, const char *name, const struct item *it)
 		.fd = it->fd,
 		.token = it->token,
 	};
+	uint64_t start = timed ? now_ns() : 0;
 
 	if (ioctl(session, LIVEUPDATE_SESSION_PRESERVE_FD, &arg) < 0)
 		die("PRESERVE_FD %s %" PRIu64 "=%s: %s", name, it->token, it->spec,
 		    strerror(errno));
+	print_time("PRESERVE_FD", it->token, start);
 }
 
 static int retrieve_fd(int session, const char *name, uint64_t token)
@@ -506,9 +530,11 @@ static int retrieve_fd(int session, const char *name, uint64_t token)
 		.size = sizeof(arg),
 		.token = token,
 	};
+	uint64_t start = timed ? now_ns() : 0;
 
 	if (ioctl(session, LIVEUPDATE_SESSION_RETRIEVE_FD, &arg) < 0)
 		die("RETRIEVE_FD %s %" PRIu64 ": %s", name, token, strerror(errno));
+	print_time("RETRIEVE_FD", token, start);
 	return arg.fd;
 }
 
@@ -772,13 +798,16 @@ static int cmd_preserve(int argc, char **argv)
 	struct item *items;
 	int i, n, opt, sfd;
 
-	while ((opt = getopt(argc, argv, "+dp:h")) != -1) {
+	while ((opt = getopt(argc, argv, "+dp:th")) != -1) {
 		switch (opt) {
 		case 'd':
 			daemon = true;
 			break;
 		case 'p':
 			pidpath = optarg;
+			break;
+		case 't':
+			timed = true;
 			break;
 		case 'h':
 			usage(stdout, 0);
@@ -972,13 +1001,16 @@ static int cmd_retrieve(int argc, char **argv)
 	struct item *items;
 	int i, n, ncmd = 0, opt, sfd;
 
-	while ((opt = getopt_long(argc, argv, "+dp:frx:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+dp:tfrx:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'd':
 			daemon = true;
 			break;
 		case 'p':
 			pidpath = optarg;
+			break;
+		case 't':
+			timed = true;
 			break;
 		case 'f':
 			finish = true;

@@ -123,3 +123,15 @@ khotest_break_words() {
 	[ "$(khotest_param khotest_break)" = 1 ] &&
 		echo "rdinit=/nonexistent root=/dev/nonexistent panic=-1"
 }
+
+# khotest_luoctl NAME ARG...: /usr/bin/luoctl ARG..., its output in
+# /tmp/NAME.out and /tmp/NAME.err; the last error line as a diagnostic on
+# failure.
+khotest_luoctl() {
+	local name=$1
+
+	shift
+	/usr/bin/luoctl "$@" > /tmp/$name.out 2> /tmp/$name.err && return 0
+	khotest_diag "luoctl $1 $name: $(tail -n 1 /tmp/$name.err)"
+	return 1
+}

@@ -57,16 +57,7 @@ lu_case() {
 	esac
 }
 
-# lu_luoctl NAME ARG...: luoctl ARG..., its output in /tmp/NAME.out and
-# /tmp/NAME.err; the last error line as a diagnostic on failure.
-lu_luoctl() {
-	local name=$1
-
-	shift
-	$LUOCTL "$@" > /tmp/$name.out 2> /tmp/$name.err && return 0
-	khotest_diag "luoctl $1 $name: $(tail -n 1 /tmp/$name.err)"
-	return 1
-}
+lu_luoctl() { khotest_luoctl "$@"; }
 
 # lu_path TOKEN NAME: the /proc/PID/fd/N of TOKEN that luoctl printed.
 lu_path() {

@@ -1,0 +1,190 @@
+# SPDX-License-Identifier: GPL-2.0
+# khotest-generations: 2
+# khotest-results: 6 5
+# khotest-machines: small
+# khotest-arch: x86_64
+# khotest-cmdline: kho=on
+#
+# The memfd part of make bench (harness/bench.sh runs it on an 8 GiB host
+# machine with khotest_lubench_size=4G, one kind per run), and a smoke run
+# of it in make test (64 MiB of each kind). Figures go to the log as
+# "# genN: BENCH key=value" lines, in nanoseconds of CLOCK_MONOTONIC
+# around the ioctl alone (luoctl -t):
+#
+# gen0: for each kind of khotest_lubench_kind= (4k, thp or all, the
+#       default): luoctl creates a memfd of khotest_lubench_size= bytes
+#       (default 64M), fills it (4k: shmem_enabled=never, so 4 KiB pages;
+#       thp: shmem_enabled=advise and a MADV_HUGEPAGE mapping, so 2 MiB
+#       folios) and preserves it alone in its own session (preserve_KIND_ns,
+#       pages_KIND, folios_KIND); the folios it holds must be of the kind's
+#       size. kexec with both sessions held.
+# gen1: RETRIEVE_FD of each (restore_KIND_ns: the next kernel puts every
+#       folio back into a new memfd), its data and size verified, and the
+#       restored memfd still on folios of the kind's size.
+#
+# Under QEMU's -icount shift=0 the guest clock counts instructions (1 ns
+# each; see kho_bench's calibration): the figures are then instruction
+# counts. A kind that khotest_lubench_kind= leaves out reports its results
+# as skipped.
+
+LUOCTL=/usr/bin/luoctl
+LB_THP=/sys/kernel/mm/transparent_hugepage/shmem_enabled
+LB_KINDS="4k thp"
+
+lb_param() {
+	khotest_param "khotest_lubench_$1"
+}
+
+# lb_selected KIND: khotest_lubench_kind= asks for it.
+lb_selected() {
+	local want
+
+	want=$(lb_param kind)
+	[ "${want:-all}" = all ] || [ "$want" = "$1" ]
+}
+
+# A /proc/meminfo field, in kB.
+lb_meminfo() {
+	awk -v f="$1:" '$1 == f { print $2 }' /proc/meminfo
+}
+
+# The seed of a kind's pattern.
+lb_seed() {
+	case "$1" in
+	4k) echo 41 ;;
+	thp) echo 42 ;;
+	esac
+}
+
+# The ns figure of luoctl -t for token 1 in /tmp/KIND.err.
+lb_ns() {
+	sed -n "s/^luoctl: $2 token 1: \([0-9]*\) ns$/\1/p" /tmp/$1.err
+}
+
+lb_luoctl() { khotest_luoctl "$@"; }
+
+# lb_folios KIND SIZE HUGE_KB: pages and folios of a memfd of SIZE bytes
+# of which HUGE_KB are in 2 MiB folios, as "PAGES FOLIOS HUGE"; true when
+# all of it is on folios of the kind's size.
+lb_folios() {
+	local pages=$(($2 / 4096)) huge=$(($3 / 2048))
+
+	echo "$pages $((pages - huge * 512 + huge)) $huge"
+	case "$1" in
+	4k) [ "$huge" = 0 ] ;;
+	thp) [ $((huge * 512)) = "$pages" ] ;;
+	esac
+}
+
+# lb_preserve KIND SIZE: create, fill and preserve, timed; two results.
+lb_preserve() {
+	local kind=$1 size=$2 bytes spec huge0 f ns
+
+	if ! lb_selected "$kind"; then
+		khotest_skip "$kind: preserve a filled $size memfd, timed" \
+			"khotest_lubench_kind=$(lb_param kind)"
+		khotest_skip "$kind: its folios" "khotest_lubench_kind=$(lb_param kind)"
+		return
+	fi
+	spec=1=memfd:lb-$kind:$size:fill=$(lb_seed "$kind")
+	case "$kind" in
+	4k) echo never > $LB_THP ;;
+	thp)
+		echo advise > $LB_THP
+		spec=1=memfd:lb-$kind:$size:thp:fill=$(lb_seed "$kind") ;;
+	esac
+	huge0=$(lb_meminfo ShmemHugePages)
+	if ! lb_luoctl "$kind" preserve -d -t -p /tmp/$kind.pid "lb-$kind" "$spec"; then
+		khotest_fail "$kind: preserve a filled $size memfd, timed"
+		khotest_fail "$kind: its folios"
+		return
+	fi
+	ns=$(lb_ns "$kind" PRESERVE_FD)
+	bytes=$(stat -L -c %s "$(awk '$1 == 1 { print $2 }' /tmp/$kind.out)")
+	khotest_check "$kind: preserve a filled $size memfd, timed" test -n "$ns"
+	if f=$(lb_folios "$kind" "$bytes" $(($(lb_meminfo ShmemHugePages) - huge0))); then
+		khotest_ok "$kind: its folios: $(lb_describe $f)"
+	else
+		khotest_fail "$kind: its folios: $(lb_describe $f)"
+	fi
+	set -- $f
+	khotest_diag "BENCH gen=0 preserve_${kind}_ns=$ns pages_$kind=$1 folios_$kind=$2" \
+		"size_$kind=$bytes"
+	khotest_diag "$kind: PRESERVE_FD $ns ns: $((ns / $2)) ns per folio," \
+		"$((ns / $1)) ns per 4 KiB page"
+}
+
+# PAGES FOLIOS HUGE, in words.
+lb_describe() {
+	echo "$1 pages in $2 folios, $3 of 2 MiB"
+}
+
+# lb_retrieve KIND SIZE: retrieve, timed, and verify; two results.
+lb_retrieve() {
+	local kind=$1 size=$2 huge0 f ns
+
+	if ! lb_selected "$kind"; then
+		khotest_skip "$kind: retrieve the $size memfd, timed; data verified" \
+			"khotest_lubench_kind=$(lb_param kind)"
+		khotest_skip "$kind: restored on the same folios" \
+			"khotest_lubench_kind=$(lb_param kind)"
+		return
+	fi
+	huge0=$(lb_meminfo ShmemHugePages)
+	if ! lb_luoctl "$kind" retrieve -d -t -f -p /tmp/$kind.pid "lb-$kind" \
+		"1:x=$(lb_seed "$kind"):size=$size"; then
+		khotest_fail "$kind: retrieve the $size memfd, timed; data verified"
+		khotest_fail "$kind: restored on the same folios"
+		return
+	fi
+	ns=$(lb_ns "$kind" RETRIEVE_FD)
+	khotest_check "$kind: retrieve the $size memfd, timed; data verified" \
+		test -n "$ns"
+	if f=$(lb_folios "$kind" "$(lb_bytes "$size")" \
+		$(($(lb_meminfo ShmemHugePages) - huge0))); then
+		khotest_ok "$kind: restored on the same folios: $(lb_describe $f)"
+	else
+		khotest_fail "$kind: restored on the same folios: $(lb_describe $f)"
+	fi
+	set -- $f
+	khotest_diag "BENCH gen=1 restore_${kind}_ns=$ns pages_$kind=$1 folios_$kind=$2"
+	khotest_diag "$kind: RETRIEVE_FD $ns ns: $((ns / $2)) ns per folio," \
+		"$((ns / $1)) ns per 4 KiB page"
+	# Its memory goes back before the next kind is retrieved.
+	kill "$(cat /tmp/$kind.pid)"
+}
+
+# A size with a K, M or G suffix, in bytes.
+lb_bytes() {
+	case "$1" in
+	*K) echo $((${1%K} << 10)) ;;
+	*M) echo $((${1%M} << 20)) ;;
+	*G) echo $((${1%G} << 30)) ;;
+	*) echo "$1" ;;
+	esac
+}
+
+khotest_run() {
+	local size kind
+
+	KHOTEST_GEN=$1
+	size=$(lb_param size)
+	size=${size:-64M}
+	khotest_ok "booted $(uname -r), $(lb_meminfo MemTotal) kB"
+	khotest_diag "clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)," \
+		"shmem THP: $(cat $LB_THP 2>/dev/null || echo none)"
+	case "$1" in
+	0)
+		for kind in $LB_KINDS; do
+			lb_preserve "$kind" "$size"
+		done
+		khotest_kexec_next "kexec -s -l with the sessions held"
+		;;
+	1)
+		for kind in $LB_KINDS; do
+			lb_retrieve "$kind" "$size"
+		done
+		khotest_finish
+		;;
+	esac
+}
