@@ -12,7 +12,7 @@
  * A session lives as long as its file descriptor: preserve and retrieve
  * keep theirs open until SIGTERM or SIGINT (or hand them to CMD), and
  * /dev/liveupdate only while they create or retrieve the session, since it
- * has one opener at a time. See usage() for the details.
+ * has one opener at a time. See show_usage() for the details.
  *
  * The verification pattern: the 8-byte word at byte offset o of a file
  * holds o ^ (SEED * 0x9E3779B97F4A7C15), in the machine's byte order. With
@@ -25,7 +25,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -48,7 +47,9 @@
 #define LUO_DEV		"/dev/liveupdate"
 #define LUO_SESSIONS	"/sys/kernel/liveupdate/sessions"
 
-#define CHUNK		(1UL << 20)	/* bytes per pread/pwrite */
+typedef unsigned long long u64;
+
+#define CHUNK		(1024 * 1024)	/* bytes per pread/pwrite */
 #define PATTERN_PAGE	4096UL		/* bytes written per sparse stride */
 #define PATTERN_MUL	0x9E3779B97F4A7C15ULL
 #define HOLE_SLACK	(2UL << 20)	/* allocated beyond the pattern, at most */
@@ -59,19 +60,19 @@
 #define STATUS_EXEC	-1
 
 struct pattern {
-	uint64_t seed;
-	uint64_t stride;	/* 0: every byte */
+	u64 seed;
+	u64 stride;	/* 0: every byte */
 };
 
 /* One file of a session. */
 struct item {
-	uint64_t token;
+	u64 token;
 	const char *spec;	/* as given on the command line */
 	int fd;
 	/* preserve: a path, or a memfd to create */
 	const char *path;
 	char *memfd_name;
-	uint64_t size;
+	u64 size;
 	bool thp;
 	bool seal;
 	bool fill;
@@ -85,10 +86,9 @@ struct item {
 static int status_fd = -1;	/* write end of the daemon's status pipe */
 static const char *exec_name;	/* CMD, for the parent's error message */
 static char *pidfile;		/* absolute, removed at exit */
-static volatile sig_atomic_t got_signal;
 static bool timed;		/* -t: print how long each file's ioctl took */
 
-static void __attribute__((format(printf, 1, 2), noreturn)) die(const char *fmt, ...)
+static void die(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -101,7 +101,7 @@ static void __attribute__((format(printf, 1, 2), noreturn)) die(const char *fmt,
 	exit(1);
 }
 
-static void __attribute__((noreturn)) usage(FILE *f, int status)
+static void show_usage(FILE *f, int status)
 {
 	fputs("usage:\n"
 	      "  luoctl preserve [-d] [-p PIDFILE] [-t] SESSION TOKEN=FILE...\n"
@@ -148,7 +148,7 @@ static void __attribute__((noreturn)) usage(FILE *f, int status)
 }
 
 /* A decimal or 0x-prefixed hexadecimal number that fits 64 bits. */
-static bool parse_u64(const char *s, char **end, uint64_t *out)
+static bool parse_u64(const char *s, char **end, u64 *out)
 {
 	unsigned long long v;
 	int base = 10;
@@ -165,7 +165,7 @@ static bool parse_u64(const char *s, char **end, uint64_t *out)
 	return true;
 }
 
-static bool parse_number(const char *s, uint64_t *out)
+static bool parse_number(const char *s, u64 *out)
 {
 	char *end;
 
@@ -173,10 +173,10 @@ static bool parse_number(const char *s, uint64_t *out)
 }
 
 /* A number of bytes, with an optional binary suffix K, M, G or T. */
-static bool parse_size(const char *s, uint64_t *out)
+static bool parse_size(const char *s, u64 *out)
 {
 	unsigned int shift = 0;
-	uint64_t v;
+	u64 v;
 	char *end;
 
 	if (!parse_u64(s, &end, &v))
@@ -207,9 +207,9 @@ static bool parse_size(const char *s, uint64_t *out)
 	return true;
 }
 
-static uint64_t size_arg(const char *what, const char *s)
+static u64 size_arg(const char *what, const char *s)
 {
-	uint64_t v;
+	u64 v;
 
 	if (!parse_size(s, &v))
 		die("%s: not a size: %s", what, s);
@@ -227,7 +227,7 @@ static void stride_arg(struct pattern *p, const char *what, const char *s)
 /* SEED[:sparse=STRIDE] */
 static void pattern_arg(struct pattern *p, const char *what, const char *s)
 {
-	uint64_t seed;
+	u64 seed;
 	char *end;
 
 	if (!parse_u64(s, &end, &seed))
@@ -242,9 +242,9 @@ static void pattern_arg(struct pattern *p, const char *what, const char *s)
 }
 
 /* The pattern of the file bytes [off, off + len); off is a multiple of 8. */
-static void pattern_fill(unsigned char *buf, uint64_t off, size_t len, uint64_t seed)
+static void pattern_fill(unsigned char *buf, u64 off, size_t len, u64 seed)
 {
-	uint64_t key = seed * PATTERN_MUL, w;
+	u64 key = seed * PATTERN_MUL, w;
 	size_t i;
 
 	for (i = 0; i + 8 <= len; i += 8) {
@@ -261,10 +261,10 @@ static void pattern_fill(unsigned char *buf, uint64_t off, size_t len, uint64_t 
  * The extents of a pattern over a file of @size bytes: for (off = 0;
  * extent(p, size, off, &len, &step); off += step).
  */
-static bool extent(const struct pattern *p, uint64_t size, uint64_t off,
-		   size_t *len, uint64_t *step)
+static bool extent(const struct pattern *p, u64 size, u64 off,
+		   size_t *len, u64 *step)
 {
-	uint64_t max = p->stride ? PATTERN_PAGE : CHUNK;
+	u64 max = p->stride ? PATTERN_PAGE : CHUNK;
 
 	if (off >= size)
 		return false;
@@ -274,7 +274,7 @@ static bool extent(const struct pattern *p, uint64_t size, uint64_t off,
 }
 
 /* Read or write all of [@off, @off + @len), or die saying what failed. */
-static void io_all(int fd, void *buf, size_t len, uint64_t off, int write,
+static void io_all(int fd, void *buf, size_t len, u64 off, int write,
 		   const char *what)
 {
 	const char *verb = write ? "write" : "read";
@@ -285,10 +285,10 @@ static void io_all(int fd, void *buf, size_t len, uint64_t off, int write,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			die("%s: %s at offset %" PRIu64 ": %s", what, verb, off,
+			die("%s: %s at offset %llu: %s", what, verb, off,
 			    strerror(errno));
 		if (!n)
-			die("%s: %s at offset %" PRIu64 ": %s", what, verb, off,
+			die("%s: %s at offset %llu: %s", what, verb, off,
 			    write ? "no progress" : "end of file");
 		buf = (char *)buf + n;
 		len -= n;
@@ -296,13 +296,13 @@ static void io_all(int fd, void *buf, size_t len, uint64_t off, int write,
 	}
 }
 
-static void pwrite_all(int fd, const void *buf, size_t len, uint64_t off,
+static void pwrite_all(int fd, const void *buf, size_t len, u64 off,
 		       const char *what)
 {
 	io_all(fd, (void *)buf, len, off, 1, what);
 }
 
-static void pread_all(int fd, void *buf, size_t len, uint64_t off, const char *what)
+static void pread_all(int fd, void *buf, size_t len, u64 off, const char *what)
 {
 	io_all(fd, buf, len, off, 0, what);
 }
@@ -326,11 +326,11 @@ static char *xstrdup(const char *s)
 }
 
 /* Write the pattern into the first @size bytes of @fd; through @map if set. */
-static void fill_fd(int fd, unsigned char *map, uint64_t size,
+static void fill_fd(int fd, unsigned char *map, u64 size,
 		    const struct pattern *p, const char *what)
 {
 	unsigned char *buf = NULL;
-	uint64_t off, step;
+	u64 off, step;
 	size_t len;
 
 	if (!map)
@@ -354,10 +354,10 @@ static bool is_shmem(int fd)
 	return !fstatfs(fd, &sf) && sf.f_type == TMPFS_MAGIC_NR;
 }
 
-static void report_bad(const char *what, uint64_t off, const unsigned char *got,
+static void report_bad(const char *what, u64 off, const unsigned char *got,
 		       const unsigned char *want, size_t len)
 {
-	uint64_t g = 0, w = 0;
+	u64 g = 0, w = 0;
 	size_t i, n;
 
 	for (i = 0; i < len && got[i] == want[i]; i++)
@@ -366,8 +366,8 @@ static void report_bad(const char *what, uint64_t off, const unsigned char *got,
 	n = len - i < 8 ? len - i : 8;
 	memcpy(&g, got + i, n);
 	memcpy(&w, want + i, n);
-	die("%s: bad word at offset %" PRIu64 " (0x%" PRIx64 "): 0x%016" PRIx64
-	    ", expected 0x%016" PRIx64, what, off + i, off + i, g, w);
+	die("%s: bad word at offset %llu (0x%llx): 0x%016llx, expected 0x%016llx",
+	    what, off + i, off + i, g, w);
 }
 
 /*
@@ -375,9 +375,9 @@ static void report_bad(const char *what, uint64_t off, const unsigned char *got,
  * holds no more memory than the pattern needs (a sparse one kept its
  * holes). Returns the size of the file.
  */
-static uint64_t verify_fd(int fd, const struct pattern *p, const char *what)
+static u64 verify_fd(int fd, const struct pattern *p, const char *what)
 {
-	uint64_t off, step, allowed = HOLE_SLACK, gran;
+	u64 off, step, allowed = HOLE_SLACK, gran;
 	unsigned char *got, *want;
 	long page = sysconf(_SC_PAGESIZE);
 	struct stat st;
@@ -385,8 +385,8 @@ static uint64_t verify_fd(int fd, const struct pattern *p, const char *what)
 
 	if (fstat(fd, &st))
 		die("%s: stat: %s", what, strerror(errno));
-	gran = (uint64_t)st.st_blksize > (uint64_t)page ? (uint64_t)st.st_blksize :
-		(uint64_t)page;
+	gran = (u64)st.st_blksize > (u64)page ? (u64)st.st_blksize :
+		(u64)page;
 	got = xmalloc(CHUNK);
 	want = xmalloc(CHUNK);
 	for (off = 0; extent(p, st.st_size, off, &len, &step); off += step) {
@@ -398,18 +398,17 @@ static uint64_t verify_fd(int fd, const struct pattern *p, const char *what)
 	}
 	free(got);
 	free(want);
-	if (is_shmem(fd) && (uint64_t)st.st_blocks * 512 > allowed)
-		die("%s: %" PRIu64 " bytes allocated, at most %" PRIu64
-		    " expected (the pattern's pages and %lu of slack): holes were filled",
-		    what, (uint64_t)st.st_blocks * 512, allowed, HOLE_SLACK);
+	if (is_shmem(fd) && (u64)st.st_blocks * 512 > allowed)
+		die("%s: holes were filled: %llu bytes allocated, over %llu (pattern + %lu slack)",
+		    what, (u64)st.st_blocks * 512, allowed, HOLE_SLACK);
 	return st.st_size;
 }
 
 static void print_pattern(FILE *f, const struct pattern *p)
 {
-	fprintf(f, "seed %" PRIu64, p->seed);
+	fprintf(f, "seed %llu", p->seed);
 	if (p->stride)
-		fprintf(f, ", sparse %" PRIu64, p->stride);
+		fprintf(f, ", sparse %llu", p->stride);
 }
 
 /* luoctl fill|verify FILE SEED [sparse=STRIDE] */
@@ -417,11 +416,11 @@ static int cmd_pattern(int argc, char **argv, bool verify)
 {
 	struct pattern p = { 0 };
 	struct stat st;
-	uint64_t size;
+	u64 size;
 	int fd;
 
 	if (argc < 3 || argc > 4)
-		usage(stderr, 2);
+		show_usage(stderr, 2);
 	if (!parse_number(argv[2], &p.seed))
 		die("not a seed: %s", argv[2]);
 	if (argc == 4) {
@@ -434,13 +433,13 @@ static int cmd_pattern(int argc, char **argv, bool verify)
 		die("open %s: %s", argv[1], strerror(errno));
 	if (verify) {
 		size = verify_fd(fd, &p, argv[1]);
-		printf("%s: %" PRIu64 " bytes verified (", argv[1], size);
+		printf("%s: %llu bytes verified (", argv[1], size);
 	} else {
 		if (fstat(fd, &st))
 			die("%s: stat: %s", argv[1], strerror(errno));
 		size = st.st_size;
 		fill_fd(fd, NULL, size, &p, argv[1]);
-		printf("%s: %" PRIu64 " bytes filled (", argv[1], size);
+		printf("%s: %llu bytes filled (", argv[1], size);
 	}
 	print_pattern(stdout, &p);
 	printf(")\n");
@@ -492,20 +491,20 @@ static int retrieve_session(const char *name)
 	return session_ioctl(name, LIVEUPDATE_IOCTL_RETRIEVE_SESSION, "RETRIEVE_SESSION");
 }
 
-static uint64_t now_ns(void)
+static u64 now_ns(void)
 {
 	struct timespec ts;
 
 	if (clock_gettime(CLOCK_MONOTONIC, &ts))
 		die("clock_gettime: %s", strerror(errno));
-	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return (u64)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* With -t: the time an ioctl on one file took, from @start on. */
-static void print_time(const char *what, uint64_t token, uint64_t start)
+static void print_time(const char *what, u64 token, u64 start)
 {
 	if (timed)
-		fprintf(stderr, "luoctl: %s token %" PRIu64 ": %" PRIu64 " ns\n",
+		fprintf(stderr, "luoctl: %s token %llu: %llu ns\n",
 			what, token, now_ns() - start);
 }
 
@@ -516,24 +515,24 @@ static void preserve_fd(int session, const char *name, const struct item *it)
 		.fd = it->fd,
 		.token = it->token,
 	};
-	uint64_t start = timed ? now_ns() : 0;
+	u64 start = timed ? now_ns() : 0;
 
 	if (ioctl(session, LIVEUPDATE_SESSION_PRESERVE_FD, &arg) < 0)
-		die("PRESERVE_FD %s %" PRIu64 "=%s: %s", name, it->token, it->spec,
+		die("PRESERVE_FD %s %llu=%s: %s", name, it->token, it->spec,
 		    strerror(errno));
 	print_time("PRESERVE_FD", it->token, start);
 }
 
-static int retrieve_fd(int session, const char *name, uint64_t token)
+static int retrieve_fd(int session, const char *name, u64 token)
 {
 	struct liveupdate_session_retrieve_fd arg = {
 		.size = sizeof(arg),
 		.token = token,
 	};
-	uint64_t start = timed ? now_ns() : 0;
+	u64 start = timed ? now_ns() : 0;
 
 	if (ioctl(session, LIVEUPDATE_SESSION_RETRIEVE_FD, &arg) < 0)
-		die("RETRIEVE_FD %s %" PRIu64 ": %s", name, token, strerror(errno));
+		die("RETRIEVE_FD %s %llu: %s", name, token, strerror(errno));
 	print_time("RETRIEVE_FD", token, start);
 	return arg.fd;
 }
@@ -670,34 +669,31 @@ static void write_pidfile(const char *path)
 	pidfile = realpath(path, NULL);
 }
 
-static void on_signal(int sig)
+/* Blocked from the start, so that none is lost before hold() waits. */
+static void termination_signals(sigset_t *set)
 {
-	got_signal = sig;
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
 }
 
-/* Blocked until hold() waits for them, so that none is lost. */
 static void catch_signals(void)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
 	sigset_t set;
 
-	sigemptyset(&sa.sa_mask);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
+	termination_signals(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
 }
 
 /* Hold the session until SIGTERM or SIGINT; exit 0 closes it. */
 static int hold(void)
 {
-	sigset_t none;
+	sigset_t set;
+	int sig;
 
-	sigemptyset(&none);
-	while (!got_signal)
-		sigsuspend(&none);
+	termination_signals(&set);
+	while (sigwait(&set, &sig))
+		;
 	if (pidfile)
 		unlink(pidfile);
 	return 0;
@@ -788,7 +784,7 @@ static void open_item(struct item *it)
 
 static void print_item(const struct item *it)
 {
-	printf("%" PRIu64 " /proc/%d/fd/%d\n", it->token, (int)getpid(), it->fd);
+	printf("%llu /proc/%d/fd/%d\n", it->token, (int)getpid(), it->fd);
 }
 
 static int cmd_preserve(int argc, char **argv)
@@ -810,13 +806,13 @@ static int cmd_preserve(int argc, char **argv)
 			timed = true;
 			break;
 		case 'h':
-			usage(stdout, 0);
+			show_usage(stdout, 0);
 		default:
-			usage(stderr, 2);
+			show_usage(stderr, 2);
 		}
 	}
 	if (argc - optind < 2)
-		usage(stderr, 2);
+		show_usage(stderr, 2);
 	session = argv[optind++];
 	n = argc - optind;
 	items = calloc(n, sizeof(*items));
@@ -841,7 +837,7 @@ static int cmd_preserve(int argc, char **argv)
 
 /* TOKEN[:x=SEED][:sparse=STRIDE][:size=BYTES] */
 static void parse_retrieve_item(struct item *it, const char *arg,
-				const struct pattern *x, const uint64_t *size)
+				const struct pattern *x, const u64 *size)
 {
 	char *copy = xstrdup(arg), *rest = copy, *word;
 	bool sparse = false;
@@ -885,16 +881,16 @@ static void check_item(const char *session, struct item *it)
 	char what[128];
 	struct stat st;
 
-	snprintf(what, sizeof(what), "%s %" PRIu64, session, it->token);
+	snprintf(what, sizeof(what), "%s %llu", session, it->token);
 	if (fstat(it->fd, &st))
 		die("%s: stat: %s", what, strerror(errno));
-	if (it->check_size && (uint64_t)st.st_size != it->size)
-		die("%s: size %" PRIu64 ", expected %" PRIu64, what,
-		    (uint64_t)st.st_size, it->size);
+	if (it->check_size && (u64)st.st_size != it->size)
+		die("%s: size %llu, expected %llu", what,
+		    (u64)st.st_size, it->size);
 	if (!it->verify)
 		return;
 	verify_fd(it->fd, &it->pat, what);
-	fprintf(stderr, "%s: %" PRIu64 " bytes verified (", what, (uint64_t)st.st_size);
+	fprintf(stderr, "%s: %llu bytes verified (", what, (u64)st.st_size);
 	print_pattern(stderr, &it->pat);
 	fprintf(stderr, ")\n");
 }
@@ -906,7 +902,7 @@ static char *substitute(const char *arg, const struct item *items, int n)
 	char *out = xmalloc(cap), *end;
 	const char *s = arg;
 	char path[64];
-	uint64_t token;
+	u64 token;
 	int i, plen;
 
 	while (*s) {
@@ -964,7 +960,7 @@ static void run_cmd(char **cmd, int ncmd, struct item *items, int n, int sfd,
 	if (!args)
 		die("out of memory");
 	for (i = 0; i < n; i++) {
-		snprintf(var, sizeof(var), "LUO_FD_%" PRIu64, items[i].token);
+		snprintf(var, sizeof(var), "LUO_FD_%llu", items[i].token);
 		inherit(items[i].fd, var);
 	}
 	if (keep_session)
@@ -996,7 +992,7 @@ static int cmd_retrieve(int argc, char **argv)
 	bool daemon = false, finish = false, represerve = false;
 	const char *session, *pidpath = NULL;
 	struct pattern x, *xp = NULL;
-	uint64_t size = 0, *sizep = NULL;
+	u64 size = 0, *sizep = NULL;
 	char **cmd = NULL;
 	struct item *items;
 	int i, n, ncmd = 0, opt, sfd;
@@ -1028,20 +1024,20 @@ static int cmd_retrieve(int argc, char **argv)
 			sizep = &size;
 			break;
 		case 'h':
-			usage(stdout, 0);
+			show_usage(stdout, 0);
 		default:
-			usage(stderr, 2);
+			show_usage(stderr, 2);
 		}
 	}
 	if (optind >= argc)
-		usage(stderr, 2);
+		show_usage(stderr, 2);
 	session = argv[optind++];
 	for (n = 0; optind + n < argc; n++) {
 		if (!strcmp(argv[optind + n], "--")) {
 			cmd = &argv[optind + n + 1];
 			ncmd = argc - (optind + n + 1);
 			if (!ncmd)
-				usage(stderr, 2);
+				show_usage(stderr, 2);
 			exec_name = cmd[0];
 			break;
 		}
@@ -1096,7 +1092,7 @@ static void read_attr(const char *name, const char *file, char *buf, size_t len)
 		return;
 	buf[0] = '\0';
 	while (fgets(line, sizeof(line), f)) {
-		n = strcspn(line, " \n");
+		n = strcspn(line, "\n ");
 		if (!n)
 			continue;
 		snprintf(buf + used, len - used, "%s%.*s%s", used ? " " : "", (int)n,
@@ -1114,7 +1110,7 @@ static int cmd_list(int argc)
 	DIR *d;
 
 	if (argc != 1)
-		usage(stderr, 2);
+		show_usage(stderr, 2);
 	d = opendir(LUO_SESSIONS);
 	if (!d && errno == ENOENT) {
 		printf("no session list: %s does not exist%s\n", LUO_SESSIONS,
@@ -1168,6 +1164,6 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "list"))
 		return cmd_list(argc);
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help"))
-		usage(stdout, 0);
-	usage(stderr, 2);
+		show_usage(stdout, 0);
+	show_usage(stderr, 2);
 }

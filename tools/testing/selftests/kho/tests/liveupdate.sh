@@ -65,7 +65,7 @@ lu_path() {
 }
 
 lu_list() {
-	lu_luoctl list list && khotest_diag "luoctl list: $(tr '\n' ';' < /tmp/list.out)"
+	lu_luoctl sessions list && khotest_diag "luoctl list: $(tr '\n' ';' < /tmp/sessions.out)"
 }
 
 # A background preserve that fails says so with its exit status, at once.

@@ -171,7 +171,8 @@ khotest_run() {
 	size=$(lb_param size)
 	size=${size:-64M}
 	khotest_ok "booted $(uname -r), $(lb_meminfo MemTotal) kB"
-	khotest_diag "clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)," \
+	khotest_diag "clocksource" \
+		"$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)," \
 		"shmem THP: $(cat $LB_THP 2>/dev/null || echo none)"
 	case "$1" in
 	0)

@@ -71,7 +71,8 @@ khotest_run() {
 		khotest_log "faults injected from here"
 		lf_sweep
 		khotest_log "faults injected until here"
-		khotest_diag "fail-nth sweep: $LF_N calls, $LF_FAILED failed, $LF_FALLBACK worked around a failure"
+		khotest_diag "fail-nth sweep: $LF_N calls, $LF_FAILED failed," \
+			"$LF_FALLBACK worked around a failure"
 		khotest_check "allocation failures made PRESERVE_FD fail ($LF_FAILED times)" \
 			test "$LF_FAILED" -gt 0
 		khotest_check "every failed PRESERVE_FD left the memfd as it was, a retry worked" \
