@@ -53,6 +53,7 @@ struct kho_client *luo_client;
 static struct luo_kho_header *luo_header;
 static DEFINE_MUTEX(luo_start_lock);
 static unsigned int luo_nr_incoming;	/* incoming sessions not finished */
+static unsigned int luo_nr_outgoing;	/* sessions with a record */
 
 /* The caller holds luo_lock. */
 int luo_session_out_init(struct luo_session *s)
@@ -60,6 +61,9 @@ int luo_session_out_init(struct luo_session *s)
 	struct luo_kho_session *rec;
 	int err;
 
+	/* The header lists at most LUO_KHO_MAX_SESSIONS. */
+	if (luo_nr_outgoing >= LUO_KHO_MAX_SESSIONS)
+		return -ENOSPC;
 	rec = kho_alloc_preserve(luo_client, PAGE_SIZE);
 	if (IS_ERR(rec))
 		return PTR_ERR(rec);
@@ -69,6 +73,7 @@ int luo_session_out_init(struct luo_session *s)
 		kho_unpreserve_free(luo_client, rec);
 		return err;
 	}
+	luo_nr_outgoing++;
 	memset(rec, 0, PAGE_SIZE);
 	rec->magic = LUO_KHO_SESSION_MAGIC;
 	strscpy_pad(rec->name, s->name, sizeof(rec->name));
@@ -84,6 +89,7 @@ void luo_session_out_destroy(struct luo_session *s)
 	kho_array_destroy(&s->array);
 	kho_unpreserve_free(luo_client, s->rec);
 	s->rec = NULL;
+	luo_nr_outgoing--;
 }
 
 /* The record of a new file; the caller holds luo_lock. */
