@@ -99,27 +99,32 @@ if [ "$mode" != smoke ]; then
 	done
 fi
 
+# host_guest LOG SCENARIO TIMEOUT INITRD CMDLINE [QEMU_ARGS]: one run of a
+# scenario on the x86_64 host machine with 8 GiB; its KTAP in LOG.ktap.
+host_guest() {
+	"$TOP/tools/testing/selftests/kho/vmtest.sh" -a x86_64 -M host -m 8G \
+		-k "$(arch_image x86_64)" -i "$4" -t "$2" -T "$3" -l "$1" \
+		${6:+-q "$6"} -c "$5" > "$1.ktap" 2>&1
+}
+
 guests=()
 if [ "$mode" != smoke ]; then
-	kst=$TOP/tools/testing/selftests/kho
 	runs=${BENCH_GUEST_RUNS:-3}
 	step "QEMU x86_64, 8 GiB: 4 GiB preserved as order-0 and as order-10 folios, $runs runs each"
 	for order in 0 10; do
 		for r in $(seq "$runs"); do
 			log=$res/guest-order$order-$r.log
-			"$kst/vmtest.sh" -a x86_64 -M host -m 8G -k "$(arch_image x86_64)" \
-				-i "$(arch_initramfs x86_64)" -t kho_bench -T 900 -l "$log" \
-				-c "khotest_bench_size=4G khotest_bench_order=$order" > "$log.ktap" 2>&1
+			host_guest "$log" kho_bench 900 "$(arch_initramfs x86_64)" \
+				"khotest_bench_size=4G khotest_bench_order=$order"
 			guests+=("--guest=order$order=$log")
 		done
 	done
 	step "QEMU x86_64, 8 GiB, -icount shift=0: instructions, 4 GiB of order-0 pages, batch and single calls"
 	for single in 0 1; do
 		log=$res/icount-single$single.log
-		"$kst/vmtest.sh" -a x86_64 -M host -m 8G -k "$(arch_image x86_64)" \
-			-i "$(arch_initramfs x86_64)" -t kho_bench -T 1200 -l "$log" \
-			-q "-icount shift=0,sleep=off" \
-			-c "khotest_bench_size=4G khotest_bench_single=$single" > "$log.ktap" 2>&1
+		host_guest "$log" kho_bench 1200 "$(arch_initramfs x86_64)" \
+			"khotest_bench_size=4G khotest_bench_single=$single" \
+			"-icount shift=0,sleep=off"
 		guests+=("--icount=single$single=$log")
 	done
 fi
@@ -127,24 +132,37 @@ fi
 lu=()
 lu_size=${BENCH_LU_SIZE:-4G}
 if [ "$mode" != smoke ]; then
-	kst=$TOP/tools/testing/selftests/kho
-	step "QEMU x86_64, 8 GiB: memfd live update, $lu_size of 4 KiB pages and of 2 MiB THP, -icount shift=0 and TCG"
+	step "QEMU x86_64, 8 GiB: memfd live update, $lu_size of 4 KiB pages, of 2 MiB THP and of 2 MiB hugetlb pages, -icount shift=0 and TCG"
 	for clock in icount tcg; do
 		q=
 		[ $clock = icount ] && q="-icount shift=0,sleep=off"
-		for kind in 4k thp; do
+		for kind in 4k thp hugetlb; do
 			log=$res/liveupdate-$clock-$kind.log
-			"$kst/vmtest.sh" -a x86_64 -M host -m 8G -k "$(arch_image x86_64)" \
-				-i "$(arch_initramfs x86_64)" -t liveupdate_bench -T 1200 -l "$log" \
-				${q:+-q "$q"} \
-				-c "khotest_lubench_size=$lu_size khotest_lubench_kind=$kind" > "$log.ktap" 2>&1
+			host_guest "$log" liveupdate_bench 1200 "$(arch_initramfs x86_64)" \
+				"khotest_lubench_size=$lu_size khotest_lubench_kind=$kind" "$q"
 			lu+=("--liveupdate=$clock-$kind=$log")
 		done
 	done
 	lu+=("--liveupdate-size=$lu_size")
 fi
 
+vmb=()
+if [ "$mode" != smoke ]; then
+	vm_cpio=$(arch_initramfs x86_64 vm)
+	step "QEMU x86_64, 8 GiB: blackout of a VM with 4 GiB of RAM across a host kexec, and of the same kexec with no VM"
+	if "$TOP/harness/mkinitramfs.sh" --vm x86_64 "$(arch_image x86_64)" "$vm_cpio" \
+		> "$res/vm-initramfs.log" 2>&1; then
+		for run in vm:khotest_vm_ram=4G baseline:khotest_vm_baseline=1; do
+			log=$res/blackout-${run%%:*}.log
+			host_guest "$log" vm_kexec 900 "$vm_cpio" "${run#*:}"
+			vmb+=("--blackout=${run%%:*}=$log")
+		done
+	else
+		vmb+=("--blackout=vm=$res/vm-initramfs.log")
+	fi
+fi
+
 python3 "$TOP/harness/bench_report.py" --mode "$mode" --out "$res" \
 	--callgrind "$res/callgrind/out" --native "$res/native.txt" \
 	--cg-rc "$cg_rc" --native-rc "$native_rc" "${scratch[@]/#/--scratch=}" \
-	"${guests[@]}" "${farm[@]}" "${lu[@]}"
+	"${guests[@]}" "${farm[@]}" "${lu[@]}" "${vmb[@]}"

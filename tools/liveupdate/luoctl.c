@@ -18,6 +18,12 @@
  * holds o ^ (SEED * 0x9E3779B97F4A7C15), in the machine's byte order. With
  * sparse=STRIDE, only the first 4 KiB of every STRIDE bytes are written and
  * checked, and the rest stays a hole.
+ *
+ * hugetlbfs files (memfd:...:hugetlb=PAGE, or any file on hugetlbfs) have
+ * no write(): fill stores through shared mappings of the huge pages it
+ * touches, one at a time, so that only those are reserved; verify reads,
+ * which allocates nothing. A 4 KiB written there holds a whole huge page:
+ * the holes of a sparse file are the huge pages no stride touches.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -43,6 +49,7 @@
 #include <unistd.h>
 
 #include <linux/liveupdate.h>
+#include <linux/memfd.h>
 
 #define LUO_DEV		"/dev/liveupdate"
 #define LUO_SESSIONS	"/sys/kernel/liveupdate/sessions"
@@ -54,6 +61,7 @@ typedef unsigned long long u64;
 #define PATTERN_MUL	0x9E3779B97F4A7C15ULL
 #define HOLE_SLACK	(2UL << 20)	/* allocated beyond the pattern, at most */
 #define TMPFS_MAGIC_NR	0x01021994
+#define HUGETLBFS_MAGIC_NR	0x958458f6
 
 /* What the daemon child tells its parent through the status pipe. */
 #define STATUS_READY	0
@@ -73,6 +81,7 @@ struct item {
 	const char *path;
 	char *memfd_name;
 	u64 size;
+	u64 hugetlb;	/* huge page size: of the memfd to create, or to check */
 	bool thp;
 	bool seal;
 	bool fill;
@@ -118,6 +127,8 @@ static void show_usage(FILE *f, int status)
 	      "  memfd:NAME:SIZE[:OPT...] to create a memfd of SIZE bytes (suffix K, M,\n"
 	      "  G or T), with OPT:\n"
 	      "    thp            madvise(MADV_HUGEPAGE) a mapping of it, fill through it\n"
+	      "    hugetlb=PAGE   MFD_HUGETLB with huge pages of PAGE bytes (2M, 1G, ...;\n"
+	      "                   SIZE a multiple of PAGE), filled through mmap\n"
 	      "    fill=SEED      write the verification pattern\n"
 	      "    sparse=STRIDE  with fill: only the first 4 KiB of every STRIDE bytes\n"
 	      "    seal           add F_SEAL_SHRINK and F_SEAL_GROW\n"
@@ -127,6 +138,7 @@ static void show_usage(FILE *f, int status)
 	      "    -x SEED[:sparse=STRIDE]  verify the pattern in every file\n"
 	      "    --size BYTES             check the size of every file\n"
 	      "    TOKEN:x=SEED[:sparse=STRIDE][:size=BYTES]  the same for one file\n"
+	      "    TOKEN:hugetlb=PAGE  check that the file is on hugetlbfs pages of PAGE\n"
 	      "    -f   FINISH the session once the files are retrieved and checked\n"
 	      "    -r   FINISH (implies -f), then preserve the files again under the\n"
 	      "         same tokens, for the next kernel\n"
@@ -135,7 +147,8 @@ static void show_usage(FILE *f, int status)
 	      "  LUO_SESSION_FD=N); @TOKEN in its arguments becomes /proc/PID/fd/N.\n"
 	      "fill, verify: write or check the verification pattern over the size of\n"
 	      "  FILE; the 8-byte word at offset o holds o ^ (SEED * 0x9E3779B97F4A7C15).\n"
-	      "  verify checks that a sparse memfd kept its holes.\n"
+	      "  verify checks that a sparse memfd kept its holes; on hugetlbfs (filled\n"
+	      "  through mmap) the holes are the huge pages that no stride touches.\n"
 	      "list: the sessions of " LUO_SESSIONS ".\n"
 	      "\n"
 	      "  -d          go to the background once everything succeeded (the exit\n"
@@ -222,6 +235,16 @@ static void stride_arg(struct pattern *p, const char *what, const char *s)
 	if (!p->stride || p->stride % PATTERN_PAGE)
 		die("%s: the sparse stride must be a multiple of %lu: %s",
 		    what, PATTERN_PAGE, s);
+}
+
+/* hugetlb=PAGE: a huge page size, a power of two. */
+static u64 hugetlb_arg(const char *what, const char *s)
+{
+	u64 page = size_arg(what, s);
+
+	if ((page & (page - 1)) || page < PATTERN_PAGE)
+		die("%s: not a huge page size (a power of two): %s", what, s);
+	return page;
 }
 
 /* SEED[:sparse=STRIDE] */
@@ -325,25 +348,14 @@ static char *xstrdup(const char *s)
 	return p;
 }
 
-/* Write the pattern into the first @size bytes of @fd; through @map if set. */
-static void fill_fd(int fd, unsigned char *map, u64 size,
-		    const struct pattern *p, const char *what)
+/* The huge page size of a file of hugetlbfs, 0 for any other file. */
+static u64 hugetlb_page(int fd)
 {
-	unsigned char *buf = NULL;
-	u64 off, step;
-	size_t len;
+	struct statfs sf;
 
-	if (!map)
-		buf = xmalloc(CHUNK);
-	for (off = 0; extent(p, size, off, &len, &step); off += step) {
-		if (map) {
-			pattern_fill(map + off, off, len, p->seed);
-			continue;
-		}
-		pattern_fill(buf, off, len, p->seed);
-		pwrite_all(fd, buf, len, off, what);
-	}
-	free(buf);
+	if (fstatfs(fd, &sf) || (unsigned int)sf.f_type != HUGETLBFS_MAGIC_NR)
+		return 0;
+	return sf.f_bsize;
 }
 
 /* shmem (memfds, tmpfs) keeps holes as holes: nothing allocated. */
@@ -352,6 +364,67 @@ static bool is_shmem(int fd)
 	struct statfs sf;
 
 	return !fstatfs(fd, &sf) && sf.f_type == TMPFS_MAGIC_NR;
+}
+
+/* A shared mapping of whole huge pages of a hugetlbfs file. */
+struct window {
+	unsigned char *map;
+	u64 start;
+	u64 len;
+};
+
+/*
+ * Where the file bytes [@off, @off + @len) are in memory: in @w if it maps
+ * them, else in a new mapping of the huge pages (of @page bytes) that hold
+ * them, which replaces @w's. Mapping only those reserves only those.
+ */
+static unsigned char *window_at(struct window *w, int fd, u64 page, u64 off,
+				size_t len, const char *what)
+{
+	u64 start = off / page * page;
+	u64 end = (off + len + page - 1) / page * page;
+
+	if (w->map && start >= w->start && end <= w->start + w->len)
+		return w->map + (off - w->start);
+	if (w->map)
+		munmap(w->map, w->len);
+	w->map = mmap(NULL, end - start, PROT_READ | PROT_WRITE, MAP_SHARED, fd, start);
+	if (w->map == MAP_FAILED)
+		die("%s: mmap of the huge pages at offset %llu: %s%s", what, start,
+		    strerror(errno), errno == ENOMEM ? " (too few free huge pages?)" : "");
+	w->start = start;
+	w->len = end - start;
+	return w->map + (off - start);
+}
+
+/*
+ * Write the pattern into the first @size bytes of @fd: through @map if set,
+ * through mappings of its huge pages on hugetlbfs, else with pwrite().
+ */
+static void fill_fd(int fd, unsigned char *map, u64 size,
+		    const struct pattern *p, const char *what)
+{
+	u64 off, step, page = map ? 0 : hugetlb_page(fd);
+	struct window win = { NULL, 0, 0 };
+	unsigned char *buf = NULL, *dst;
+	size_t len;
+
+	if (!map && !page)
+		buf = xmalloc(CHUNK);
+	for (off = 0; extent(p, size, off, &len, &step); off += step) {
+		if (map)
+			dst = map + off;
+		else if (page)
+			dst = window_at(&win, fd, page, off, len, what);
+		else
+			dst = buf;
+		pattern_fill(dst, off, len, p->seed);
+		if (dst == buf)
+			pwrite_all(fd, buf, len, off, what);
+	}
+	if (win.map)
+		munmap(win.map, win.len);
+	free(buf);
 }
 
 static void report_bad(const char *what, u64 off, const unsigned char *got,
@@ -371,22 +444,27 @@ static void report_bad(const char *what, u64 off, const unsigned char *got,
 }
 
 /*
- * Check the pattern over the whole of @fd, and that a memfd (any shmem file)
- * holds no more memory than the pattern needs (a sparse one kept its
- * holes). Returns the size of the file.
+ * Check the pattern over the whole of @fd, and that a memfd (any shmem or
+ * hugetlbfs file) holds no more memory than the pattern needs (a sparse one
+ * kept its holes): the pages, or huge pages, that the pattern touches, with
+ * some slack for shmem, none for hugetlbfs. Reads only: nothing is
+ * allocated. Returns the size of the file.
  */
 static u64 verify_fd(int fd, const struct pattern *p, const char *what)
 {
-	u64 off, step, allowed = HOLE_SLACK, gran;
+	u64 off, step, start, end, counted = 0, allowed = 0, gran, slack = HOLE_SLACK;
+	u64 hpage = hugetlb_page(fd), page = sysconf(_SC_PAGESIZE);
 	unsigned char *got, *want;
-	long page = sysconf(_SC_PAGESIZE);
 	struct stat st;
 	size_t len;
 
 	if (fstat(fd, &st))
 		die("%s: stat: %s", what, strerror(errno));
-	gran = (u64)st.st_blksize > (u64)page ? (u64)st.st_blksize :
-		(u64)page;
+	gran = (u64)st.st_blksize > page ? (u64)st.st_blksize : page;
+	if (hpage) {
+		gran = hpage;
+		slack = 0;
+	}
 	got = xmalloc(CHUNK);
 	want = xmalloc(CHUNK);
 	for (off = 0; extent(p, st.st_size, off, &len, &step); off += step) {
@@ -394,13 +472,19 @@ static u64 verify_fd(int fd, const struct pattern *p, const char *what)
 		pattern_fill(want, off, len, p->seed);
 		if (memcmp(got, want, len))
 			report_bad(what, off, got, want, len);
-		allowed += (len + gran - 1) / gran * gran;
+		/* Each page once, also where several extents share it. */
+		start = off / gran * gran;
+		end = (off + len + gran - 1) / gran * gran;
+		if (end > counted) {
+			allowed += end - (start > counted ? start : counted);
+			counted = end;
+		}
 	}
 	free(got);
 	free(want);
-	if (is_shmem(fd) && (u64)st.st_blocks * 512 > allowed)
-		die("%s: holes were filled: %llu bytes allocated, over %llu (pattern + %lu slack)",
-		    what, (u64)st.st_blocks * 512, allowed, HOLE_SLACK);
+	if ((hpage || is_shmem(fd)) && (u64)st.st_blocks * 512 > allowed + slack)
+		die("%s: holes were filled: %llu bytes allocated, over pattern %llu + slack %llu",
+		    what, (u64)st.st_blocks * 512, allowed, slack);
 	return st.st_size;
 }
 
@@ -699,7 +783,7 @@ static int hold(void)
 	return 0;
 }
 
-/* memfd:NAME:SIZE[:thp][:seal][:fill=SEED[:sparse=STRIDE]] */
+/* memfd:NAME:SIZE[:thp|:hugetlb=PAGE][:seal][:fill=SEED[:sparse=STRIDE]] */
 static void parse_memfd(struct item *it, const char *spec)
 {
 	char *copy = xstrdup(spec + strlen("memfd:")), *rest = copy, *word;
@@ -713,6 +797,8 @@ static void parse_memfd(struct item *it, const char *spec)
 	while ((word = strsep(&rest, ":"))) {
 		if (!strcmp(word, "thp")) {
 			it->thp = true;
+		} else if (!strncmp(word, "hugetlb=", 8)) {
+			it->hugetlb = hugetlb_arg(spec, word + 8);
 		} else if (!strcmp(word, "seal")) {
 			it->seal = true;
 		} else if (!strncmp(word, "fill=", 5)) {
@@ -728,6 +814,11 @@ static void parse_memfd(struct item *it, const char *spec)
 	}
 	if (sparse && !it->fill)
 		die("%s: sparse= without fill=", spec);
+	if (it->thp && it->hugetlb)
+		die("%s: thp and hugetlb= exclude each other", spec);
+	if (it->hugetlb && it->size % it->hugetlb)
+		die("%s: the size %llu is not a multiple of the huge page size %llu",
+		    spec, it->size, it->hugetlb);
 }
 
 /* TOKEN=FILE */
@@ -751,6 +842,7 @@ static void parse_preserve_item(struct item *it, const char *arg)
 
 static void open_item(struct item *it)
 {
+	unsigned int flags = MFD_CLOEXEC | (it->seal ? MFD_ALLOW_SEALING : 0);
 	unsigned char *map = NULL;
 
 	if (it->path) {
@@ -759,10 +851,14 @@ static void open_item(struct item *it)
 			die("open %s: %s", it->path, strerror(errno));
 		return;
 	}
-	it->fd = memfd_create(it->memfd_name,
-			      MFD_CLOEXEC | (it->seal ? MFD_ALLOW_SEALING : 0));
+	/* The size as log2, as MFD_HUGE_2MB and the others encode it. */
+	if (it->hugetlb)
+		flags |= MFD_HUGETLB | __builtin_ctzll(it->hugetlb) << MFD_HUGE_SHIFT;
+	it->fd = memfd_create(it->memfd_name, flags);
 	if (it->fd < 0)
-		die("memfd_create %s: %s", it->memfd_name, strerror(errno));
+		die("%s: memfd_create: %s%s", it->spec, strerror(errno),
+		    it->hugetlb && errno == ENODEV ?
+		    " (no huge pages of that size: /sys/kernel/mm/hugepages)" : "");
 	if (ftruncate(it->fd, it->size))
 		die("%s: ftruncate: %s", it->spec, strerror(errno));
 	if (it->thp && it->size) {
@@ -835,7 +931,7 @@ static int cmd_preserve(int argc, char **argv)
 	return hold();
 }
 
-/* TOKEN[:x=SEED][:sparse=STRIDE][:size=BYTES] */
+/* TOKEN[:x=SEED][:sparse=STRIDE][:size=BYTES][:hugetlb=PAGE] */
 static void parse_retrieve_item(struct item *it, const char *arg,
 				const struct pattern *x, const u64 *size)
 {
@@ -867,6 +963,8 @@ static void parse_retrieve_item(struct item *it, const char *arg,
 		} else if (!strncmp(word, "size=", 5)) {
 			it->size = size_arg(arg, word + 5);
 			it->check_size = true;
+		} else if (!strncmp(word, "hugetlb=", 8)) {
+			it->hugetlb = hugetlb_arg(arg, word + 8);
 		} else {
 			die("%s: unknown option %s", arg, word);
 		}
@@ -880,6 +978,7 @@ static void check_item(const char *session, struct item *it)
 {
 	char what[128];
 	struct stat st;
+	u64 page;
 
 	snprintf(what, sizeof(what), "%s %llu", session, it->token);
 	if (fstat(it->fd, &st))
@@ -887,6 +986,13 @@ static void check_item(const char *session, struct item *it)
 	if (it->check_size && (u64)st.st_size != it->size)
 		die("%s: size %llu, expected %llu", what,
 		    (u64)st.st_size, it->size);
+	page = it->hugetlb ? hugetlb_page(it->fd) : 0;
+	if (it->hugetlb && !page)
+		die("%s: not on hugetlbfs, expected huge pages of %llu bytes", what,
+		    it->hugetlb);
+	if (page != it->hugetlb)
+		die("%s: on huge pages of %llu bytes, expected %llu", what, page,
+		    it->hugetlb);
 	if (!it->verify)
 		return;
 	verify_fd(it->fd, &it->pat, what);

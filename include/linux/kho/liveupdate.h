@@ -77,7 +77,7 @@ struct luo_kho_file {
 	__u64 data;
 };
 
-/* The memfd (shmem) handler, mm/shmem_kho.c. */
+/* The memfd (shmem and hugetlbfs) handler, mm/memfd_kho.c. */
 #define LUO_KHO_MEMFD_COMPATIBLE	"memfd-v1"
 #define LUO_KHO_MEMFD_MAGIC	0x3164666d654d4b48ULL	/* "HKMemfd1" */
 #define LUO_KHO_MEMFD_NAME_LEN	248	/* with the final NUL */
@@ -90,7 +90,8 @@ struct luo_kho_file {
  * @seals: F_SEAL_* of the file
  * @flags: LUO_KHO_MEMFD_* below
  * @nr_folios: records in @folios
- * @nr_pages: pages the folios hold, at most DIV_ROUND_UP(@size, PAGE_SIZE)
+ * @nr_pages: base pages the folios hold, at most
+ *	DIV_ROUND_UP(@size, PAGE_SIZE)
  * @folios: kho_array_phys() of struct luo_kho_memfd_folio records
  * @name: the file's name without the "memfd:" prefix, NUL-terminated
  */
@@ -106,11 +107,19 @@ struct luo_kho_memfd {
 };
 
 #define LUO_KHO_MEMFD_NOEXEC	0x1	/* file mode had no exec bits */
+/*
+ * A hugetlbfs memfd: bits 26-31 of @flags hold log2 of its huge page size
+ * (as MFD_HUGE_SHIFT does), its folios are huge pages of that size and
+ * @size is a multiple of it.
+ */
+#define LUO_KHO_MEMFD_HUGETLB	0x2
+#define LUO_KHO_MEMFD_HUGE_SHIFT	26
+#define LUO_KHO_MEMFD_HUGE_MASK	0x3fU
 
 /**
  * struct luo_kho_memfd_folio - one folio of a memfd
  * @pfn: the folio's first page frame, preserved at the folio's order
- * @index: its index in the file, in pages, a multiple of its size
+ * @index: its index in the file, in base pages, a multiple of its size
  * @flags: LUO_KHO_FOLIO_* below
  * @reserved: zero
  */

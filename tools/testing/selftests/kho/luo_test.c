@@ -41,12 +41,16 @@
 
 #include <linux/capability.h>
 #include <linux/liveupdate.h>
+#include <linux/memfd.h>
 
 #define LUO_DEV		"/dev/liveupdate"
 #define KSFT_PASS	0
 #define KSFT_FAIL	1
 #define KSFT_SKIP	4
 #define TMPFS_MAGIC_NR	0x01021994
+#define HUGETLBFS_MAGIC_NR	0x958458f6
+#define HPAGE_2M	(2 << 20)
+#define HUGEPAGES_2M	"/sys/kernel/mm/hugepages/hugepages-2048kB/"
 #define PATTERN_MUL	0x9E3779B97F4A7C15ULL
 #define NAME_LEN	LIVEUPDATE_SESSION_NAME_LENGTH
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -829,17 +833,103 @@ static int t_preserve_session(int argc, char **argv)
 	return KSFT_PASS;
 }
 
-/* preserve-hugetlb: hugetlbfs memfds are not supported (yet). */
+/* The free pages of the 2 MiB hugetlb pool; -1 without one. */
+static long free_hugepages_2m(void)
+{
+	FILE *f = fopen(HUGEPAGES_2M "free_hugepages", "re");
+	long n = -1;
+
+	if (f && fscanf(f, "%ld", &n) != 1)
+		n = -1;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* A hugetlbfs file holds @pages huge pages of 2 MiB (4096 blocks each). */
+static void expect_hpages(int fd, long pages, const char *when)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		fail("fstat: %s", ename(errno));
+	if (st.st_blocks != pages * (HPAGE_2M / 512))
+		fail("%s: %lld blocks of 512 bytes, expected %ld huge pages (%ld)", when,
+		     (long long)st.st_blocks, pages, pages * (HPAGE_2M / 512));
+}
+
+static void expect_byte(int fd, off_t off, unsigned char want, const char *what)
+{
+	unsigned char got;
+
+	if (pread(fd, &got, 1, off) != 1)
+		fail("read at %lld: %s", (long long)off, ename(errno));
+	if (got != want)
+		fail("%s: byte at %lld is 0x%02x, expected 0x%02x", what, (long long)off,
+		     got, want);
+}
+
+/*
+ * preserve-hugetlb: a memfd on 2 MiB hugetlbfs pages, pages 0 and 2 of its
+ * four written, the others holes, is preserved in place: the pool does not
+ * change, the holes stay holes, the size is frozen (EPERM) like a shmem
+ * memfd's, stores through its mapping land; the session closed, it thaws.
+ * Needs 4 free pages in the 2 MiB pool (nr_hugepages).
+ */
 static int t_preserve_hugetlb(int argc, char **argv)
 {
-	int fd = memfd_create("luo-test-hugetlb", MFD_HUGETLB | MFD_CLOEXEC);
+	const off_t hp = HPAGE_2M, size = 4 * hp;
+	int fd = memfd_create("luo-test-hugetlb", MFD_HUGETLB | MFD_HUGE_2MB | MFD_CLOEXEC);
+	long free0 = free_hugepages_2m(), free1;
+	unsigned char *map;
 	int dev, sfd;
 
 	if (fd < 0)
-		skip("memfd_create(MFD_HUGETLB): %s", ename(errno));
+		skip("memfd_create(MFD_HUGETLB | MFD_HUGE_2MB): %s", ename(errno));
+	if (free0 < 4)
+		skip("%ld free 2 MiB huge pages, 4 needed (%snr_hugepages)", free0,
+		     HUGEPAGES_2M);
+	if (ftruncate(fd, size))
+		fail("ftruncate to 8 MiB: %s", ename(errno));
+	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED)
+		fail("mmap: %s", ename(errno));
+	memset(map, 0x3c, 4096);
+	memset(map + 2 * hp, 0x5a, 4096);
+	expect_hpages(fd, 2, "written");
+	free1 = free_hugepages_2m();
+
 	dev = open_dev();
 	sfd = session(dev, "luo-test-hugetlb");
-	expect_unsupported(sfd, fd, "an MFD_HUGETLB memfd");
+	expect(preserve(sfd, fd, 1), 0, "PRESERVE_FD of an MFD_HUGETLB memfd");
+	if (free_hugepages_2m() != free1)
+		fail("PRESERVE_FD changed the free 2 MiB huge pages: %ld, then %ld", free1,
+		     free_hugepages_2m());
+	expect_hpages(fd, 2, "preserved");
+
+	expect(err_of(ftruncate(fd, size + hp)), EPERM, "ftruncate to grow");
+	expect(err_of(ftruncate(fd, size - hp)), EPERM, "ftruncate to shrink");
+	expect(err_of(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, hp)),
+	       EPERM, "fallocate FALLOC_FL_PUNCH_HOLE of a page");
+	expect(err_of(fallocate(fd, 0, hp, hp)), EPERM, "fallocate of a hole");
+	expect(err_of(fallocate(fd, 0, size, hp)), EPERM, "fallocate past the size");
+	if (file_size(fd) != size)
+		fail("the size changed: %lld, expected %lld", (long long)file_size(fd),
+		     (long long)size);
+	expect_hpages(fd, 2, "after the refused calls");
+	expect_byte(fd, 100, 0x3c, "after the refused hole punch");
+
+	map[2 * hp + 100] = 0x42;
+	expect_byte(fd, 2 * hp + 100, 0x42, "a store through the mapping into a preserved page");
+	munmap(map, size);
+
+	close(sfd);
+	expect(err_of(ftruncate(fd, size + hp)), 0,
+	       "ftruncate to grow after the session was closed");
+	expect(err_of(ftruncate(fd, size)), 0, "ftruncate back after the session was closed");
+	expect(err_of(fallocate(fd, 0, hp, hp)), 0,
+	       "fallocate of a hole after the session was closed");
+	expect_hpages(fd, 3, "after the session was closed and a hole allocated");
 	return KSFT_PASS;
 }
 
@@ -1144,13 +1234,27 @@ static int t_create_incoming_name(int argc, char **argv)
 	return KSFT_PASS;
 }
 
-/* restored FILE...: retrieved memfds are ordinary memfds again. */
+/* The huge page size of a file of hugetlbfs, 0 for any other file. */
+static off_t hugetlb_page(int fd)
+{
+	struct statfs sf;
+
+	if (fstatfs(fd, &sf))
+		fail("fstatfs: %s", ename(errno));
+	return (unsigned int)sf.f_type == HUGETLBFS_MAGIC_NR ? sf.f_bsize : 0;
+}
+
+/*
+ * restored FILE...: retrieved memfds are ordinary memfds again. A hugetlbfs
+ * one grows by a huge page and has a hole punched there, which needs no
+ * free page: the next kernel's pool may have none.
+ */
 static int t_restored(int argc, char **argv)
 {
 	char link[64], target[PATH_MAX];
-	off_t size;
+	off_t size, grow;
 	ssize_t n;
-	int i, fd;
+	int i, fd, mode;
 
 	for (i = 1; i < argc; i++) {
 		fd = open(argv[i], O_RDWR | O_CLOEXEC);
@@ -1162,9 +1266,14 @@ static int t_restored(int argc, char **argv)
 		if (strncmp(target, "/memfd:", 7))
 			fail("%s is %s, not a memfd", argv[i], target);
 		size = file_size(fd);
-		expect(err_of(ftruncate(fd, size + (1 << 20))), 0, "%s: ftruncate to grow",
+		grow = hugetlb_page(fd);
+		mode = grow ? FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE : 0;
+		if (!grow)
+			grow = 1 << 20;
+		expect(err_of(ftruncate(fd, size + grow)), 0, "%s: ftruncate to grow",
 		       argv[i]);
-		expect(err_of(fallocate(fd, 0, size, 1 << 20)), 0, "%s: fallocate", argv[i]);
+		expect(err_of(fallocate(fd, mode, size, grow)), 0, "%s: fallocate%s", argv[i],
+		       mode ? " FALLOC_FL_PUNCH_HOLE" : "");
 		expect(err_of(ftruncate(fd, size)), 0, "%s: ftruncate back to %lld",
 		       argv[i], (long long)size);
 		close(fd);

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # khotest-generations: 2
-# khotest-results: 6 5
+# khotest-results: 8 7
 # khotest-machines: small
 # khotest-arch: x86_64
 # khotest-cmdline: kho=on
@@ -11,16 +11,18 @@
 # "# genN: BENCH key=value" lines, in nanoseconds of CLOCK_MONOTONIC
 # around the ioctl alone (luoctl -t):
 #
-# gen0: for each kind of khotest_lubench_kind= (4k, thp or all, the
-#       default): luoctl creates a memfd of khotest_lubench_size= bytes
+# gen0: for each kind of khotest_lubench_kind= (4k, thp, hugetlb or all,
+#       the default): luoctl creates a memfd of khotest_lubench_size= bytes
 #       (default 64M), fills it (4k: shmem_enabled=never, so 4 KiB pages;
 #       thp: shmem_enabled=advise and a MADV_HUGEPAGE mapping, so 2 MiB
-#       folios) and preserves it alone in its own session (preserve_KIND_ns,
-#       pages_KIND, folios_KIND); the folios it holds must be of the kind's
-#       size. kexec with both sessions held.
+#       folios; hugetlb: MFD_HUGETLB of 2 MiB pages, from a pool of just
+#       its size) and preserves it alone in its own session
+#       (preserve_KIND_ns, pages_KIND, folios_KIND); the folios it holds
+#       must be of the kind's size. kexec with the sessions held.
 # gen1: RETRIEVE_FD of each (restore_KIND_ns: the next kernel puts every
-#       folio back into a new memfd), its data and size verified, and the
-#       restored memfd still on folios of the kind's size.
+#       folio back into a new memfd; huge pages join the pool, in use),
+#       its data and size verified, and the restored memfd still on folios
+#       of the kind's size.
 #
 # Under QEMU's -icount shift=0 the guest clock counts instructions (1 ns
 # each; see kho_bench's calibration): the figures are then instruction
@@ -29,7 +31,8 @@
 
 LUOCTL=/usr/bin/luoctl
 LB_THP=/sys/kernel/mm/transparent_hugepage/shmem_enabled
-LB_KINDS="4k thp"
+LB_KINDS="4k thp hugetlb"
+LB_POOL=/proc/sys/vm/nr_hugepages
 
 lb_param() {
 	khotest_param "khotest_lubench_$1"
@@ -53,6 +56,17 @@ lb_seed() {
 	case "$1" in
 	4k) echo 41 ;;
 	thp) echo 42 ;;
+	hugetlb) echo 43 ;;
+	esac
+}
+
+# lb_huge_kb KIND: kB of the kind's 2 MiB folios in use (shmem THP, or
+# huge pages of the 2 MiB pool not free).
+lb_huge_kb() {
+	case "$1" in
+	hugetlb) echo $((($(lb_meminfo HugePages_Total) - \
+		$(lb_meminfo HugePages_Free)) * $(lb_meminfo Hugepagesize))) ;;
+	*) lb_meminfo ShmemHugePages ;;
 	esac
 }
 
@@ -72,7 +86,7 @@ lb_folios() {
 	echo "$pages $((pages - huge * 512 + huge)) $huge"
 	case "$1" in
 	4k) [ "$huge" = 0 ] ;;
-	thp) [ $((huge * 512)) = "$pages" ] ;;
+	thp | hugetlb) [ $((huge * 512)) = "$pages" ] ;;
 	esac
 }
 
@@ -92,8 +106,12 @@ lb_preserve() {
 	thp)
 		echo advise > $LB_THP
 		spec=1=memfd:lb-$kind:$size:thp:fill=$(lb_seed "$kind") ;;
+	hugetlb)
+		echo $(($(lb_bytes "$size") >> 21)) > $LB_POOL
+		khotest_diag "hugetlb pool: $(cat $LB_POOL) pages of 2 MiB for $size"
+		spec=1=memfd:lb-$kind:$size:hugetlb=2M:fill=$(lb_seed "$kind") ;;
 	esac
-	huge0=$(lb_meminfo ShmemHugePages)
+	huge0=$(lb_huge_kb "$kind")
 	if ! lb_luoctl "$kind" preserve -d -t -p /tmp/$kind.pid "lb-$kind" "$spec"; then
 		khotest_fail "$kind: preserve a filled $size memfd, timed"
 		khotest_fail "$kind: its folios"
@@ -102,7 +120,7 @@ lb_preserve() {
 	ns=$(lb_ns "$kind" PRESERVE_FD)
 	bytes=$(stat -L -c %s "$(awk '$1 == 1 { print $2 }' /tmp/$kind.out)")
 	khotest_check "$kind: preserve a filled $size memfd, timed" test -n "$ns"
-	if f=$(lb_folios "$kind" "$bytes" $(($(lb_meminfo ShmemHugePages) - huge0))); then
+	if f=$(lb_folios "$kind" "$bytes" $(($(lb_huge_kb "$kind") - huge0))); then
 		khotest_ok "$kind: its folios: $(lb_describe $f)"
 	else
 		khotest_fail "$kind: its folios: $(lb_describe $f)"
@@ -130,7 +148,7 @@ lb_retrieve() {
 			"khotest_lubench_kind=$(lb_param kind)"
 		return
 	fi
-	huge0=$(lb_meminfo ShmemHugePages)
+	huge0=$(lb_huge_kb "$kind")
 	if ! lb_luoctl "$kind" retrieve -d -t -f -p /tmp/$kind.pid "lb-$kind" \
 		"1:x=$(lb_seed "$kind"):size=$size"; then
 		khotest_fail "$kind: retrieve the $size memfd, timed; data verified"
@@ -141,7 +159,7 @@ lb_retrieve() {
 	khotest_check "$kind: retrieve the $size memfd, timed; data verified" \
 		test -n "$ns"
 	if f=$(lb_folios "$kind" "$(lb_bytes "$size")" \
-		$(($(lb_meminfo ShmemHugePages) - huge0))); then
+		$(($(lb_huge_kb "$kind") - huge0))); then
 		khotest_ok "$kind: restored on the same folios: $(lb_describe $f)"
 	else
 		khotest_fail "$kind: restored on the same folios: $(lb_describe $f)"

@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Live update of memfds: the folios of a shmem memfd stay where they are
- * across kexec, and come back as the same file in the next kernel.
+ * Live update of memfds: the folios of a memfd, shmem or hugetlbfs, stay
+ * where they are across kexec, and come back as the same file in the next
+ * kernel.
  *
  * PRESERVE_FD freezes the file's size (no truncate, no fallocate, no
- * write past the end), keeps its folios off the evictable LRU, pins every
- * folio present (swapped-out pages are brought in, holes stay holes) and
- * preserves each at its order. Writes go on landing in those folios until
- * the jump; folios that appear in holes meanwhile are preserved by the
- * sync step right before it. The next kernel puts each folio back into a
- * new memfd at its index, charged to the retriever's memory cgroup.
+ * write past the end), keeps shmem folios off the evictable LRU, pins
+ * every folio present (swapped-out pages are brought in, holes stay holes)
+ * and preserves each at its order. Writes go on landing in those folios
+ * until the jump; folios that appear in holes meanwhile are preserved by
+ * the sync step right before it. The next kernel puts each folio back
+ * into a new memfd at its index: shmem folios charged to the retriever's
+ * memory cgroup, huge pages adopted into the pool of their size, in use
+ * by the file (HugePages_Total grows by them; they go to the pool's free
+ * list when the file lets go of them).
  *
  * Format: struct luo_kho_memfd in include/linux/kho/liveupdate.h.
  */
@@ -20,6 +24,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
+#include <linux/hugetlb.h>
 #include <linux/io.h>
 #include <linux/kexec_handover.h>
 #include <linux/kho/liveupdate.h>
@@ -32,12 +37,12 @@
 #include <linux/string.h>
 
 #define MEMFD_PREFIX	"memfd:"
-#define SHMEM_KHO_BATCH	(PAGE_SIZE / sizeof(struct folio *))
-#define SHMEM_KHO_SEALS	(F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | \
+#define MEMFD_KHO_BATCH	(PAGE_SIZE / sizeof(struct folio *))
+#define MEMFD_KHO_SEALS	(F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | \
 			 F_SEAL_WRITE | F_SEAL_FUTURE_WRITE | F_SEAL_EXEC)
 
 /* An outgoing memfd. */
-struct shmem_kho {
+struct memfd_kho {
 	struct luo_kho_memfd *rec;
 	struct kho_array folios;	/* struct luo_kho_memfd_folio */
 	struct folio **pinned;		/* every folio preserved, pinned */
@@ -45,19 +50,47 @@ struct shmem_kho {
 	unsigned long nr_pages;
 };
 
-static bool shmem_kho_can_preserve(struct file *file)
+/* The live update's fields of a shmem or hugetlbfs inode. */
+static bool *memfd_kho_frozen(struct file *file)
+{
+#ifdef CONFIG_HUGETLBFS
+	if (is_file_hugepages(file))
+		return &HUGETLBFS_I(file_inode(file))->frozen;
+#endif
+	return &SHMEM_I(file_inode(file))->frozen;
+}
+
+static unsigned int *memfd_kho_seals(struct file *file)
+{
+#ifdef CONFIG_HUGETLBFS
+	if (is_file_hugepages(file))
+		return &HUGETLBFS_I(file_inode(file))->seals;
+#endif
+	return &SHMEM_I(file_inode(file))->seals;
+}
+
+/* Base pages per folio of the file's page cache, the smallest kind. */
+static pgoff_t memfd_kho_step(struct file *file)
+{
+	if (is_file_hugepages(file))
+		return pages_per_huge_page(hstate_file(file));
+	return 1;
+}
+
+static bool memfd_kho_can_preserve(struct file *file)
 {
 	struct inode *inode = file_inode(file);
 
-	/* A memfd: on the kernel's internal shmem mount, named so. */
-	return shmem_file(file) && (inode->i_sb->s_flags & SB_KERNMOUNT) &&
+	/* A memfd: on one of the kernel's internal mounts, named so. */
+	return (shmem_file(file) || is_file_hugepages(file)) &&
+	       (inode->i_sb->s_flags & SB_KERNMOUNT) &&
 	       !strncmp(file_dentry(file)->d_name.name, MEMFD_PREFIX,
 			strlen(MEMFD_PREFIX));
 }
 
-static int shmem_kho_grow(struct shmem_kho *sk, unsigned long more)
+static int memfd_kho_grow(struct memfd_kho *sk, unsigned long more)
 {
-	unsigned long cap = max_t(unsigned long, sk->cap * 2, SHMEM_KHO_BATCH);
+	unsigned long cap = max_t(unsigned long, sk->cap * 2, MEMFD_KHO_BATCH);
 	struct folio **p;
 
 	if (sk->nr + more <= sk->cap)
@@ -73,7 +106,7 @@ static int shmem_kho_grow(struct shmem_kho *sk, unsigned long more)
 }
 
 /* Data a fallocated folio does not have yet reads as zeroes: write them. */
-static void shmem_kho_uptodate(struct folio *folio)
+static void memfd_kho_uptodate(struct folio *folio)
 {
 	if (folio_test_uptodate(folio))
 		return;
@@ -91,18 +124,18 @@ static void shmem_kho_uptodate(struct folio *folio)
  * already (a rescan) loses the extra pin. On error, the folios of this
  * call are neither preserved nor pinned any more.
  */
-static int shmem_kho_add(struct liveupdate_file *lf, struct shmem_kho *sk,
+static int memfd_kho_add(struct liveupdate_file *lf, struct memfd_kho *sk,
 			 struct folio **folios, unsigned int n)
 {
 	struct luo_kho_memfd_folio *rec;
 	unsigned int i, kept = 0;
 	int err;
 
-	err = shmem_kho_grow(sk, n);
+	err = memfd_kho_grow(sk, n);
 	if (err)
 		goto unpin;
 	for (i = 0; i < n; i++)
-		shmem_kho_uptodate(folios[i]);
+		memfd_kho_uptodate(folios[i]);
 	err = kho_preserve_folios(lf->client, folios, n);
 	if (err == -EEXIST) {
 		/* A rescan: keep the new ones. */
@@ -145,13 +178,21 @@ unpin:
 	return err;
 }
 
-/* The first index in [@idx, @max) with neither a folio nor a swap entry. */
-static pgoff_t shmem_kho_next_hole(struct address_space *mapping,
-				   pgoff_t idx, pgoff_t max)
+/*
+ * The first index in [@idx, @max) with neither a folio nor a swap entry;
+ * huge pages are one entry each, @step indexes apart.
+ */
+static pgoff_t memfd_kho_next_hole(struct address_space *mapping,
+				   pgoff_t idx, pgoff_t max, pgoff_t step)
 {
 	XA_STATE(xas, &mapping->i_pages, idx);
 	void *entry;
 
+	if (step > 1) {
+		while (idx < max && xa_load(&mapping->i_pages, idx))
+			idx += step;
+		return min(idx, max);
+	}
 	rcu_read_lock();
 	while (idx < max) {
 		entry = xas_next(&xas);
@@ -159,7 +200,7 @@ static pgoff_t shmem_kho_next_hole(struct address_space *mapping,
 			continue;
 		if (!entry)
 			break;
-		if (!(++idx % SHMEM_KHO_BATCH)) {
+		if (!(++idx % MEMFD_KHO_BATCH)) {
 			rcu_read_unlock();
 			cond_resched();
 			rcu_read_lock();
@@ -175,12 +216,13 @@ static pgoff_t shmem_kho_next_hole(struct address_space *mapping,
  * holds the inode lock, the size is frozen. Holes are skipped; swapped-out
  * pages are brought back in by memfd_pin_folios().
  */
-static int shmem_kho_scan(struct liveupdate_file *lf, struct shmem_kho *sk)
+static int memfd_kho_scan(struct liveupdate_file *lf, struct memfd_kho *sk)
 {
 	struct file *file = lf->file;
 	struct address_space *mapping = file->f_mapping;
 	loff_t size = i_size_read(file_inode(file));
 	pgoff_t idx = 0, end, npages = DIV_ROUND_UP(size, PAGE_SIZE), found;
+	pgoff_t step = memfd_kho_step(file);
 	struct folio **batch;
 	pgoff_t offset;
 	long n;
@@ -194,10 +236,10 @@ static int shmem_kho_scan(struct liveupdate_file *lf, struct shmem_kho *sk)
 		if (!xa_find(&mapping->i_pages, &found, npages - 1, XA_PRESENT))
 			break;
 		idx = max(idx, found);
-		end = shmem_kho_next_hole(mapping, idx, npages);
+		end = memfd_kho_next_hole(mapping, idx, npages, step);
 		if (end == idx) {
 			/* Gone meanwhile: cannot be, the size is frozen. */
-			idx++;
+			idx += step;
 			continue;
 		}
 		cond_resched();
@@ -205,13 +247,13 @@ static int shmem_kho_scan(struct liveupdate_file *lf, struct shmem_kho *sk)
 			n = memfd_pin_folios(file, (loff_t)idx << PAGE_SHIFT,
 					     min_t(loff_t, size,
 						   (loff_t)end << PAGE_SHIFT) - 1,
-					     batch, SHMEM_KHO_BATCH, &offset);
+					     batch, MEMFD_KHO_BATCH, &offset);
 			if (n <= 0) {
 				err = n ? n : -EIO;
 				goto out;
 			}
 			idx = folio_next_index(batch[n - 1]);
-			err = shmem_kho_add(lf, sk, batch, n);
+			err = memfd_kho_add(lf, sk, batch, n);
 			if (err)
 				goto out;
 			cond_resched();
@@ -227,7 +269,7 @@ out:
  * unpreserved (the jump has started) keep their pin: the memory the next
  * kernel may get is never freed.
  */
-static void shmem_kho_unpin(struct liveupdate_file *lf, struct shmem_kho *sk)
+static void memfd_kho_unpin(struct liveupdate_file *lf, struct memfd_kho *sk)
 {
 	unsigned long i, n;
 	int err;
@@ -247,18 +289,19 @@ static void shmem_kho_unpin(struct liveupdate_file *lf, struct shmem_kho *sk)
 	kho_array_destroy(&sk->folios);
 }
 
-static void shmem_kho_thaw_inode(struct inode *inode)
+static void memfd_kho_thaw(struct file *file)
 {
-	struct shmem_inode_info *info = SHMEM_I(inode);
+	struct inode *inode = file_inode(file);
 
-	info->frozen = false;
-	if (!(info->flags & VM_LOCKED)) {
+	*memfd_kho_frozen(file) = false;
+	/* Huge pages are never on the LRU. */
+	if (shmem_file(file) && !(SHMEM_I(inode)->flags & VM_LOCKED)) {
 		mapping_clear_unevictable(inode->i_mapping);
 		shmem_unlock_mapping(inode->i_mapping);
 	}
 }
 
-static void shmem_kho_free(struct liveupdate_file *lf, struct shmem_kho *sk)
+static void memfd_kho_free(struct liveupdate_file *lf, struct memfd_kho *sk)
 {
 	if (sk->rec)
 		kho_unpreserve_free(lf->client, sk->rec);
@@ -266,12 +309,12 @@ static void shmem_kho_free(struct liveupdate_file *lf, struct shmem_kho *sk)
 	kfree(sk);
 }
 
-static int shmem_kho_preserve(struct liveupdate_file *lf)
+static int memfd_kho_preserve(struct liveupdate_file *lf)
 {
 	struct inode *inode = file_inode(lf->file);
-	struct shmem_inode_info *info = SHMEM_I(inode);
+	bool *frozen = memfd_kho_frozen(lf->file);
 	const char *name = file_dentry(lf->file)->d_name.name;
-	struct shmem_kho *sk;
+	struct memfd_kho *sk;
 	int err;
 
 	sk = kzalloc(sizeof(*sk), GFP_KERNEL);
@@ -290,25 +333,30 @@ static int shmem_kho_preserve(struct liveupdate_file *lf)
 		goto out_free;
 
 	inode_lock(inode);
-	if (info->frozen) {
+	if (*frozen) {
 		inode_unlock(inode);
 		err = -EBUSY;
 		goto out_free;
 	}
-	info->frozen = true;
-	mapping_set_unevictable(inode->i_mapping);
-	err = shmem_kho_scan(lf, sk);
+	*frozen = true;
+	if (shmem_file(lf->file))
+		mapping_set_unevictable(inode->i_mapping);
+	err = memfd_kho_scan(lf, sk);
 	if (err) {
-		shmem_kho_unpin(lf, sk);
-		shmem_kho_thaw_inode(inode);
+		memfd_kho_unpin(lf, sk);
+		memfd_kho_thaw(lf->file);
 		inode_unlock(inode);
 		goto out_free;
 	}
 	sk->rec->magic = LUO_KHO_MEMFD_MAGIC;
 	sk->rec->size = i_size_read(inode);
-	sk->rec->seals = info->seals;
+	sk->rec->seals = *memfd_kho_seals(lf->file);
 	if (!(inode->i_mode & 0111))
 		sk->rec->flags |= LUO_KHO_MEMFD_NOEXEC;
+	if (is_file_hugepages(lf->file))
+		sk->rec->flags |= LUO_KHO_MEMFD_HUGETLB |
+			huge_page_shift(hstate_file(lf->file)) <<
+			LUO_KHO_MEMFD_HUGE_SHIFT;
 	inode_unlock(inode);
 	strscpy(sk->rec->name, name + strlen(MEMFD_PREFIX),
 		sizeof(sk->rec->name));
@@ -317,27 +365,27 @@ static int shmem_kho_preserve(struct liveupdate_file *lf)
 	return 0;
 
 out_free:
-	shmem_kho_free(lf, sk);
+	memfd_kho_free(lf, sk);
 	return err;
 }
 
 /* Before the jump: folios written into holes since PRESERVE_FD. */
-static int shmem_kho_sync(struct liveupdate_file *lf)
+static int memfd_kho_sync(struct liveupdate_file *lf)
 {
 	struct inode *inode = file_inode(lf->file);
-	struct shmem_kho *sk = lf->private;
+	struct memfd_kho *sk = lf->private;
 	int err = 0;
 
 	inode_lock(inode);
 	if (READ_ONCE(inode->i_mapping->nrpages) != sk->nr_pages)
-		err = shmem_kho_scan(lf, sk);
+		err = memfd_kho_scan(lf, sk);
 	inode_unlock(inode);
 	return err;
 }
 
-static int shmem_kho_freeze(struct liveupdate_file *lf)
+static int memfd_kho_freeze(struct liveupdate_file *lf)
 {
-	struct shmem_kho *sk = lf->private;
+	struct memfd_kho *sk = lf->private;
 
 	if (READ_ONCE(lf->file->f_mapping->nrpages) != sk->nr_pages)
 		pr_warn("token %llu: pages written into holes during the jump are not handed over\n",
@@ -348,36 +396,76 @@ static int shmem_kho_freeze(struct liveupdate_file *lf)
 	return 0;
 }
 
-static void shmem_kho_unpreserve(struct liveupdate_file *lf)
+static void memfd_kho_unpreserve(struct liveupdate_file *lf)
 {
 	struct inode *inode = file_inode(lf->file);
-	struct shmem_kho *sk = lf->private;
+	struct memfd_kho *sk = lf->private;
 
 	inode_lock(inode);
-	shmem_kho_unpin(lf, sk);
-	shmem_kho_thaw_inode(inode);
+	memfd_kho_unpin(lf, sk);
+	memfd_kho_thaw(lf->file);
 	inode_unlock(inode);
-	shmem_kho_free(lf, sk);
+	memfd_kho_free(lf, sk);
 	lf->private = NULL;
 }
 
-#define SHMEM_KHO_IN_BATCH	64
+#define MEMFD_KHO_IN_BATCH	64
 
-/* Folios of an incoming memfd, restored SHMEM_KHO_IN_BATCH at a time. */
-struct shmem_kho_in {
+/* Folios of an incoming memfd, restored MEMFD_KHO_IN_BATCH at a time. */
+struct memfd_kho_in {
 	struct kho_client *client;
 	struct inode *inode;	/* NULL: release the folios */
+	struct hstate *h;	/* a hugetlbfs memfd's page size, or NULL */
 	pgoff_t npages;
 	unsigned long nr_pages;
 	unsigned int n;
-	phys_addr_t phys[SHMEM_KHO_IN_BATCH];
-	pgoff_t index[SHMEM_KHO_IN_BATCH];
-	bool dirty[SHMEM_KHO_IN_BATCH];
-	struct folio *folios[SHMEM_KHO_IN_BATCH];
+	phys_addr_t phys[MEMFD_KHO_IN_BATCH];
+	pgoff_t index[MEMFD_KHO_IN_BATCH];
+	bool dirty[MEMFD_KHO_IN_BATCH];
+	struct folio *folios[MEMFD_KHO_IN_BATCH];
 };
 
+/*
+ * A restored folio the file does not take: a huge page goes to the pool
+ * of its size, anything else to the page allocator.
+ */
+static void memfd_kho_discard(struct memfd_kho_in *in, struct folio *folio)
+{
+#ifdef CONFIG_HUGETLBFS
+	struct hstate *h = size_to_hstate(folio_size(folio));
+
+	if (in->h && (folio_test_hugetlb(folio) ||
+		      (h && !hugetlb_adopt_folio(h, folio)))) {
+		folio_put(folio);
+		return;
+	}
+#endif
+	if (folio_order(folio) <= MAX_PAGE_ORDER) {
+		folio_put(folio);
+		return;
+	}
+	/* Only a damaged record gets here; kexec gets the memory back. */
+	pr_err("a folio of order %u at %#lx is of no page size: left aside\n",
+	       folio_order(folio), folio_pfn(folio));
+}
+
+static int memfd_kho_insert(struct memfd_kho_in *in, struct folio *folio,
+			    pgoff_t index, bool dirty)
+{
+#ifdef CONFIG_HUGETLBFS
+	int err;
+
+	if (in->h) {
+		err = hugetlb_adopt_folio(in->h, folio);
+		return err ?: hugetlb_insert_folio(in->inode, folio,
+					index >> huge_page_order(in->h));
+	}
+#endif
+	return shmem_insert_folio(in->inode, folio, index, dirty);
+}
+
 /* Restore the folios collected so far and put them into the file. */
-static int shmem_kho_flush(struct shmem_kho_in *in)
+static int memfd_kho_flush(struct memfd_kho_in *in)
 {
 	unsigned int i, done;
 	unsigned long nr;
@@ -389,7 +477,7 @@ static int shmem_kho_flush(struct shmem_kho_in *in)
 	for (i = 0; i < done; i++) {
 		folio = in->folios[i];
 		if (!in->inode || err) {
-			folio_put(folio);
+			memfd_kho_discard(in, folio);
 			continue;
 		}
 		nr = folio_nr_pages(folio);
@@ -397,19 +485,19 @@ static int shmem_kho_flush(struct shmem_kho_in *in)
 		if (in->index[i] & (nr - 1) || in->index[i] >= in->npages)
 			err = -EINVAL;
 		else
-			err = shmem_insert_folio(in->inode, folio,
-						 in->index[i], in->dirty[i]);
+			err = memfd_kho_insert(in, folio, in->index[i],
+					       in->dirty[i]);
 		if (err)
-			folio_put(folio);
+			memfd_kho_discard(in, folio);
 	}
 	in->n = 0;
 	return err;
 }
 
-static int shmem_kho_folio_in(void *arg, const void *data, unsigned long i)
+static int memfd_kho_folio_in(void *arg, const void *data, unsigned long i)
 {
 	const struct luo_kho_memfd_folio *rec = data;
-	struct shmem_kho_in *in = arg;
+	struct memfd_kho_in *in = arg;
 
 	if (in->inode &&
 	    (rec->reserved || !(rec->flags & LUO_KHO_FOLIO_UPTODATE)))
@@ -417,33 +505,63 @@ static int shmem_kho_folio_in(void *arg, const void *data, unsigned long i)
 	in->phys[in->n] = PFN_PHYS(rec->pfn);
 	in->index[in->n] = rec->index;
 	in->dirty[in->n] = rec->flags & LUO_KHO_FOLIO_DIRTY;
-	if (++in->n == SHMEM_KHO_IN_BATCH)
-		return shmem_kho_flush(in);
+	if (++in->n == MEMFD_KHO_IN_BATCH)
+		return memfd_kho_flush(in);
 	return 0;
 }
 
 /* Walk the folio records of @rec into @in, the last batch included. */
-static long shmem_kho_folios_in(struct shmem_kho_in *in,
+static long memfd_kho_folios_in(struct memfd_kho_in *in,
 				const struct luo_kho_memfd *rec)
 {
 	long n = kho_array_restore(in->client, rec->folios,
 				   sizeof(struct luo_kho_memfd_folio),
-				   shmem_kho_folio_in, in);
-	int err = shmem_kho_flush(in);
+				   memfd_kho_folio_in, in);
+	int err = memfd_kho_flush(in);
 
 	return n < 0 ? n : err ?: n;
 }
 
-static const char *shmem_kho_check(const struct luo_kho_memfd *rec)
+#define MEMFD_KHO_FLAGS	(LUO_KHO_MEMFD_NOEXEC | LUO_KHO_MEMFD_HUGETLB | \
+			 LUO_KHO_MEMFD_HUGE_MASK << LUO_KHO_MEMFD_HUGE_SHIFT)
+
+/* The pool of a hugetlbfs memfd's page size, in *@h; NULL for shmem. */
+static const char *memfd_kho_check_huge(const struct luo_kho_memfd *rec,
+					struct hstate **h)
 {
+	unsigned int shift = rec->flags >> LUO_KHO_MEMFD_HUGE_SHIFT &
+			     LUO_KHO_MEMFD_HUGE_MASK;
+
+	*h = NULL;
+	if (!(rec->flags & LUO_KHO_MEMFD_HUGETLB))
+		return shift ? "huge page size of a shmem memfd" : NULL;
+#ifdef CONFIG_HUGETLBFS
+	if (shift > PAGE_SHIFT && shift < BITS_PER_LONG)
+		*h = size_to_hstate(1UL << shift);
+#endif
+	if (!*h)
+		return "no huge pages of its size";
+	if (!IS_ALIGNED(rec->size, huge_page_size(*h)))
+		return "size not a multiple of its huge page size";
+	return NULL;
+}
+
+static const char *memfd_kho_check(const struct luo_kho_memfd *rec,
+				   struct hstate **h)
+{
+	const char *why;
+
 	if (rec->magic != LUO_KHO_MEMFD_MAGIC)
 		return "bad magic";
 	if (rec->size > MAX_LFS_FILESIZE)
 		return "bad size";
-	if (rec->seals & ~SHMEM_KHO_SEALS)
+	if (rec->seals & ~MEMFD_KHO_SEALS)
 		return "unknown seals";
-	if (rec->flags & ~LUO_KHO_MEMFD_NOEXEC)
+	if (rec->flags & ~MEMFD_KHO_FLAGS)
 		return "unknown flags";
+	why = memfd_kho_check_huge(rec, h);
+	if (why)
+		return why;
 	if (rec->nr_pages > DIV_ROUND_UP(rec->size, PAGE_SIZE) ||
 	    rec->nr_folios > rec->nr_pages || !rec->nr_folios != !rec->folios)
 		return "bad folio counts";
@@ -453,24 +571,29 @@ static const char *shmem_kho_check(const struct luo_kho_memfd *rec)
 }
 
 /* Give the folios of a memfd that is not restored back to the allocator. */
-static void shmem_kho_drop(struct liveupdate_file *lf,
+static void memfd_kho_drop(struct liveupdate_file *lf,
 			   struct luo_kho_memfd *rec)
 {
-	struct shmem_kho_in *in = kzalloc(sizeof(*in), GFP_KERNEL);
+	struct memfd_kho_in *in = kzalloc(sizeof(*in), GFP_KERNEL);
 
-	/* Without memory, kho_finish() releases them later. */
-	if (in && rec->magic == LUO_KHO_MEMFD_MAGIC) {
+	/*
+	 * Without memory, kho_finish() releases them later; huge pages too,
+	 * as it frees blocks of any order.
+	 */
+	if (in && rec->magic == LUO_KHO_MEMFD_MAGIC &&
+	    !(rec->flags & LUO_KHO_MEMFD_HUGETLB)) {
 		in->client = lf->client;
-		shmem_kho_folios_in(in, rec);
+		memfd_kho_folios_in(in, rec);
 	}
 	kfree(in);
 	folio_put(virt_to_folio(rec));
 }
 
-static int shmem_kho_retrieve(struct liveupdate_file *lf)
+static int memfd_kho_retrieve(struct liveupdate_file *lf)
 {
-	struct shmem_kho_in *in;
+	struct memfd_kho_in *in;
 	struct luo_kho_memfd *rec;
+	struct hstate *h;
 	struct inode *inode;
 	struct file *file;
 	const char *why;
@@ -480,21 +603,27 @@ static int shmem_kho_retrieve(struct liveupdate_file *lf)
 	rec = kho_restore_preserved(lf->client, lf->data, sizeof(*rec));
 	if (IS_ERR(rec))
 		return PTR_ERR(rec);
-	why = shmem_kho_check(rec);
+	why = memfd_kho_check(rec, &h);
 	if (why) {
 		pr_err("token %llu: %s: its memory is released\n", lf->token,
 		       why);
-		shmem_kho_drop(lf, rec);
+		memfd_kho_drop(lf, rec);
 		return -EINVAL;
 	}
 	in = kzalloc(sizeof(*in), GFP_KERNEL);
 	name = kasprintf(GFP_KERNEL, MEMFD_PREFIX "%s", rec->name);
-	file = name && in ? shmem_file_setup(name, 0, VM_NORESERVE) :
-			    ERR_PTR(-ENOMEM);
+	if (!name || !in)
+		file = ERR_PTR(-ENOMEM);
+	else if (h)
+		file = hugetlb_file_setup(name, 0, VM_NORESERVE,
+					  HUGETLB_ANONHUGE_INODE,
+					  huge_page_shift(h));
+	else
+		file = shmem_file_setup(name, 0, VM_NORESERVE);
 	kfree(name);
 	if (IS_ERR(file)) {
 		kfree(in);
-		shmem_kho_drop(lf, rec);
+		memfd_kho_drop(lf, rec);
 		return PTR_ERR(file);
 	}
 	file->f_mode |= FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE;
@@ -502,16 +631,17 @@ static int shmem_kho_retrieve(struct liveupdate_file *lf)
 	inode = file_inode(file);
 	in->client = lf->client;
 	in->inode = inode;
+	in->h = h;
 	in->npages = DIV_ROUND_UP(rec->size, PAGE_SIZE);
 
 	inode_lock(inode);
 	i_size_write(inode, rec->size);
-	n = shmem_kho_folios_in(in, rec);
+	n = memfd_kho_folios_in(in, rec);
 	if (n >= 0 && (n != rec->nr_folios || in->nr_pages != rec->nr_pages))
 		n = -EINVAL;
 	kfree(in);
 	if (n >= 0) {
-		SHMEM_I(inode)->seals = rec->seals;
+		*memfd_kho_seals(file) = rec->seals;
 		if (rec->flags & LUO_KHO_MEMFD_NOEXEC)
 			inode->i_mode &= ~0111;
 	}
@@ -526,31 +656,31 @@ static int shmem_kho_retrieve(struct liveupdate_file *lf)
 	return 0;
 }
 
-static void shmem_kho_release(struct liveupdate_file *lf)
+static void memfd_kho_release(struct liveupdate_file *lf)
 {
 	struct luo_kho_memfd *rec;
 
 	rec = kho_restore_preserved(lf->client, lf->data, sizeof(*rec));
 	if (!IS_ERR(rec))
-		shmem_kho_drop(lf, rec);
+		memfd_kho_drop(lf, rec);
 }
 
-static struct liveupdate_file_handler shmem_kho_handler = {
+static struct liveupdate_file_handler memfd_kho_handler = {
 	.compatible = LUO_KHO_MEMFD_COMPATIBLE,
 	.owner = THIS_MODULE,
-	.can_preserve = shmem_kho_can_preserve,
-	.preserve = shmem_kho_preserve,
-	.sync = shmem_kho_sync,
-	.freeze = shmem_kho_freeze,
-	.unpreserve = shmem_kho_unpreserve,
-	.retrieve = shmem_kho_retrieve,
-	.release = shmem_kho_release,
+	.can_preserve = memfd_kho_can_preserve,
+	.preserve = memfd_kho_preserve,
+	.sync = memfd_kho_sync,
+	.freeze = memfd_kho_freeze,
+	.unpreserve = memfd_kho_unpreserve,
+	.retrieve = memfd_kho_retrieve,
+	.release = memfd_kho_release,
 };
 
-static int __init shmem_kho_init(void)
+static int __init memfd_kho_init(void)
 {
 	if (!kho_is_enabled())
 		return 0;
-	return liveupdate_register_handler(&shmem_kho_handler);
+	return liveupdate_register_handler(&memfd_kho_handler);
 }
-late_initcall(shmem_kho_init);
+late_initcall(memfd_kho_init);
