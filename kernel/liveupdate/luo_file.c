@@ -84,16 +84,28 @@ struct liveupdate_file_handler *luo_handler_for_file(struct file *file)
 	return NULL;
 }
 
-/* The caller holds luo_lock. */
+void luo_session_init_files(struct luo_session *s)
+{
+	INIT_LIST_HEAD(&s->files);
+	xa_init(&s->tokens);
+}
+
+/* The caller holds luo_lock. Tokens are 64 bits, as unsigned long here. */
 struct luo_file *luo_file_find(struct luo_session *s, u64 token)
 {
-	struct luo_file *f;
+	return xa_load(&s->tokens, token);
+}
 
-	list_for_each_entry(f, &s->files, list) {
-		if (f->lf.token == token)
-			return f;
-	}
-	return NULL;
+/* Add @f to @s under its token: -EEXIST if it is taken, or -ENOMEM. */
+int luo_file_add(struct luo_session *s, struct luo_file *f)
+{
+	int err = xa_insert(&s->tokens, f->lf.token, f, GFP_KERNEL);
+
+	if (err)
+		return err == -EBUSY ? -EEXIST : err;
+	list_add_tail(&f->list, &s->files);
+	s->nr_files++;
+	return 0;
 }
 
 /* Is the file (its inode) preserved by an outgoing session already. */
@@ -148,14 +160,20 @@ int luo_file_preserve(struct luo_session *s, struct file *file, u64 token)
 	err = fh->preserve(&f->lf);
 	if (err)
 		goto out_free;
+	err = luo_file_add(s, f);
+	if (err)
+		goto out_unpreserve;
 	err = luo_session_out_add(s, f);
 	if (err) {
-		fh->unpreserve(&f->lf);
-		goto out_free;
+		xa_erase(&s->tokens, token);
+		list_del(&f->list);
+		s->nr_files--;
+		goto out_unpreserve;
 	}
-	list_add_tail(&f->list, &s->files);
-	s->nr_files++;
 	return 0;
+
+out_unpreserve:
+	fh->unpreserve(&f->lf);
 
 out_free:
 	fput(f->lf.file);
@@ -171,6 +189,7 @@ out_free:
  */
 void luo_file_drop(struct luo_session *s, struct luo_file *f)
 {
+	xa_erase(&s->tokens, f->lf.token);
 	list_del(&f->list);
 	s->nr_files--;
 	if (!s->incoming) {

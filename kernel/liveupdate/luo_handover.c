@@ -208,14 +208,11 @@ static int luo_file_in(void *arg, const void *data, unsigned long i)
 	struct luo_in_ctx *ctx = arg;
 	struct luo_session *s = ctx->s;
 	struct luo_file *f;
+	int err;
 
 	if (!memchr(rec->handler, 0, sizeof(rec->handler)) ||
 	    !rec->handler[0]) {
 		ctx->why = "bad handler name";
-		return -EINVAL;
-	}
-	if (luo_file_find(s, rec->token)) {
-		ctx->why = "a token twice";
 		return -EINVAL;
 	}
 	f = kzalloc(sizeof(*f), GFP_KERNEL);
@@ -227,11 +224,15 @@ static int luo_file_in(void *arg, const void *data, unsigned long i)
 	f->lf.client = luo_client;
 	f->lf.token = rec->token;
 	f->lf.data = rec->data;
+	err = luo_file_add(s, f);
+	if (err) {
+		ctx->why = err == -EEXIST ? "a token twice" : "out of memory";
+		kfree(f);
+		return err == -EEXIST ? -EINVAL : err;
+	}
 	f->fh = luo_handler_find(f->handler);
 	if (f->fh && !try_module_get(f->fh->owner))
 		f->fh = NULL;
-	list_add_tail(&f->list, &s->files);
-	s->nr_files++;
 	return 0;
 }
 
@@ -274,7 +275,7 @@ static void luo_session_in(phys_addr_t phys)
 		ctx.why = "out of memory";
 		goto out;
 	}
-	INIT_LIST_HEAD(&s->files);
+	luo_session_init_files(s);
 	s->incoming = true;
 	if (!ctx.why) {
 		strscpy(s->name, rec->name, sizeof(s->name));
@@ -297,6 +298,7 @@ static void luo_session_in(phys_addr_t phys)
 			list_del(&f->list);
 			kfree(f);
 		}
+		xa_destroy(&s->tokens);
 		kfree(s);
 		goto out;
 	}

@@ -8,6 +8,7 @@
 #include <linux/mutex.h>
 #include <linux/kobject.h>
 #include <linux/list.h>
+#include <linux/xarray.h>
 
 /*
  * Lock order: the KHO clients lock (held around the client callbacks) >
@@ -36,7 +37,8 @@ struct luo_session {
 	bool incoming;
 	bool retrieved;		/* incoming, given to user space */
 	bool open;		/* a file descriptor refers to it */
-	struct list_head files;
+	struct list_head files;		/* in the order preserved */
+	struct xarray tokens;		/* token -> struct luo_file */
 	unsigned int nr_files;
 	struct luo_kho_session *rec;	/* outgoing: its preserved page */
 	struct kho_array array;		/* outgoing: its file records */
@@ -68,5 +70,7 @@ int luo_file_retrieve(struct luo_session *s, u64 token, struct file **filep);
 void luo_file_drop(struct luo_session *s, struct luo_file *f);
 void luo_file_release(struct luo_file *f);
 struct luo_file *luo_file_find(struct luo_session *s, u64 token);
+int luo_file_add(struct luo_session *s, struct luo_file *f);
+void luo_session_init_files(struct luo_session *s);
 
 #endif /* _KERNEL_LIVEUPDATE_LUO_INTERNAL_H */

@@ -105,6 +105,7 @@ static void luo_session_free(struct luo_session *s)
 		luo_session_out_destroy(s);
 	luo_sysfs_del(s);
 	list_del(&s->list);
+	xa_destroy(&s->tokens);
 	kfree(s);
 	if (was_incoming)
 		luo_incoming_done();
@@ -307,7 +308,7 @@ static long luo_create_session(void __user *uarg)
 	if (!s)
 		return -ENOMEM;
 	strscpy(s->name, arg.name, sizeof(s->name));
-	INIT_LIST_HEAD(&s->files);
+	luo_session_init_files(s);
 
 	mutex_lock(&luo_lock);
 	if (luo_session_find(s->name)) {
