@@ -1066,31 +1066,6 @@ static struct page *kho_claim_block(unsigned long pfn, unsigned int order,
 	return page;
 }
 
-/*
- * Claim a block as one folio: kho_claim_block() and prep_compound_page()
- * in a single pass over the tail pages.
- */
-static struct page *kho_claim_folio(unsigned long pfn, unsigned int order,
-				    bool managed)
-{
-	struct page *page = pfn_to_page(pfn);
-	unsigned long i, nr = 1UL << order;
-
-	if (!order)
-		return kho_claim_block(pfn, 0, managed);
-	__SetPageHead(page);
-	for (i = 1; i < nr; i++) {
-		set_page_count(page + i, 0);
-		prep_compound_tail(page, i);
-	}
-	prep_compound_head(page, order);
-	set_page_private(page, 0);
-	set_page_count(page, 1);
-	if (managed)
-		adjust_managed_page_count(page, nr);
-	return page;
-}
-
 /* Give a claimed block to the page allocator, in chunks it can take. */
 static void kho_free_block(struct page *page, unsigned int order)
 {
@@ -1180,13 +1155,15 @@ static struct folio *kho_restore_block(struct kho_client *client,
 	if (order >= 0 && size > PAGE_SIZE << order)
 		order = -EINVAL;
 	if (order >= 0) {
-		page = kho_claim_folio(PHYS_PFN(phys), order, true);
+		page = kho_claim_block(PHYS_PFN(phys), order, true);
 		ic->restored_bytes += PAGE_SIZE << order;
 		kho_in_stats.claimed_bytes += PAGE_SIZE << order;
 	}
 	mutex_unlock(&kho_in.lock);
 	if (!page)
 		return ERR_PTR(order);
+	if (order)
+		prep_compound_page(page, order);
 	return page_folio(page);
 }
 
@@ -1245,7 +1222,7 @@ int kho_restore_folios(struct kho_client *client, const phys_addr_t *phys,
 			err = order;
 			break;
 		}
-		page = kho_claim_folio(PHYS_PFN(phys[i]), order, false);
+		page = kho_claim_block(PHYS_PFN(phys[i]), order, false);
 		if (zone_page && page_zone(page) != page_zone(zone_page)) {
 			adjust_managed_page_count(zone_page, managed);
 			managed = 0;
@@ -1254,6 +1231,8 @@ int kho_restore_folios(struct kho_client *client, const phys_addr_t *phys,
 			zone_page = page;
 		managed += 1UL << order;
 		bytes += PAGE_SIZE << order;
+		if (order)
+			prep_compound_page(page, order);
 		folios[i] = page_folio(page);
 	}
 	if (managed)
