@@ -141,6 +141,9 @@ static int luo_session_release(struct inode *inode, struct file *file)
 {
 	struct luo_session *s = file->private_data;
 
+	/* Never installed: the session stays as it was (see below). */
+	if (!s)
+		return 0;
 	mutex_lock(&luo_lock);
 	if (s->incoming && s->nr_files)
 		pr_info("session %s closed before FINISH: what was not retrieved is released\n",
@@ -181,6 +184,12 @@ static long luo_session_retrieve(struct luo_session *s, void __user *uarg)
 
 	err = luo_copy_in(&arg, sizeof(arg),
 			  offsetofend(typeof(arg), token), uarg);
+	if (err)
+		return err;
+	/* A file is retrieved once: check that its fd can be written first. */
+	arg.fd = -1;
+	err = luo_copy_out(uarg, &arg, sizeof(arg), offsetof(typeof(arg), fd),
+			   sizeof(arg.fd));
 	if (err)
 		return err;
 	fd = get_unused_fd_flags(O_CLOEXEC);
@@ -258,6 +267,10 @@ static int luo_session_install(struct luo_session *s, void __user *uarg,
 	struct file *file;
 	int fd;
 
+	/* Where the fd cannot be written, fail before anything changes. */
+	*(s32 *)(karg + off) = -1;
+	if (luo_copy_out(uarg, karg, ksize, off, sizeof(s32)))
+		return -EFAULT;
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0)
 		return fd;
@@ -269,8 +282,8 @@ static int luo_session_install(struct luo_session *s, void __user *uarg,
 	}
 	*(s32 *)(karg + off) = fd;
 	if (luo_copy_out(uarg, karg, ksize, off, sizeof(s32))) {
-		/* The release closes the session. */
-		s->open = true;
+		/* Unmapped meanwhile: the file lets go of the session. */
+		file->private_data = NULL;
 		put_unused_fd(fd);
 		fput(file);
 		return -EFAULT;

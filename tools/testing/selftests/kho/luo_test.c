@@ -194,6 +194,27 @@ static int retrieve(int sfd, __u64 token, int *fd)
 	return 0;
 }
 
+/*
+ * ioctl() with a copy of @arg on a read-only page: the result cannot be
+ * written back. The errno, or 0.
+ */
+static int readonly_ioctl(int fd, unsigned long nr, const void *arg, size_t len)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	void *p = mmap(NULL, pg, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int err;
+
+	if (p == MAP_FAILED)
+		fail("mmap: %s", ename(errno));
+	memcpy(p, arg, len);
+	if (mprotect(p, pg, PROT_READ))
+		fail("mprotect: %s", ename(errno));
+	err = ioctl(fd, nr, p) < 0 ? errno : 0;
+	munmap(p, pg);
+	return err;
+}
+
 static int finish(int sfd, __u32 reserved)
 {
 	struct liveupdate_session_finish a = {
@@ -1169,6 +1190,8 @@ static int t_retrieve_twice(int argc, char **argv)
 	__u64 token, seed = 0, size = 0;
 	bool check_seed = false, check_size = false;
 	int dev, sfd, fd, fd2, seals = -1, got, i;
+	struct liveupdate_ioctl_retrieve_session rs = { 0 };
+	struct liveupdate_session_retrieve_fd rf = { 0 };
 	struct liveupdate_session_get_name gn;
 
 	if (!parse_u64(argv[2], &token))
@@ -1187,6 +1210,10 @@ static int t_retrieve_twice(int argc, char **argv)
 		fail("unknown argument %s", argv[i]);
 	}
 	dev = open_dev();
+	rs.size = sizeof(rs);
+	set_name(rs.name, name);
+	expect(readonly_ioctl(dev, LIVEUPDATE_IOCTL_RETRIEVE_SESSION, &rs, sizeof(rs)),
+	       EFAULT, "RETRIEVE_SESSION %s whose fd cannot be written back", name);
 	expect(retrieve_session(dev, name, &sfd), 0, "RETRIEVE_SESSION %s", name);
 	expect_cloexec(sfd, "RETRIEVE_SESSION's fd");
 	expect(retrieve_session(dev, name, &fd), ENOENT,
@@ -1197,6 +1224,11 @@ static int t_retrieve_twice(int argc, char **argv)
 	if (strncmp((char *)gn.name, name, NAME_LEN))
 		fail("GET_NAME: \"%.64s\", expected \"%s\"", (char *)gn.name, name);
 
+	rf.size = sizeof(rf);
+	rf.token = token;
+	expect(readonly_ioctl(sfd, LIVEUPDATE_SESSION_RETRIEVE_FD, &rf, sizeof(rf)),
+	       EFAULT, "RETRIEVE_FD %llu whose fd cannot be written back",
+	       (unsigned long long)token);
 	expect(retrieve(sfd, token, &fd), 0, "RETRIEVE_FD %llu", (unsigned long long)token);
 	expect_cloexec(fd, "RETRIEVE_FD's fd");
 	expect(retrieve(sfd, token, &fd2), ENOENT, "RETRIEVE_FD %llu a second time",
