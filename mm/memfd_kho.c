@@ -608,6 +608,7 @@ static int memfd_kho_retrieve(struct liveupdate_file *lf)
 		pr_err("token %llu: %s: its memory is released\n", lf->token,
 		       why);
 		memfd_kho_drop(lf, rec);
+		lf->data = 0;
 		return -EINVAL;
 	}
 	in = kzalloc(sizeof(*in), GFP_KERNEL);
@@ -624,6 +625,7 @@ static int memfd_kho_retrieve(struct liveupdate_file *lf)
 	if (IS_ERR(file)) {
 		kfree(in);
 		memfd_kho_drop(lf, rec);
+		lf->data = 0;
 		return PTR_ERR(file);
 	}
 	file->f_mode |= FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE;
@@ -650,6 +652,7 @@ static int memfd_kho_retrieve(struct liveupdate_file *lf)
 	if (n < 0) {
 		pr_err("token %llu: folios not restored (%ld)\n", lf->token, n);
 		fput(file);
+		lf->data = 0;
 		return n;
 	}
 	lf->file = file;
@@ -660,6 +663,9 @@ static void memfd_kho_release(struct liveupdate_file *lf)
 {
 	struct luo_kho_memfd *rec;
 
+	/* 0: a failed retrieve took the record; kho_finish() does the rest. */
+	if (!lf->data)
+		return;
 	rec = kho_restore_preserved(lf->client, lf->data, sizeof(*rec));
 	if (!IS_ERR(rec))
 		memfd_kho_drop(lf, rec);

@@ -2,7 +2,7 @@
 # khotest-generations: 3
 # khotest-results: 2 7 6
 # khotest-machines: host
-# khotest-cmdline: kho=on test_kho.size=1M test_kho.giant_order=16 test_kho_reserve=1G@0x100000000
+# khotest-cmdline: kho=on nokaslr test_kho.size=1M test_kho.giant_order=16 test_kho_reserve=1G@4G
 #
 # Preserved blocks larger than a section across the start of a node's
 # deferred memory map (CONFIG_DEFERRED_STRUCT_PAGE_INIT). On the host
@@ -12,7 +12,9 @@
 # like any other. The page allocator cannot give a folio there (the
 # zone's first section holds early unmovable allocations), so the first
 # kernel reserves 1 GiB at 4 GiB at boot (test_kho_reserve=) and the test
-# client preserves it as physical ranges; a gigantic folio of 256 MiB,
+# client preserves it as physical ranges (nokaslr: the EFI stub would
+# otherwise place the kernel anywhere, at 4 GiB too, and the reservation
+# fails now and then); a gigantic folio of 256 MiB,
 # wherever the page allocator finds one, is preserved and restored too.
 #   gen0: preserves the 1 GiB at 4 GiB as one block;
 #   gen1: gets it back; preserves it as 256 MiB at 4 GiB and the rest;
