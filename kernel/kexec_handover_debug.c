@@ -44,6 +44,7 @@ static const char * const kho_corrupt_names[] = {
 	[KHO_CORRUPT_HANDOFF_SCRATCH] = "handoff-scratch",
 	[KHO_CORRUPT_HANDOFF_LENGTH] = "handoff-length",
 	[KHO_CORRUPT_ROOT_BLOCK] = "root-block",
+	[KHO_CORRUPT_OTHER_HANDOFF] = "other-handoff",
 };
 
 static enum kho_corrupt kho_corrupt_armed;
@@ -124,6 +125,7 @@ void kho_debug_corrupt_root(void)
 	case KHO_CORRUPT_SCRATCH_OVERLAP:
 	case KHO_CORRUPT_HANDOFF_SCRATCH:
 	case KHO_CORRUPT_HANDOFF_LENGTH:
+	case KHO_CORRUPT_OTHER_HANDOFF:
 		return;
 	case KHO_CORRUPT_FDT_MAGIC:
 		hdr->magic = cpu_to_fdt32(0x4b484f21);
@@ -134,7 +136,8 @@ void kho_debug_corrupt_root(void)
 		break;
 	case KHO_CORRUPT_COMPATIBLE:
 		err = fdt_setprop_inplace(fdt, 0, KHO_PROP_COMPATIBLE,
-					  "kho-v0", sizeof("kho-v0"));
+					  "kexec-handover-v0",
+					  sizeof("kexec-handover-v0"));
 		break;
 	case KHO_CORRUPT_PAGE_SIZE:
 		err = fdt_setprop_inplace_u32(fdt, 0, KHO_PROP_PAGE_SHIFT,
@@ -267,6 +270,25 @@ u32 kho_debug_handoff_len(u32 len)
 	pr_warn("corrupted the outgoing handover on purpose: %s\n",
 		kho_corrupt_names[KHO_CORRUPT_HANDOFF_LENGTH]);
 	return KHO_CORRUPT_HANDOFF_LEN;
+}
+
+/**
+ * kho_debug_other_handoff() - whether the handoff is to look like another's
+ *
+ * For other-handoff, the architecture hands the handover over under
+ * upstream KHO's identifiers and in its layout (Documentation/kho/abi.rst,
+ * "KHO identity"), which the next kernel must report and ignore.
+ *
+ * Context: kexec_file_load, kexec lock held.
+ * Return: true when other-handoff is armed.
+ */
+bool kho_debug_other_handoff(void)
+{
+	if (kho_corrupt_armed != KHO_CORRUPT_OTHER_HANDOFF)
+		return false;
+	pr_warn("corrupted the outgoing handover on purpose: %s\n",
+		kho_corrupt_names[KHO_CORRUPT_OTHER_HANDOFF]);
+	return true;
 }
 
 static ssize_t kho_corrupt_read(struct file *file, char __user *ubuf,

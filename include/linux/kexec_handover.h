@@ -196,13 +196,23 @@ void kho_image_unloaded(void);
 int kho_freeze(void);
 void kho_thaw(void);
 
-/* The length the x86 handoff declares, damaged on request for tests. */
+/*
+ * The length the x86 handoff declares, damaged on request for tests; and
+ * whether the handoff is to use upstream KHO's identifiers instead, which
+ * the next kernel must refuse.
+ */
 #ifdef CONFIG_KEXEC_HANDOVER_DEBUG_CORRUPT
 u32 kho_debug_handoff_len(u32 len);
+bool kho_debug_other_handoff(void);
 #else
 static inline u32 kho_debug_handoff_len(u32 len)
 {
 	return len;
+}
+
+static inline bool kho_debug_other_handoff(void)
+{
+	return false;
 }
 #endif
 
@@ -454,6 +464,11 @@ static inline void kho_thaw(void)
 static inline u32 kho_debug_handoff_len(u32 len)
 {
 	return len;
+}
+
+static inline bool kho_debug_other_handoff(void)
+{
+	return false;
 }
 
 #endif /* CONFIG_KEXEC_HANDOVER */

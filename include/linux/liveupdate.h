@@ -51,7 +51,7 @@ struct liveupdate_file {
 
 /**
  * struct liveupdate_file_handler - a kind of file /dev/liveupdate carries
- * @compatible: the version of the handler's format, e.g. "memfd-v1"
+ * @compatible: the version of the handler's format, e.g. "kho-memfd-v1"
  * @owner: the module that provides the handler
  * @can_preserve: is @file of this handler's kind (no side effect)
  * @preserve: preserve @lf->file and set @lf->data; process context. An

@@ -3,9 +3,10 @@
  * arm64 handoff of Kexec HandOver (KHO).
  *
  * kexec_file_load writes the handover into /chosen of the next kernel's
- * device tree (drivers/of/kexec.c): "linux,kho-fdt" is the root tree and
- * "linux,kho-scratch" the scratch table, each as address/size cells of the
- * root node. The incoming kernel reads them from the flattened tree in
+ * device tree (drivers/of/kexec.c): "linux,kexec-handover" is the root tree
+ * and "linux,kexec-handover-scratch" the scratch table, each as address/size
+ * cells of the root node. Upstream KHO's "linux,kho-fdt" is another layout:
+ * it is reported, never read. The incoming kernel reads them from the flattened tree in
  * arm64_memblock_init(), once memory is final (a UEFI boot rebuilds it from
  * the EFI memory map in efi_init()) and before the first memblock
  * allocation.
@@ -35,17 +36,20 @@ void __init kho_arm64_populate(void)
 	node = of_get_flat_dt_subnode_by_name(of_get_flat_dt_root(), "chosen");
 	if ((long)node < 0)
 		return;
-	prop = of_get_flat_dt_prop(node, "linux,kho-fdt", &len);
-	if (!prop)
+	prop = of_get_flat_dt_prop(node, KHO_CHOSEN_ROOT, &len);
+	if (!prop) {
+		if (of_get_flat_dt_prop(node, KHO_OTHER_CHOSEN_ROOT, NULL))
+			kho_populate_refused(KHO_OTHER_HANDOVER " (" KHO_OTHER_CHOSEN_ROOT ")");
 		return;
+	}
 	if (len != cells * sizeof(__be32)) {
-		kho_populate_refused("bad linux,kho-fdt");
+		kho_populate_refused("bad " KHO_CHOSEN_ROOT);
 		return;
 	}
 	root = dt_mem_next_cell(dt_root_addr_cells, &prop);
 	size = dt_mem_next_cell(dt_root_size_cells, &prop);
 
-	prop = of_get_flat_dt_prop(node, "linux,kho-scratch", &len);
+	prop = of_get_flat_dt_prop(node, KHO_CHOSEN_SCRATCH, &len);
 	nr = prop ? len / (cells * sizeof(__be32)) : 0;
 	if (!prop || !nr || len % (cells * sizeof(__be32)) ||
 	    nr > KHO_SCRATCH_MAX_ENTRIES) {

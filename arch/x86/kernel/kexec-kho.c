@@ -2,7 +2,7 @@
 /*
  * x86 handoff of Kexec HandOver (KHO).
  *
- * The outgoing kernel adds a setup_data entry of type SETUP_KEXEC_KHO to
+ * The outgoing kernel adds a setup_data entry of type SETUP_KEXEC_HANDOVER to
  * the boot parameters that kexec_file_load builds: the root tree address
  * and the scratch table. The incoming kernel notes the entry while it
  * parses setup_data and hands it to the KHO core right after memblock
@@ -23,6 +23,7 @@
 #include <asm/setup_data.h>
 
 static u64 kho_sd_phys __initdata;
+static bool kho_sd_other __initdata;
 /* setup_data.len: the length of struct kho_setup_data and its table. */
 static u32 kho_sd_len __initdata;
 static struct kho_scratch_entry kho_sd_scratch[KHO_SCRATCH_MAX_ENTRIES] __initdata;
@@ -45,6 +46,17 @@ void __init kho_x86_note_setup_data(u64 pa_data, u32 data_len)
 }
 
 /**
+ * kho_x86_note_other_setup_data() - note a handover this kernel cannot read
+ *
+ * setup_data of upstream KHO's type: the previous kernel handed memory
+ * over in a layout this kernel does not speak. It is reported, not read.
+ */
+void __init kho_x86_note_other_setup_data(void)
+{
+	kho_sd_other = true;
+}
+
+/**
  * kho_x86_populate() - hand the noted handover to the KHO core
  *
  * Called once memblock knows the memory and before it allocates anything.
@@ -60,13 +72,16 @@ void __init kho_x86_populate(void)
 			   sizeof(struct kho_setup_data);
 	struct kho_setup_data *sd;
 	unsigned int nr;
-	u64 root, size;
+	u64 root, size, magic;
 	u32 version;
 	size_t len;
 	void *p;
 
-	if (!kho_sd_phys)
+	if (!kho_sd_phys) {
+		if (kho_sd_other)
+			kho_populate_refused(KHO_OTHER_HANDOVER " (setup_data type 10)");
 		return;
+	}
 	if (kho_sd_len < sizeof(struct kho_setup_data)) {
 		kho_populate_refused("setup_data too short");
 		return;
@@ -77,12 +92,17 @@ void __init kho_x86_populate(void)
 		return;
 	}
 	sd = p + sizeof(struct setup_data);
+	magic = sd->magic;
 	version = sd->version;
 	nr = sd->nr_scratch;
 	root = sd->root_addr;
 	size = sd->root_size;
 	early_memunmap(p, hdr);
 
+	if (magic != KHO_SETUP_DATA_MAGIC) {
+		kho_populate_refused("bad setup_data magic");
+		return;
+	}
 	if (version != KHO_SETUP_DATA_VERSION) {
 		kho_populate_refused("bad setup_data version");
 		return;
@@ -139,6 +159,54 @@ unsigned int kho_x86_setup_data_size(const struct kimage *image)
 		     nr * sizeof(struct kho_setup_scratch), 16);
 }
 
+#ifdef CONFIG_KEXEC_HANDOVER_DEBUG_CORRUPT
+/* The payload of upstream KHO's setup_data type 10, for tests only. */
+struct kho_other_setup_data {
+	__u64 fdt_addr;
+	__u64 fdt_size;
+	__u64 scratch_addr;
+	__u64 scratch_size;
+} __packed;
+
+/*
+ * The other-handoff test: a handover in upstream KHO's setup_data layout,
+ * which the next kernel must report and ignore. It points at this
+ * handover's root tree, which such a kernel would refuse anyway.
+ */
+static unsigned int kho_x86_add_other_setup_data(const struct kimage *image,
+						 struct boot_params *params,
+						 unsigned long params_load_addr,
+						 unsigned int offset)
+{
+	struct setup_data *sd = (void *)params + offset;
+	struct kho_other_setup_data *kho = (void *)sd->data;
+	const struct kho_scratch_entry *scratch;
+	phys_addr_t root;
+	unsigned int nr;
+	size_t size;
+
+	if (!kho_handover_info(image, &root, &size, &scratch, &nr))
+		return 0;
+	sd->type = KHO_X86_OTHER_SETUP_TYPE;
+	sd->len = sizeof(*kho);
+	kho->fdt_addr = root;
+	kho->fdt_size = size;
+	kho->scratch_addr = root;
+	kho->scratch_size = nr * sizeof(*scratch);
+	sd->next = params->hdr.setup_data;
+	params->hdr.setup_data = params_load_addr + offset;
+	return ALIGN(sizeof(*sd) + sizeof(*kho), 16);
+}
+#else
+static unsigned int kho_x86_add_other_setup_data(const struct kimage *image,
+						 struct boot_params *params,
+						 unsigned long params_load_addr,
+						 unsigned int offset)
+{
+	return 0;
+}
+#endif
+
 /**
  * kho_x86_add_setup_data() - link the KHO entry into the boot parameters
  * @image: the image being loaded
@@ -163,12 +231,16 @@ unsigned int kho_x86_add_setup_data(const struct kimage *image,
 
 	if (!len || !kho_handover_info(image, &root, &size, &scratch, &nr))
 		return 0;
-	sd->type = SETUP_KEXEC_KHO;
+	if (kho_debug_other_handoff())
+		return kho_x86_add_other_setup_data(image, params,
+						    params_load_addr, offset);
+	sd->type = SETUP_KEXEC_HANDOVER;
 	sd->len = kho_debug_handoff_len(sizeof(*kho) +
 					 nr * sizeof(kho->scratch[0]));
+	kho->magic = KHO_SETUP_DATA_MAGIC;
+	kho->version = KHO_SETUP_DATA_VERSION;
 	kho->root_addr = root;
 	kho->root_size = size;
-	kho->version = KHO_SETUP_DATA_VERSION;
 	kho->nr_scratch = nr;
 	for (i = 0; i < nr; i++) {
 		kho->scratch[i].addr = scratch[i].addr;

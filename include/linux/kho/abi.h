@@ -18,7 +18,7 @@
  * The handover starts at the root tree: a flattened device tree (FDT) of
  * at most %KHO_ROOT_MAX_SIZE bytes at a fixed, page aligned physical address
  * that is passed to the next kernel by the architecture (x86: setup_data of
- * type %SETUP_KEXEC_KHO; arm64: the ``linux,kho-fdt`` property of
+ * type %SETUP_KEXEC_HANDOVER; arm64: the %KHO_CHOSEN_ROOT property of
  * ``/chosen``). Integers in the tree are big endian, as in any FDT; the
  * trackers it points to are native endian, so both kernels must use the
  * same page size and endianness.
@@ -65,7 +65,7 @@
  * %KHO_CLIENTS_MAX clients. A block of memory belongs to at most one
  * tracker; the next kernel ignores a block that overlaps another.
  */
-#define KHO_ROOT_COMPATIBLE	"kho-v2"
+#define KHO_ROOT_COMPATIBLE	"kexec-handover-v1"
 #define KHO_ROOT_MAX_SIZE	(16 * 1024)
 #define KHO_PROP_PAGE_SHIFT	"page-shift"
 #define KHO_PROP_TRACKER	"tracker"
@@ -87,13 +87,33 @@
  * The scratch areas are the memory the next kernel may use for everything
  * it allocates before its page allocator runs. They are passed as a table
  * of &struct kho_scratch_entry (x86: in the same setup_data entry as the
- * root tree; arm64: the ``linux,kho-scratch`` property of ``/chosen``).
+ * root tree; arm64: the %KHO_CHOSEN_SCRATCH property of ``/chosen``).
  * Entries are page aligned, non-empty and do not overlap; there are at most
  * %KHO_SCRATCH_MAX_ENTRIES of them. The first entry is the area meant for
  * the kexec segments of the next handover; every kernel passes the table
  * on in the order it received it.
  */
 #define KHO_SCRATCH_MAX_ENTRIES	64
+
+/**
+ * DOC: KHO identity
+ *
+ * Upstream Linux has a Kexec HandOver of its own, with other layouts under
+ * other identifiers: x86 setup_data type 10 (``SETUP_KEXEC_KHO``), the
+ * ``/chosen`` properties ``linux,kho-fdt`` and ``linux,kho-scratch``, and
+ * root compatibles ``kho-v1``, ``kho-v2``, ``kho-v3``. This handover uses
+ * none of them, so that each kind of kernel ignores the other's handover
+ * instead of misreading it: setup_data type %SETUP_KEXEC_HANDOVER, whose
+ * payload starts with %KHO_SETUP_DATA_MAGIC; the ``/chosen`` properties
+ * %KHO_CHOSEN_ROOT and %KHO_CHOSEN_SCRATCH; root compatible
+ * %KHO_ROOT_COMPATIBLE. A kernel that finds upstream's identifiers and
+ * not these boots without a handover and says so.
+ */
+#define KHO_CHOSEN_ROOT		"linux,kexec-handover"
+#define KHO_CHOSEN_SCRATCH	"linux,kexec-handover-scratch"
+#define KHO_OTHER_HANDOVER	"handover of another KHO implementation"
+#define KHO_OTHER_CHOSEN_ROOT	"linux,kho-fdt"
+#define KHO_OTHER_CHOSEN_SCRATCH "linux,kho-scratch"
 
 /**
  * struct kho_scratch_entry - one scratch area
@@ -122,9 +142,10 @@ struct kho_scratch_entry {
  * - every order has the same number of interior levels, @levels, enough to
  *   cover %KHO_TRACKER_PHYS_BITS of physical address space at order 0.
  *
- * @root[order] is the top interior node of that order, or 0 when nothing of
- * that order is preserved. The tracker preserves its own pages (header and
- * nodes) as order-0 blocks, so the next kernel can read it at any time.
+ * Entry order of @root is the top interior node of that order, or 0 when
+ * nothing of that order is preserved. The tracker preserves its own pages
+ * (header and nodes) as order-0 blocks, so the next kernel can read it at
+ * any time.
  *
  * The tracker is live: it is updated in place as memory is preserved, so
  * whatever is preserved until the jump into the next kernel is handed over.

@@ -78,7 +78,7 @@ struct luo_kho_file {
 };
 
 /* The memfd (shmem and hugetlbfs) handler, mm/memfd_kho.c. */
-#define LUO_KHO_MEMFD_COMPATIBLE	"memfd-v1"
+#define LUO_KHO_MEMFD_COMPATIBLE	"kho-memfd-v1"
 #define LUO_KHO_MEMFD_MAGIC	0x3164666d654d4b48ULL	/* "HKMemfd1" */
 #define LUO_KHO_MEMFD_NAME_LEN	248	/* with the final NUL */
 

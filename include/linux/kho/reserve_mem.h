@@ -9,7 +9,7 @@
  * flattened device tree::
  *
  *	/ {
- *		compatible = "reserve-mem-v1";
+ *		compatible = "kho-reserve-mem-v1";
  *		region-0 {
  *			name = "NAME";		the reserve_mem= name
  *			start = <u64>;		physical address
@@ -30,7 +30,7 @@
 #define _LINUX_KHO_RESERVE_MEM_H
 
 #define KHO_RESERVE_MEM_CLIENT		"reserve_mem"
-#define KHO_RESERVE_MEM_COMPATIBLE	"reserve-mem-v1"
+#define KHO_RESERVE_MEM_COMPATIBLE	"kho-reserve-mem-v1"
 #define KHO_RESERVE_MEM_BLOB		"regions"
 
 #define KHO_RESERVE_MEM_PROP_NAME	"name"

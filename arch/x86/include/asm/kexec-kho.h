@@ -10,8 +10,15 @@
 struct boot_params;
 struct kimage;
 
+/*
+ * SETUP_KEXEC_KHO of upstream's Kexec HandOver: another layout, never
+ * read, only reported (Documentation/kho/abi.rst, "KHO identity").
+ */
+#define KHO_X86_OTHER_SETUP_TYPE	10
+
 #ifdef CONFIG_KEXEC_HANDOVER
 void kho_x86_note_setup_data(u64 pa_data, u32 data_len);
+void kho_x86_note_other_setup_data(void);
 void kho_x86_populate(void);
 unsigned int kho_x86_setup_data_size(const struct kimage *image);
 unsigned int kho_x86_add_setup_data(const struct kimage *image,
@@ -20,6 +27,10 @@ unsigned int kho_x86_add_setup_data(const struct kimage *image,
 				    unsigned int offset);
 #else
 static inline void kho_x86_note_setup_data(u64 pa_data, u32 data_len)
+{
+}
+
+static inline void kho_x86_note_other_setup_data(void)
 {
 }
 

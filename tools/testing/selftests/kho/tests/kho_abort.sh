@@ -27,7 +27,8 @@ khotest_run() {
 			grep -q "^aborted 1" /sys/kernel/kho/out/stats
 		khotest_check "re-enable" sh -c 'echo 0 > /sys/kernel/kho/abort'
 		khotest_check "out/fdt valid again after re-enable" \
-			sh -c 'dtc -I dtb -O dts /sys/kernel/kho/out/fdt | grep -q kho-v2'
+			sh -c 'dtc -I dtb -O dts /sys/kernel/kho/out/fdt |
+				grep -q kexec-handover-v1'
 		khotest_check "abort again" sh -c 'echo 1 > /sys/kernel/kho/abort'
 		khotest_check "out/fdt empty while aborted" \
 			test "$(wc -c < /sys/kernel/kho/out/fdt)" = 0
