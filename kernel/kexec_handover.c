@@ -18,6 +18,7 @@
 #include <linux/kstrtox.h>
 #include <linux/libfdt.h>
 #include <linux/mm.h>
+#include <linux/notifier.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
@@ -99,6 +100,14 @@ void kho_clients_lock(void)
 void kho_clients_unlock(void)
 {
 	mutex_unlock(&kho_clients_mutex);
+}
+
+/* Told of clients that come and go and of their blobs (enum kho_client_event). */
+static BLOCKING_NOTIFIER_HEAD(kho_client_chain);
+
+int kho_client_notifier_register(struct notifier_block *nb)
+{
+	return blocking_notifier_chain_register(&kho_client_chain, nb);
 }
 
 /* The tree is built here and copied over the live one when complete. */
@@ -915,7 +924,8 @@ int kho_add_blob(struct kho_client *client, const char *name,
 	if (err)
 		kfree(b);
 	else
-		kho_sysfs_blobs_changed(client);
+		blocking_notifier_call_chain(&kho_client_chain,
+					     KHO_CLIENT_BLOBS_CHANGED, client);
 	return err;
 }
 EXPORT_SYMBOL_GPL(kho_add_blob);
@@ -958,7 +968,8 @@ int kho_remove_blob(struct kho_client *client, const char *name)
 	mutex_unlock(&kho_out.lock);
 	kfree(b);
 	if (!err)
-		kho_sysfs_blobs_changed(client);
+		blocking_notifier_call_chain(&kho_client_chain,
+					     KHO_CLIENT_BLOBS_CHANGED, client);
 	return err;
 }
 EXPORT_SYMBOL_GPL(kho_remove_blob);
@@ -1104,7 +1115,7 @@ struct kho_client *kho_client_register(const struct kho_client_desc *desc)
 		kho_client_unregister(c);
 		return ERR_PTR(err);
 	}
-	kho_sysfs_client_added(c);
+	blocking_notifier_call_chain(&kho_client_chain, KHO_CLIENT_ADDED, c);
 	pr_info("client %s registered (%s)\n", c->name, c->compatible);
 	return c;
 }
@@ -1150,7 +1161,8 @@ void kho_client_unregister(struct kho_client *client)
 	mutex_unlock(&kho_out.lock);
 	kho_clients_unlock();
 	/* Off the list: sysfs coming up cannot add it again. */
-	kho_sysfs_client_removed(client);
+	blocking_notifier_call_chain(&kho_client_chain, KHO_CLIENT_REMOVED,
+				     client);
 	list_for_each_entry_safe(b, tmp, &client->blobs, list)
 		kfree(b);
 	kho_tracker_destroy(&client->tracker);

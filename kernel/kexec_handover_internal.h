@@ -106,6 +106,7 @@ enum kho_corrupt {
 	KHO_CORRUPT_HANDOFF_SCRATCH,
 	KHO_CORRUPT_HANDOFF_LENGTH,
 	KHO_CORRUPT_ROOT_BLOCK,
+	KHO_CORRUPT_OTHER_HANDOFF,
 };
 
 #ifdef CONFIG_KEXEC_HANDOVER_DEBUG_CORRUPT
@@ -134,7 +135,7 @@ void kho_clients_lock(void);
 void kho_clients_unlock(void);
 u64 kho_client_bytes(const struct kho_client *client, unsigned long *blocks);
 
-/* kexec_handover_in.c: incoming side */
+/* The incoming side: kexec_handover_{populate,walk,restore,release}.c */
 enum kho_in_state {
 	KHO_IN_PENDING,		/* no client registered under the name yet */
 	KHO_IN_ACTIVE,		/* registered, restoring */
@@ -178,21 +179,68 @@ struct kho_in_stats {
 	bool released;		/* everything unclaimed is released */
 };
 
+struct kho_in_range {
+	phys_addr_t start;
+	phys_addr_t end;
+};
+
+/* The handover this kernel received. */
+struct kho_in {
+	struct mutex lock;	/* claims against the release of unclaimed memory */
+	phys_addr_t root_phys;
+	u64 tracker_phys;
+	bool found;		/* kho_populate() took it */
+	bool valid;		/* kho_memory_init() accepted it */
+	void *root;		/* a copy of the root tree */
+	size_t root_size;
+	struct kho_tracker tracker;	/* the core's: owner 0 */
+	struct kho_in_client *clients;	/* owner n: clients[n - 1] */
+	unsigned int nr_clients;
+	struct kho_tracker **trackers;	/* by owner, NULL when unusable */
+	struct kho_in_range *ranges;	/* free memory kept at boot, sorted */
+	unsigned int nr_ranges;
+};
+
+extern struct kho_in kho_in;
 extern struct kho_in_stats kho_in_stats;
+/* Why the handover was not taken, for sysfs; NULL when taken or none. */
+extern const char *kho_in_why;
+
+/* kexec_handover_populate.c */
+bool kho_phys_is_free_ram(phys_addr_t start, phys_addr_t size);
+
+/* kexec_handover_walk.c */
+bool kho_in_ready(void);
+
+/* kexec_handover_restore.c */
+bool kho_in_ranges(unsigned long pfn, unsigned long nr);
+unsigned long kho_in_stamp(unsigned long pfn);
 const void *kho_in_root(size_t *size);
 bool kho_in_root_overlaps(phys_addr_t phys, size_t size);
 bool kho_in_status(const char **why);
 struct kho_in_client *kho_in_clients(unsigned int *nr);
-int kho_in_release_unclaimed(void);
 ssize_t kho_in_read_blob(u64 phys, u64 size, char *buf, loff_t off,
 			 size_t count);
+
+/* kexec_handover_release.c */
+int kho_in_release_unclaimed(void);
 struct kho_in_client *kho_in_attach(struct kho_client *client);
 void kho_in_detach(struct kho_client *client);
 long kho_in_release_policy(void);
 
-/* kexec_handover_sysfs.c */
-void kho_sysfs_client_added(struct kho_client *client);
-void kho_sysfs_client_removed(struct kho_client *client);
-void kho_sysfs_blobs_changed(struct kho_client *client);
+/*
+ * Client events, for what shows the clients (kexec_handover_sysfs.c): the
+ * notifier's data is the client, called in process context with no KHO
+ * lock held. ADDED comes once the client is on the list, REMOVED once it
+ * is off it.
+ */
+enum kho_client_event {
+	KHO_CLIENT_ADDED,
+	KHO_CLIENT_REMOVED,
+	KHO_CLIENT_BLOBS_CHANGED,
+};
+
+struct notifier_block;
+int kho_client_notifier_register(struct notifier_block *nb);
 
 #endif /* _KEXEC_HANDOVER_INTERNAL_H */

@@ -11,6 +11,7 @@
 #include <linux/kstrtox.h>
 #include <linux/libfdt.h>
 #include <linux/mm.h>
+#include <linux/notifier.h>
 #include <linux/security.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
@@ -48,7 +49,6 @@ static int kho_sysfs_locked_down(void)
 
 /* Client directories and blob views; sysfs is set up at late_initcall. */
 static DEFINE_MUTEX(kho_sysfs_lock);
-static bool kho_sysfs_up;
 
 static ssize_t abort_show(struct kobject *kobj, struct kobj_attribute *attr,
 			  char *buf)
@@ -467,58 +467,49 @@ fail:
 	pr_warn("no sysfs directory for client %s\n", client->name);
 }
 
-/**
- * kho_sysfs_client_added() - show a client that registered
- * @client: the client
- *
- * Context: process context, kho_client_register().
- */
-void kho_sysfs_client_added(struct kho_client *client)
+/* out/clients/NAME goes away with its client. kho_sysfs_lock held. */
+static void kho_sysfs_remove_client(struct kho_client *client)
 {
-	mutex_lock(&kho_sysfs_lock);
-	if (kho_sysfs_up)
-		kho_sysfs_add_client(client);
-	mutex_unlock(&kho_sysfs_lock);
-}
-
-/**
- * kho_sysfs_client_removed() - remove out/clients/NAME
- * @client: the client, unregistering, no longer on the client list
- *
- * Context: process context, kho_client_unregister().
- */
-void kho_sysfs_client_removed(struct kho_client *client)
-{
-	struct kho_client_sysfs *cs;
+	struct kho_client_sysfs *cs = client->sysfs;
 	unsigned int i;
 
-	mutex_lock(&kho_sysfs_lock);
-	cs = client->sysfs;
 	client->sysfs = NULL;
-	if (cs) {
-		for (i = 0; i < cs->nr_views; i++)
-			sysfs_remove_bin_file(cs->blobs_kobj, &cs->views[i].attr);
-		kobject_put(cs->blobs_kobj);
-		kobject_put(cs->kobj);
-		kfree(cs->views);
-		kfree(cs);
-	}
-	mutex_unlock(&kho_sysfs_lock);
+	if (!cs)
+		return;
+	for (i = 0; i < cs->nr_views; i++)
+		sysfs_remove_bin_file(cs->blobs_kobj, &cs->views[i].attr);
+	kobject_put(cs->blobs_kobj);
+	kobject_put(cs->kobj);
+	kfree(cs->views);
+	kfree(cs);
 }
 
-/**
- * kho_sysfs_blobs_changed() - refresh out/clients/NAME/blobs
- * @client: the client whose blobs changed
- *
- * Context: process context, after kho_add_blob() or kho_remove_blob().
- */
-void kho_sysfs_blobs_changed(struct kho_client *client)
+/* The core's client events (enum kho_client_event), once sysfs is up. */
+static int kho_sysfs_client_event(struct notifier_block *nb,
+				  unsigned long event, void *data)
 {
+	struct kho_client *client = data;
+
 	mutex_lock(&kho_sysfs_lock);
-	if (client->sysfs)
-		kho_sysfs_refresh_blobs(client);
+	switch (event) {
+	case KHO_CLIENT_ADDED:
+		kho_sysfs_add_client(client);
+		break;
+	case KHO_CLIENT_REMOVED:
+		kho_sysfs_remove_client(client);
+		break;
+	case KHO_CLIENT_BLOBS_CHANGED:
+		if (client->sysfs)
+			kho_sysfs_refresh_blobs(client);
+		break;
+	}
 	mutex_unlock(&kho_sysfs_lock);
+	return NOTIFY_DONE;
 }
+
+static struct notifier_block kho_sysfs_client_nb = {
+	.notifier_call = kho_sysfs_client_event,
+};
 
 /* in/clients/NAME with its stats and blobs. */
 static int __init kho_sysfs_in_client(const void *root, struct kho_in_client *ic)
@@ -593,14 +584,18 @@ static int __init kho_sysfs_out(void)
 	if (!kho_out_clients_kobj)
 		return -ENOMEM;
 	/*
-	 * Clients that registered before sysfs was up. The client lock comes
-	 * first: lifecycle callbacks, called with it held, publish blobs.
+	 * Clients that register from now on come as events; those already
+	 * registered are added here (a client in both is added once). The
+	 * client lock comes first: lifecycle callbacks, called with it held,
+	 * publish blobs.
 	 */
+	err = kho_client_notifier_register(&kho_sysfs_client_nb);
+	if (err)
+		return err;
 	kho_clients_lock();
 	mutex_lock(&kho_sysfs_lock);
 	list_for_each_entry(c, &kho_out.clients, list)
 		kho_sysfs_add_client(c);
-	kho_sysfs_up = true;
 	mutex_unlock(&kho_sysfs_lock);
 	kho_clients_unlock();
 	return 0;

@@ -905,6 +905,11 @@ static void __init tkho_restore(void)
 	u64 ev;
 
 	err = kho_get_blob(tkho_client, KHO_TRACE_BLOB, &phys, &size);
+	if (err == -ENOENT) {
+		/* The previous kernel had no instance to hand over. */
+		pr_info("no trace instance was handed over\n");
+		return;
+	}
 	if (err) {
 		pr_err("no %s blob in the incoming state (%d)\n",
 		       KHO_TRACE_BLOB, err);

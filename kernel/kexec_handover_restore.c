@@ -1,0 +1,471 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Kexec HandOver (KHO): clients take back what they preserved.
+ *
+ * Every block a client may restore was stamped by the walk at boot with
+ * its owner and order (kexec_handover_walk.c); a claim checks the stamp,
+ * and mm turns the block into pages or a folio (mm/kho_pages.c).
+ */
+#define pr_fmt(fmt) "kho: " fmt
+
+#include <linux/io.h>
+#include <linux/kexec_handover.h>
+#include <linux/kho_pages.h>
+#include <linux/libfdt.h>
+#include <linux/mm.h>
+#include <linux/string.h>
+
+#include "kexec_handover_internal.h"
+
+/* Is [pfn, pfn + nr) inside one of the ranges kept at boot. */
+bool kho_in_ranges(unsigned long pfn, unsigned long nr)
+{
+	phys_addr_t s = PFN_PHYS(pfn), e = PFN_PHYS(pfn + nr);
+	unsigned int lo = 0, hi = kho_in.nr_ranges;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (kho_in.ranges[mid].end <= s)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < kho_in.nr_ranges && kho_in.ranges[lo].start <= s &&
+	       e <= kho_in.ranges[lo].end;
+}
+
+/* The stamp of the unclaimed block at @pfn, or 0. */
+unsigned long kho_in_stamp(unsigned long pfn)
+{
+	unsigned long priv;
+	unsigned int order;
+
+	if (!kho_in_ready() || !kho_in_ranges(pfn, 1) || !pfn_valid(pfn))
+		return 0;
+	priv = kho_page_stamp(pfn);
+	if (!KHO_STAMP_OK(priv) || KHO_STAMP_OWNER(priv) > kho_in.nr_clients)
+		return 0;
+	order = KHO_STAMP_ORDER(priv);
+	/* A tracker page: one page, kept. */
+	if (order == 0xff)
+		return priv;
+	if (order >= KHO_NR_ORDERS || !kho_in_ranges(pfn, 1UL << order))
+		return 0;
+	return priv;
+}
+
+/* The incoming state of @client, if it may restore; kho_in.lock held. */
+static struct kho_in_client *kho_in_usable(struct kho_client *client, int *err)
+{
+	struct kho_in_client *ic = client ? client->in : NULL;
+
+	if (!ic) {
+		*err = -ENOENT;
+		return NULL;
+	}
+	if (ic->state != KHO_IN_ACTIVE) {
+		*err = -ESTALE;
+		return NULL;
+	}
+	*err = 0;
+	return ic;
+}
+
+/* The order of @client's unclaimed block at @pfn; kho_in.lock held. */
+static int kho_in_block_of(struct kho_in_client *ic, unsigned long pfn)
+{
+	unsigned long stamp = kho_in_stamp(pfn);
+
+	if (!stamp || KHO_STAMP_ORDER(stamp) == 0xff)
+		return -ENOENT;
+	if (KHO_STAMP_OWNER(stamp) != ic->id)
+		return -EPERM;
+	return KHO_STAMP_ORDER(stamp);
+}
+
+/*
+ * Claim @client's blocks exactly covering [@pfn, @pfn + @nr), all or
+ * nothing; the caller holds kho_in.lock. Each page gets one reference.
+ */
+static int kho_claim_range(struct kho_in_client *ic, unsigned long pfn,
+			   unsigned long nr, bool managed)
+{
+	unsigned long end = pfn + nr, p;
+	int order;
+
+	if (!nr || end < pfn ||
+	    end > PHYS_PFN(1ULL << KHO_TRACKER_PHYS_BITS))
+		return -EINVAL;
+	for (p = pfn; p < end; p += 1UL << order) {
+		order = kho_in_block_of(ic, p);
+		if (order < 0)
+			return order;
+		if (p + (1UL << order) > end)
+			return -EINVAL;
+	}
+	for (p = pfn; p < end; p += 1UL << order) {
+		order = KHO_STAMP_ORDER(kho_page_stamp(p));
+		kho_pages_claim(p, order, managed);
+		kho_pages_claim_split(p, order);
+	}
+	ic->restored_bytes += PFN_PHYS(nr);
+	kho_in_stats.claimed_bytes += PFN_PHYS(nr);
+	return 0;
+}
+
+/* Claim @client's block at @phys, if it holds @size bytes, as a folio. */
+static struct folio *kho_restore_block(struct kho_client *client,
+				       phys_addr_t phys, size_t size)
+{
+	struct kho_in_client *ic;
+	struct page *page = NULL;
+	int order, err;
+
+	if (!PAGE_ALIGNED(phys))
+		return ERR_PTR(-EINVAL);
+	mutex_lock(&kho_in.lock);
+	ic = kho_in_usable(client, &err);
+	order = ic ? kho_in_block_of(ic, PHYS_PFN(phys)) : err;
+	if (order >= 0 && size > PAGE_SIZE << order)
+		order = -EINVAL;
+	if (order >= 0) {
+		page = kho_pages_claim(PHYS_PFN(phys), order, true);
+		ic->restored_bytes += PAGE_SIZE << order;
+		kho_in_stats.claimed_bytes += PAGE_SIZE << order;
+	}
+	mutex_unlock(&kho_in.lock);
+	if (!page)
+		return ERR_PTR(order);
+	return kho_pages_folio(page, order);
+}
+
+/**
+ * kho_restore_folio() - take back a folio preserved by the previous kernel
+ * @client: the client that preserved it
+ * @phys: its physical address
+ *
+ * Context: process context; may sleep.
+ * Return: the folio, at the order it was preserved with (gigantic folios
+ * included), with one reference; ERR_PTR(-EINVAL) for an unaligned @phys;
+ * ERR_PTR(-ENOENT) if @client has no unclaimed block starting at @phys
+ * (never preserved, already restored, or not a block's start);
+ * ERR_PTR(-EPERM) if another client preserved it; ERR_PTR(-ESTALE) after
+ * kho_finish() or once @client's state was released.
+ */
+struct folio *kho_restore_folio(struct kho_client *client, phys_addr_t phys)
+{
+	return kho_restore_block(client, phys, 0);
+}
+EXPORT_SYMBOL_GPL(kho_restore_folio);
+
+/**
+ * kho_restore_folios() - take back many folios in one call
+ * @client: the client that preserved them
+ * @phys: their physical addresses
+ * @nr: number of @phys
+ * @folios: receives the folios, in the order of @phys
+ * @done: set to the number of folios restored
+ *
+ * kho_restore_folio() for an array, under one lock and with the managed
+ * page counts adjusted once per run of a zone: a restore of many folios
+ * costs a few bit operations per folio. It stops at the first address
+ * that fails; the folios before it are restored.
+ *
+ * Context: process context; may sleep.
+ * Return: 0 when all @nr came back; otherwise the error of
+ * kho_restore_folio() for @phys[*@done].
+ */
+int kho_restore_folios(struct kho_client *client, const phys_addr_t *phys,
+		       unsigned int nr, struct folio **folios,
+		       unsigned int *done)
+{
+	struct kho_pages_batch batch = { };
+	unsigned long bytes = 0;
+	struct kho_in_client *ic;
+	struct page *page;
+	unsigned int i;
+	int order, err;
+
+	mutex_lock(&kho_in.lock);
+	ic = kho_in_usable(client, &err);
+	for (i = 0; ic && i < nr; i++) {
+		order = PAGE_ALIGNED(phys[i]) ?
+			kho_in_block_of(ic, PHYS_PFN(phys[i])) : -EINVAL;
+		if (order < 0) {
+			err = order;
+			break;
+		}
+		page = kho_pages_claim(PHYS_PFN(phys[i]), order, false);
+		kho_pages_batch_add(&batch, page, order);
+		bytes += PAGE_SIZE << order;
+		folios[i] = kho_pages_folio(page, order);
+	}
+	kho_pages_batch_end(&batch);
+	if (ic) {
+		ic->restored_bytes += bytes;
+		kho_in_stats.claimed_bytes += bytes;
+	}
+	mutex_unlock(&kho_in.lock);
+	*done = i;
+	return err;
+}
+EXPORT_SYMBOL_GPL(kho_restore_folios);
+
+/**
+ * kho_restore_pages() - take back pages preserved with kho_preserve_pages()
+ * @client: the client that preserved them
+ * @phys: physical address of the first page
+ * @nr_pages: number of pages, as preserved
+ *
+ * Context: process context; may sleep.
+ * Return: the first of @nr_pages order-0 pages with one reference each;
+ * ERR_PTR(-EINVAL) if the range does not end at the end of a preserved
+ * block; otherwise the errors of kho_restore_folio(). On error nothing is
+ * claimed.
+ */
+struct page *kho_restore_pages(struct kho_client *client, phys_addr_t phys,
+			       unsigned long nr_pages)
+{
+	struct kho_in_client *ic;
+	int err;
+
+	if (!PAGE_ALIGNED(phys) || !nr_pages)
+		return ERR_PTR(-EINVAL);
+	mutex_lock(&kho_in.lock);
+	ic = kho_in_usable(client, &err);
+	if (ic)
+		err = kho_claim_range(ic, PHYS_PFN(phys), nr_pages, true);
+	mutex_unlock(&kho_in.lock);
+	return err ? ERR_PTR(err) : pfn_to_page(PHYS_PFN(phys));
+}
+EXPORT_SYMBOL_GPL(kho_restore_pages);
+
+/**
+ * kho_restore_phys() - take back a range preserved with kho_preserve_phys()
+ * @client: the client that preserved it
+ * @phys: start, as preserved
+ * @size: bytes, as preserved
+ *
+ * The range comes back as reserved memory, outside the page allocator, as
+ * memblock reservations are after boot; free_reserved_area() gives it to
+ * the page allocator.
+ *
+ * Context: process context; may sleep.
+ * Return: 0, or the errors of kho_restore_pages().
+ */
+int kho_restore_phys(struct kho_client *client, phys_addr_t phys,
+		     phys_addr_t size)
+{
+	unsigned long pfn = PHYS_PFN(phys);
+	struct kho_in_client *ic;
+	int err;
+
+	if (!PAGE_ALIGNED(phys) || !PAGE_ALIGNED(size) || !size ||
+	    phys + size < phys)
+		return -EINVAL;
+	mutex_lock(&kho_in.lock);
+	ic = kho_in_usable(client, &err);
+	if (ic)
+		err = kho_claim_range(ic, pfn, PHYS_PFN(size), false);
+	mutex_unlock(&kho_in.lock);
+	if (!err)
+		kho_pages_set_reserved(pfn, PHYS_PFN(size));
+	return err;
+}
+EXPORT_SYMBOL_GPL(kho_restore_phys);
+
+/**
+ * kho_restore_preserved() - take back memory from kho_alloc_preserve()
+ * @client: the client that preserved it
+ * @phys: its physical address, e.g. a blob's from kho_get_blob()
+ * @size: at most the size of the preserved folio
+ *
+ * Free the memory with folio_put(virt_to_folio(addr)), or keep it and
+ * preserve it again for the next kernel with kho_preserve_folio().
+ *
+ * Context: process context; may sleep.
+ * Return: the kernel address of the memory; ERR_PTR(-EINVAL) if @size
+ * exceeds the folio (nothing is claimed); otherwise the errors of
+ * kho_restore_folio().
+ */
+void *kho_restore_preserved(struct kho_client *client, phys_addr_t phys,
+			    size_t size)
+{
+	struct folio *folio = kho_restore_block(client, phys, size);
+
+	return IS_ERR(folio) ? ERR_CAST(folio) : folio_address(folio);
+}
+EXPORT_SYMBOL_GPL(kho_restore_preserved);
+
+/**
+ * kho_client_incoming() - what the previous kernel left for a client
+ * @client: the client
+ * @compatible: set to the version of the incoming state, or NULL
+ *
+ * Context: any context that may sleep.
+ * Return: 0 when there is state to restore; -ENOENT when there is none
+ * (not a KHO boot, or the previous kernel had no such client); -EPROTO
+ * when it was of a version @client does not accept, or its tracker was
+ * corrupted (it was released or lost); -ECANCELED when the previous kernel
+ * dropped it from the handover because @client's freeze callback failed
+ * there (nothing was handed over);
+ * -ESTALE when it was already released, or @client finished.
+ */
+int kho_client_incoming(struct kho_client *client, const char **compatible)
+{
+	struct kho_in_client *ic = client ? client->in : NULL;
+	int err;
+
+	if (!ic)
+		return -ENOENT;
+	mutex_lock(&kho_in.lock);
+	if (ic->state == KHO_IN_ACTIVE)
+		err = 0;
+	else if (ic->state == KHO_IN_REJECTED)
+		err = -EPROTO;
+	else if (ic->state == KHO_IN_DROPPED)
+		err = -ECANCELED;
+	else
+		err = -ESTALE;
+	mutex_unlock(&kho_in.lock);
+	if (compatible)
+		*compatible = ic->compatible;
+	return err;
+}
+EXPORT_SYMBOL_GPL(kho_client_incoming);
+
+/**
+ * kho_get_blob() - find a blob the client published in the previous kernel
+ * @client: the client
+ * @name: the blob's name
+ * @phys: its physical address
+ * @size: its size
+ *
+ * The blob is preserved memory: read it in place with phys_to_virt(), or
+ * own it with kho_restore_preserved(). Either must happen before
+ * kho_finish().
+ *
+ * Context: process context; may sleep.
+ * Return: 0; -ENOENT if there is no such blob, or its memory is no longer
+ * unclaimed; -ESTALE after kho_finish().
+ */
+int kho_get_blob(struct kho_client *client, const char *name,
+		 phys_addr_t *phys, size_t *size)
+{
+	struct kho_in_client *ic;
+	int err, order = -ENOENT;
+	u64 p, s;
+
+	mutex_lock(&kho_in.lock);
+	ic = kho_in_usable(client, &err);
+	if (ic && kho_root_find_blob(kho_in.root, ic->node, name, &p, &s))
+		err = -ENOENT;
+	if (!err && PAGE_ALIGNED(p))
+		order = kho_in_block_of(ic, PHYS_PFN(p));
+	if (!err && order < 0) {
+		pr_warn("client %s: blob %s is not, or no longer, unclaimed preserved memory\n",
+			ic->name, name);
+		err = -ENOENT;
+	}
+	if (!err && s > PAGE_SIZE << order) {
+		pr_warn("client %s: blob %s is larger than its preserved block\n",
+			ic->name, name);
+		err = -ENOENT;
+	}
+	mutex_unlock(&kho_in.lock);
+	if (!err) {
+		*phys = p;
+		*size = s;
+	}
+	return err;
+}
+EXPORT_SYMBOL_GPL(kho_get_blob);
+
+/**
+ * kho_in_read_blob() - read an incoming blob that no client claimed yet
+ * @phys: the blob's address
+ * @size: its size
+ * @buf: destination
+ * @off: offset into the blob
+ * @count: bytes to read
+ *
+ * Context: process context, sysfs.
+ * Return: bytes read, or -ENODATA once the blob's memory was claimed or
+ * released (it may be in other hands by then).
+ */
+ssize_t kho_in_read_blob(u64 phys, u64 size, char *buf, loff_t off,
+			 size_t count)
+{
+	unsigned long stamp;
+	ssize_t ret = -ENODATA;
+
+	mutex_lock(&kho_in.lock);
+	stamp = kho_in.valid && PAGE_ALIGNED(phys) ? kho_in_stamp(PHYS_PFN(phys)) : 0;
+	if (stamp && KHO_STAMP_ORDER(stamp) != 0xff &&
+	    size <= PAGE_SIZE << KHO_STAMP_ORDER(stamp))
+		ret = memory_read_from_buffer(buf, count, &off,
+					      phys_to_virt(phys), size);
+	mutex_unlock(&kho_in.lock);
+	return ret;
+}
+
+/**
+ * kho_in_root() - the incoming root tree, for sysfs
+ * @size: its size
+ *
+ * Context: any.
+ * Return: a copy of the root tree, or NULL when this is not a KHO boot.
+ */
+const void *kho_in_root(size_t *size)
+{
+	if (!kho_in.valid) {
+		*size = 0;
+		return NULL;
+	}
+	*size = fdt_totalsize(kho_in.root);
+	return kho_in.root;
+}
+
+/**
+ * kho_in_status() - what became of the previous kernel's handover
+ * @why: why it was not taken, as logged; NULL when there was none
+ *
+ * Context: any.
+ * Return: true if this kernel took the handover.
+ */
+bool kho_in_status(const char **why)
+{
+	*why = kho_in.valid ? NULL : kho_in_why;
+	return kho_in.valid;
+}
+
+/**
+ * kho_in_root_overlaps() - does a range hold the incoming root tree
+ * @phys: start
+ * @size: bytes
+ *
+ * The outgoing root tree must not be where the incoming one was: a stale
+ * reference to the old one would find a valid handover.
+ *
+ * Context: any.
+ * Return: true if [@phys, @phys + @size) overlaps the incoming root tree.
+ */
+bool kho_in_root_overlaps(phys_addr_t phys, size_t size)
+{
+	return kho_in.found && phys < kho_in.root_phys + kho_in.root_size &&
+	       kho_in.root_phys < phys + size;
+}
+
+/**
+ * kho_in_clients() - the incoming clients, for sysfs
+ * @nr: their number
+ *
+ * Context: any.
+ * Return: the array, or NULL when this is not a KHO boot.
+ */
+struct kho_in_client *kho_in_clients(unsigned int *nr)
+{
+	*nr = kho_in.valid ? kho_in.nr_clients : 0;
+	return kho_in.valid ? kho_in.clients : NULL;
+}
