@@ -7,8 +7,8 @@
 # kexec-tools, dtc and trace-cmd (with the libtraceevent plugins) with the
 # shared libraries they need, the kernel image to kexec into (/boot/vmlinuz)
 # with the modules built beside it, the guest side of
-# tools/testing/selftests/kho (/init, /kho, with luo_test built static) and
-# tools/liveupdate/luoctl (/usr/bin, static).
+# tools/testing/selftests/kho (/init, /kho, with luo_test built static),
+# tools/liveupdate/luoctl and tools/kho/khoinspect (/usr/bin, static).
 #
 # x86_64 takes busybox, kexec, dtc and trace-cmd from this machine; arm64
 # takes them from Debian's arm64 packages (downloaded once into
@@ -166,6 +166,9 @@ build_static() {
 }
 build_static "$TOP/tools/liveupdate/luoctl.c" usr/bin/luoctl
 build_static "$kst/luo_test.c" kho/luo_test
+# The handover inspector, static, with the libfdt of the prepared tree.
+make -s -C "$TOP/tools/kho" srctree="$TREE" CC="$(arch_cc "$arch")" \
+	OUTPUT="$stage/usr/bin/" >&2 || die "cannot build khoinspect for $arch"
 cp "$kst/guest/init" "$stage/init"
 chmod 755 "$stage/init"
 cp -r "$kst/guest/." "$stage/kho/"

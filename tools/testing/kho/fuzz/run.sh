@@ -2,12 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # run.sh [-t SECONDS] [-o DIR] TARGET...: fuzz each target of this
-# directory (fuzz_root, fuzz_scratch, fuzz_tracker) for SECONDS (default
-# 60), starting from its seeds (corpus/NAME) and its work corpus
-# (DIR/corpus/NAME, which keeps what the runs find), and print one line per
-# target: executions, coverage, corpus size, crashes. A crash input goes
-# to DIR/crashes/NAME/, the fuzzer's output to DIR/logs/NAME.log (DIR
-# defaults to out). FUZZ_FLAGS adds libFuzzer options.
+# directory (fuzz_root, fuzz_scratch, fuzz_tracker, fuzz_inspect) for
+# SECONDS (default 60), starting from its seeds (corpus/NAME) and its work
+# corpus (DIR/corpus/NAME, which keeps what the runs find), and print one
+# line per target: executions, coverage, corpus size, crashes. A crash
+# input goes to DIR/crashes/NAME/, the fuzzer's output to
+# DIR/logs/NAME.log (DIR defaults to out). FUZZ_FLAGS adds libFuzzer
+# options.
 #
 # Exit status: non-zero if a target crashed or could not run.
 set -uo pipefail
@@ -31,6 +32,15 @@ target_flags() {
 	fuzz_root) echo "-max_len=16384 -dict=$here/fuzz_root.dict" ;;
 	fuzz_scratch) echo "-max_len=1088" ;;
 	fuzz_tracker) echo "-use_value_profile=1" ;;
+	fuzz_inspect) echo "-max_len=32768 -dict=$here/fuzz_root.dict" ;;
+	esac
+}
+
+# Seed directories of each target besides corpus/NAME: fuzz_inspect reads
+# root trees too.
+target_seeds() {
+	case $1 in
+	fuzz_inspect) echo "$here/corpus/root" ;;
 	esac
 }
 
@@ -49,6 +59,7 @@ for t in "$@"; do
 	"$here/$t" -max_total_time="$time" -timeout=25 -print_final_stats=1 \
 		-artifact_prefix="$out/crashes/$name/" $(target_flags "$t") \
 		${FUZZ_FLAGS:-} "$out/corpus/$name" "$here/corpus/$name" \
+		$(target_seeds "$t") \
 		> "$log" 2>&1
 	rc=$?
 	elapsed=$((SECONDS - start))

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # khotest-generations: 4
-# khotest-results: 9 26 26 4
+# khotest-results: 10 28 28 4
 # khotest-machines: small host
 # khotest-cmdline: kho=on test_kho.size=16M memtest=1 reserve_mem=1M:4096:test_kho
 #
@@ -68,6 +68,15 @@ kho_memfree_kept() {
 	[ -n "$first" ] && [ "$now" -ge $((first * 90 / 100)) ]
 }
 
+# tools/kho/khoinspect over the live sysfs: exit 0, the root tree passes
+# the next kernel's own checks, the test client and its blob are shown.
+kho_inspect() {
+	khoinspect "$@" > /tmp/khoinspect.txt || return 1
+	grep -q 'check: ok' /tmp/khoinspect.txt &&
+		grep -q 'name: test-kho' /tmp/khoinspect.txt &&
+		grep -q 'compatible: kho-test-v1' /tmp/khoinspect.txt
+}
+
 khotest_run() {
 	KHOTEST_GEN=$1
 	khotest_ok "booted $(uname -r) on $(cat /etc/kho-arch)"
@@ -89,7 +98,7 @@ khotest_run() {
 			kho_dmesg_has "kho: handover from the previous kernel"
 		khotest_check "kernel image placed in the kexec scratch area" kho_kernel_in_scratch
 		khotest_check "in/fdt decodes with dtc" \
-			kho_check_fdt /sys/kernel/kho/in/fdt 'compatible = "kho-v2"'
+			kho_check_fdt /sys/kernel/kho/in/fdt 'compatible = "kexec-handover-v1"'
 		khotest_check "in/fdt links the test blob" \
 			kho_check_fdt /sys/kernel/kho/in/fdt 'test-kho {'
 		# The tree as received: a seed of tools/testing/kho/fuzz
@@ -122,13 +131,17 @@ khotest_run() {
 			grep -q "^state finished$" $IN_CL/stats
 		khotest_check "the test client's restored bytes are counted" \
 			sh -c "! grep -q '^restored_bytes 0$' $IN_CL/stats"
+		khotest_check "khoinspect --in shows the handover, its test client and blob" \
+			kho_inspect --in
+		khotest_check "khoinspect --in --json names the test client" \
+			sh -c "khoinspect --in --json | grep -q '\"name\":\"test-kho\"'"
 		khotest_diag "in/clients/test-kho/stats: $(tr '\n' ' ' < $IN_CL/stats)"
 		khotest_diag "in/stats: $(tr '\n' ' ' < /sys/kernel/kho/in/stats)"
 	fi
 	khotest_check "test client preserved generation $1" \
 		kho_dmesg_has "test_kho: generation $1: preserved"
 	khotest_check "out/fdt decodes with dtc" \
-		kho_check_fdt /sys/kernel/kho/out/fdt 'compatible = "kho-v2"'
+		kho_check_fdt /sys/kernel/kho/out/fdt 'compatible = "kexec-handover-v1"'
 	khotest_check "out/fdt links the test blob" \
 		kho_check_fdt /sys/kernel/kho/out/fdt 'test-kho {'
 	khotest_check "out/clients/test-kho/blobs/test-kho is the client's FDT" \
@@ -136,6 +149,7 @@ khotest_run() {
 	khotest_check "out/clients/test-kho/stats shows the client's memory" \
 		sh -c "grep -q '^compatible kho-test-v1$' $OUT_CL/stats &&
 			! grep -q '^bytes 0$' $OUT_CL/stats"
+	khotest_check "khoinspect shows the outgoing handover" kho_inspect
 	khotest_diag "out/stats: $(tr '\n' ' ' < /sys/kernel/kho/out/stats)"
 
 	khotest_make_initrd

@@ -217,6 +217,8 @@ vm_kexec_gen1() {
 			"copied: the device state, $(vm_meta state_size) bytes"
 		echo "  handover: $(grep -E '^(preserved_bytes|claimed_bytes) ' \
 			/sys/kernel/kho/in/stats 2>/dev/null | tr '\n' ' ')"
+		echo "  what the previous kernel handed over, as khoinspect --in shows it:"
+		khoinspect --in 2>&1 | head -n 60 | sed 's/^/    /'
 	} | vm_story
 	kill "$(cat /tmp/holder.pid)" 2>/dev/null
 }
