@@ -17,6 +17,9 @@ pkgs=(
 	liburcu-dev
 	clang libclang-rt-14-dev
 	valgrind gnuplot-nox
+	# make htmldocs (the docs suite): Sphinx and its default theme
+	# (alabaster), PyYAML, graphviz for kernel-figure's dot
+	python3-sphinx python3-yaml graphviz
 )
 
 missing=()

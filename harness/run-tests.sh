@@ -8,8 +8,12 @@
 # Suites: memblock and memblock-numa (userspace simulator, without and
 # with NUMA), tracker (userspace tests of the KHO tracker), bench (a smoke
 # run of make bench: small inputs, the bench's own checks), fuzz (a short
-# libFuzzer run of each target of tools/testing/kho/fuzz), series
-# (export and checkpatch), selftests-x86_64, selftests-arm64 (QEMU, KUnit
+# libFuzzer run of each target of tools/testing/kho/fuzz), inspector
+# (tools/kho/test.sh: khoinspect over the fuzz seeds, damaged copies of
+# them and a fake sysfs), series
+# (export and checkpatch), kconfig (the series' Kconfig rules), docs
+# (make htmldocs SPHINXDIRS=kho and the sysfs ABI files, no warning),
+# selftests-x86_64, selftests-arm64 (QEMU, KUnit
 # included), ftrace-x86_64, ftrace-arm64 (6.12's ftracetest on the test
 # kernel: its quick subset, all of it with FTRACETEST_FULL=1, as make
 # test-ftrace does), w1-x86_64, w1-arm64 (the series' C files with W=1);
@@ -28,7 +32,7 @@ skipped=0
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || {
 	# SCENARIO=NAME: that selftest scenario only.
-	[ -n "${SCENARIO:-}" ] || suites=(memblock memblock-numa tracker bench fuzz series kconfig)
+	[ -n "${SCENARIO:-}" ] || suites=(memblock memblock-numa tracker bench fuzz series kconfig docs)
 	for a in $ARCHS; do
 		suites+=("selftests-$a")
 		[ -n "${SCENARIO:-}" ] || suites+=("ftrace-$a" "w1-$a")
@@ -128,6 +132,19 @@ suite_fuzz() {
 	done
 }
 
+# tools/kho/test.sh: khoinspect (ASan/UBSan) over the root trees of the
+# fuzz seed corpus, damaged copies of them and a fake sysfs; its KTAP, one
+# result per check.
+suite_inspector() {
+	local log=$LOGDIR/inspector.log out rc
+	out=$("$TREE/tools/kho/test.sh" 2>&1) && rc=0 || rc=$?
+	echo "$out" > "$log"
+	echo "$out" | grep -v '^# [0-9]* passed, '
+	# A failure without a result of its own (the script died) is one more.
+	[ $rc = 0 ] || echo "$out" | grep -q '^not ok ' ||
+		echo "not ok 0 inspector test exited with status $rc"
+}
+
 # The exported series: overlay files map one to one onto patches, and
 # every patch is checkpatch --strict clean (one result per patch). The
 # per-patch builds (make check-series, about 18 minutes) do not fit the
@@ -181,6 +198,84 @@ suite_kconfig() {
 		echo "ok 2 KEXEC_HANDOVER needs SPARSEMEM_VMEMMAP"
 	else
 		echo "not ok 2 KEXEC_HANDOVER needs SPARSEMEM_VMEMMAP"
+	fi
+}
+
+# The documentation, built out of tree in out/build/htmldocs (nothing is
+# written into the tree: YNL_INDEX= skips the netlink pages that 6.12's
+# Documentation/Makefile would generate in the source tree). Three results,
+# each failed by any warning or error: make htmldocs SPHINXDIRS=kho
+# (Documentation/kho and the kernel-doc comments it pulls in), get_abi.pl
+# validate over Documentation/ABI, and the sysfs ABI files of the series
+# rendered the way admin-guide/abi-testing.rst renders them (kernel-abi,
+# :rst:), in a small Sphinx project of its own.
+suite_docs() {
+	local obj=$OUT/build/htmldocs log=$LOGDIR/docs.log out rc f t
+	local abi=$obj/abi-check refs=()
+	echo "KTAP version 1"
+	echo "# docs: make htmldocs SPHINXDIRS=kho, the sysfs ABI files (log: ${log#"$TOP"/})"
+	echo "1..3"
+	: > "$log"
+	if ! command -v sphinx-build > /dev/null; then
+		echo "not ok 1 htmldocs-kho # sphinx-build missing: harness/deps.sh installs it"
+		echo "not ok 2 abi-validate # not run"
+		echo "not ok 3 abi-render # sphinx-build missing"
+		return
+	fi
+	# Sphinx reports a warning only when it reads the file: start afresh.
+	rm -rf "$obj/Documentation/output"
+	out=$(make -s -C "$TREE" O="$obj" SPHINXDIRS=kho YNL_INDEX= YNL_RST_FILES= \
+		htmldocs 2>&1) && rc=0 || rc=$?
+	echo "$out" >> "$log"
+	docs_result 1 htmldocs-kho "$rc" "$out"
+
+	out=$("$TREE/scripts/get_abi.pl" validate --dir "$TREE/Documentation/ABI" 2>&1) &&
+		rc=0 || rc=$?
+	echo "$out" >> "$log"
+	# validate prints nothing when every file is valid.
+	[ -z "$out" ] || rc=1
+	docs_result 2 abi-validate "$rc" "$out"
+
+	rm -rf "$abi"
+	mkdir -p "$abi/abi" "$abi/src"
+	for f in sysfs-kernel-kho sysfs-kernel-liveupdate; do
+		ln -s "$TREE/Documentation/ABI/testing/$f" "$abi/abi/$f"
+	done
+	# The documents the files name are stubs here: a name that does not
+	# exist in the tree stays an unknown document, and a warning.
+	cat > "$abi/src/conf.py" <<-EOF
+		import os, sys
+		sys.path.insert(0, os.path.join(os.environ['srctree'], 'Documentation', 'sphinx'))
+		extensions = ['kernel_abi']
+		project = 'kho-abi'
+	EOF
+	printf 'ABI\n===\n\n.. kernel-abi:: %s\n   :rst:\n\n.. toctree::\n   :hidden:\n\n' \
+		"$abi/abi" > "$abi/src/index.rst"
+	while read -r t; do
+		[ -f "$TREE/$t" ] || continue
+		t=${t#Documentation/}
+		t=${t%.rst}
+		mkdir -p "$abi/src/$(dirname "$t")"
+		printf 'Stub\n====\n' > "$abi/src/$t.rst"
+		refs+=("$t")
+	done < <(grep -ho 'Documentation/[A-Za-z0-9_/.-]*\.rst' "$abi"/abi/* | sort -u)
+	[ ${#refs[@]} = 0 ] || printf '   %s\n' "${refs[@]}" >> "$abi/src/index.rst"
+	out=$(cd "$abi" && srctree=$TREE PYTHONDONTWRITEBYTECODE=1 sphinx-build -q \
+		-b html -d "$abi/doctrees" "$abi/src" "$abi/html" 2>&1) && rc=0 || rc=$?
+	echo "$out" >> "$log"
+	docs_result 3 abi-render "$rc" "$out"
+}
+
+# docs_result N NAME STATUS OUTPUT: ok unless the command failed or printed
+# a warning or an error.
+docs_result() {
+	local bad
+	bad=$(echo "$4" | grep -iE 'warning|error|critical|severe')
+	if [ "$3" = 0 ] && [ -z "$bad" ]; then
+		echo "ok $1 $2"
+	else
+		echo "not ok $1 $2"
+		echo "${bad:-$4}" | head -n 30 | sed 's/^/# /'
 	fi
 }
 
@@ -386,8 +481,10 @@ for s in "${suites[@]}"; do
 	tracker) report < <(suite_tracker) ;;
 	bench) report < <("$TOP/harness/bench.sh" smoke 2>&1) ;;
 	fuzz) report < <(suite_fuzz) ;;
+	inspector) report < <(suite_inspector) ;;
 	series) report < <(suite_series) ;;
 	kconfig) report < <(suite_kconfig) ;;
+	docs) report < <(suite_docs) ;;
 	w1-*) report < <("$TOP/harness/w1.sh" "${s#w1-}") ;;
 	ftrace-*) report < <(suite_ftrace "${s#ftrace-}") ;;
 	selftests-* | debug-*)
