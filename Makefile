@@ -24,7 +24,7 @@ help:
 	@echo "make build         build the test kernels (ARCHS=\"$(ARCHS)\")"
 	@echo "make initramfs     build the guest initramfs for each arch"
 	@echo "make series        export the series with git format-patch into out/series/"
-	@echo "make check-series  git am the series on the pristine base, build x86_64 after each patch"
+	@echo "make check-series  git am the series on the pristine base; after each patch build x86_64 and arm64 and boot them"
 
 deps:
 	@$(H)/deps.sh

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # khotest-generations: 4
-# khotest-results: 10 28 28 4
+# khotest-results: 10 29 29 4
 # khotest-machines: small host
 # khotest-cmdline: kho=on test_kho.size=16M memtest=1 reserve_mem=1M:4096:test_kho
 #
