@@ -29,10 +29,11 @@ mkdir -p "$LOGDIR"
 passed=0
 failed=0
 skipped=0
+failures=()
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || {
 	# SCENARIO=NAME: that selftest scenario only.
-	[ -n "${SCENARIO:-}" ] || suites=(memblock memblock-numa tracker bench fuzz series kconfig docs)
+	[ -n "${SCENARIO:-}" ] || suites=(memblock memblock-numa tracker bench fuzz inspector series kconfig docs)
 	for a in $ARCHS; do
 		suites+=("selftests-$a")
 		[ -n "${SCENARIO:-}" ] || suites+=("ftrace-$a" "w1-$a")
@@ -49,7 +50,9 @@ report() {
 		case "$line" in
 		"ok "*"# SKIP"*) skipped=$((skipped + 1)) ;;
 		"ok "*) passed=$((passed + 1)) ;;
-		"not ok "*) failed=$((failed + 1)) ;;
+		"not ok "*)
+			failed=$((failed + 1))
+			failures+=("${line#not ok }") ;;
 		*"# SKIP"*)
 			# A subtest result, not a diagnostic quoting one.
 			[[ $line =~ ^\ +ok\ [0-9]+\  ]] && skipped=$((skipped + 1)) ;;
@@ -500,5 +503,9 @@ for s in "${suites[@]}"; do
 done
 machines_summary
 echo "# total time $(($(date +%s) - start))s"
+# The failed results again, so that the end of the output names them.
+for f in "${failures[@]}"; do
+	echo "# failed: $f"
+done
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ] && [ "$passed" -gt 0 ]
