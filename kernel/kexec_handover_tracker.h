@@ -79,23 +79,9 @@ u64 *kho_tracker_leaf(const struct kho_tracker *t, u64 pfn,
 		      unsigned int order, u64 *start, u64 *end);
 
 /**
- * kho_tracker_leaf_index() - the bit of a block in a leaf
- * @start: the first page the leaf covers, from kho_tracker_leaf()
- * @pfn: first page of the block, inside what the leaf covers
- * @order: the order kho_tracker_leaf() was called with
- *
- * Return: the index of the block's bit in the leaf.
- */
-static inline u64 kho_tracker_leaf_index(u64 start, u64 pfn,
-					 unsigned int order)
-{
-	return (pfn - start) >> order;
-}
-
-/**
  * kho_tracker_leaf_test() - whether a leaf marks a block
  * @leaf: from kho_tracker_leaf()
- * @b: the block's bit, from kho_tracker_leaf_index()
+ * @b: the block's bit: (pfn - start) >> order, start from kho_tracker_leaf()
  *
  * Return: true when the block is set.
  */
@@ -108,7 +94,7 @@ static inline bool kho_tracker_leaf_test(const u64 *leaf, u64 b)
  * kho_tracker_leaf_set() - set a block that is not set, in its leaf
  * @t: the outgoing tracker of @leaf
  * @leaf: from kho_tracker_leaf(@t, ...)
- * @b: the block's bit, from kho_tracker_leaf_index(); not set
+ * @b: the block's bit (see kho_tracker_leaf_test()); not set
  * @order: the order of the block and of @leaf
  *
  * kho_tracker_set() for a loop that holds the block's leaf and serializes
