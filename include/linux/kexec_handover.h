@@ -181,6 +181,11 @@ bool kho_populate(phys_addr_t root_phys, size_t root_size,
 void kho_populate_refused(const char *why);
 int kho_early_blob(const char *client, const char *compatible,
 		   const char *name, phys_addr_t *phys, size_t *size);
+
+/*
+ * Hooks called from kexec, mm and drivers/of code that is built without
+ * KHO too, hence the stubs; clients depend on CONFIG_KEXEC_HANDOVER.
+ */
 void kho_memory_init(void);
 void kho_memory_init_deferred(int nid);
 bool kho_kexec_load_allowed(void);
@@ -195,222 +200,7 @@ int kho_image_loaded(const struct kimage *image);
 void kho_image_unloaded(void);
 int kho_freeze(void);
 void kho_thaw(void);
-
-/*
- * The length the x86 handoff declares, damaged on request for tests; and
- * whether the handoff is to use upstream KHO's identifiers instead, which
- * the next kernel must refuse.
- */
-#ifdef CONFIG_KEXEC_HANDOVER_DEBUG_CORRUPT
-u32 kho_debug_handoff_len(u32 len);
-bool kho_debug_other_handoff(void);
 #else
-static inline u32 kho_debug_handoff_len(u32 len)
-{
-	return len;
-}
-
-static inline bool kho_debug_other_handoff(void)
-{
-	return false;
-}
-#endif
-
-#else /* CONFIG_KEXEC_HANDOVER */
-
-static inline bool kho_is_enabled(void)
-{
-	return false;
-}
-
-static inline bool is_kho_boot(void)
-{
-	return false;
-}
-
-static inline struct kho_client *
-kho_client_register(const struct kho_client_desc *desc)
-{
-	return ERR_PTR(-EOPNOTSUPP);
-}
-
-static inline void kho_client_unregister(struct kho_client *client)
-{
-}
-
-static inline int kho_preserve_folio(struct kho_client *client,
-				     struct folio *folio)
-{
-	return -EOPNOTSUPP;
-}
-
-static inline int kho_unpreserve_folio(struct kho_client *client,
-				       struct folio *folio)
-{
-	return -EOPNOTSUPP;
-}
-
-static inline int kho_preserve_folios(struct kho_client *client,
-				      struct folio **folios, unsigned int nr)
-{
-	return -EOPNOTSUPP;
-}
-
-static inline int kho_unpreserve_folios(struct kho_client *client,
-					struct folio **folios, unsigned int nr)
-{
-	return -EOPNOTSUPP;
-}
-
-static inline int kho_preserve_pages(struct kho_client *client,
-				     struct page *page, unsigned long nr_pages)
-{
-	return -EOPNOTSUPP;
-}
-
-static inline int kho_unpreserve_pages(struct kho_client *client,
-				       struct page *page,
-				       unsigned long nr_pages)
-{
-	return -EOPNOTSUPP;
-}
-
-static inline int kho_preserve_phys(struct kho_client *client,
-				    phys_addr_t phys, phys_addr_t size)
-{
-	return -EOPNOTSUPP;
-}
-
-static inline int kho_unpreserve_phys(struct kho_client *client,
-				      phys_addr_t phys, phys_addr_t size)
-{
-	return -EOPNOTSUPP;
-}
-
-static inline void *kho_alloc_preserve(struct kho_client *client, size_t size)
-{
-	return ERR_PTR(-EOPNOTSUPP);
-}
-
-static inline void kho_unpreserve_free(struct kho_client *client, void *ptr)
-{
-}
-
-static inline int kho_add_blob(struct kho_client *client, const char *name,
-			       const void *blob, size_t size)
-{
-	return -EOPNOTSUPP;
-}
-
-static inline int kho_remove_blob(struct kho_client *client, const char *name)
-{
-	return -EOPNOTSUPP;
-}
-
-static inline int kho_array_init(struct kho_array *array,
-				 struct kho_client *client, size_t rec_size)
-{
-	return -EOPNOTSUPP;
-}
-
-static inline void *kho_array_add(struct kho_array *array)
-{
-	return NULL;
-}
-
-static inline phys_addr_t kho_array_phys(const struct kho_array *array)
-{
-	return 0;
-}
-
-static inline void kho_array_destroy(struct kho_array *array)
-{
-}
-
-static inline int kho_preserve_vmalloc(struct kho_client *client,
-				       const void *addr, phys_addr_t *desc)
-{
-	return -EOPNOTSUPP;
-}
-
-static inline int kho_unpreserve_vmalloc(struct kho_client *client,
-					 phys_addr_t desc)
-{
-	return -EOPNOTSUPP;
-}
-
-static inline int kho_client_incoming(struct kho_client *client,
-				      const char **compatible)
-{
-	return -ENOENT;
-}
-
-static inline int kho_get_blob(struct kho_client *client, const char *name,
-			       phys_addr_t *phys, size_t *size)
-{
-	return -ENOENT;
-}
-
-static inline struct folio *kho_restore_folio(struct kho_client *client,
-					      phys_addr_t phys)
-{
-	return ERR_PTR(-ENOENT);
-}
-
-static inline int kho_restore_folios(struct kho_client *client,
-				     const phys_addr_t *phys, unsigned int nr,
-				     struct folio **folios, unsigned int *done)
-{
-	*done = 0;
-	return -ENOENT;
-}
-
-static inline struct page *kho_restore_pages(struct kho_client *client,
-					     phys_addr_t phys,
-					     unsigned long nr_pages)
-{
-	return ERR_PTR(-ENOENT);
-}
-
-static inline int kho_restore_phys(struct kho_client *client,
-				   phys_addr_t phys, phys_addr_t size)
-{
-	return -ENOENT;
-}
-
-static inline void *kho_restore_preserved(struct kho_client *client,
-					  phys_addr_t phys, size_t size)
-{
-	return ERR_PTR(-ENOENT);
-}
-
-static inline long kho_array_restore(struct kho_client *client,
-				     phys_addr_t phys, size_t rec_size,
-				     int (*fn)(void *arg, const void *rec,
-					       unsigned long i),
-				     void *arg)
-{
-	return -ENOENT;
-}
-
-static inline void *kho_restore_vmalloc(struct kho_client *client,
-					phys_addr_t desc,
-					unsigned long *nr_pages)
-{
-	return ERR_PTR(-ENOENT);
-}
-
-static inline void kho_finish(struct kho_client *client)
-{
-}
-
-static inline int kho_early_blob(const char *client, const char *compatible,
-				 const char *name, phys_addr_t *phys,
-				 size_t *size)
-{
-	return -ENOENT;
-}
-
 static inline void kho_memory_init(void)
 {
 }
@@ -460,7 +250,18 @@ static inline int kho_freeze(void)
 static inline void kho_thaw(void)
 {
 }
+#endif /* CONFIG_KEXEC_HANDOVER */
 
+/*
+ * The length the x86 handoff declares, damaged on request for tests; and
+ * whether the handoff is to use upstream KHO's identifiers instead, which
+ * the next kernel must refuse. KEXEC_HANDOVER_DEBUG_CORRUPT depends on
+ * KEXEC_HANDOVER.
+ */
+#ifdef CONFIG_KEXEC_HANDOVER_DEBUG_CORRUPT
+u32 kho_debug_handoff_len(u32 len);
+bool kho_debug_other_handoff(void);
+#else
 static inline u32 kho_debug_handoff_len(u32 len)
 {
 	return len;
@@ -470,7 +271,6 @@ static inline bool kho_debug_other_handoff(void)
 {
 	return false;
 }
-
-#endif /* CONFIG_KEXEC_HANDOVER */
+#endif
 
 #endif /* _LINUX_KEXEC_HANDOVER_H */
