@@ -974,26 +974,24 @@ int kho_remove_blob(struct kho_client *client, const char *name)
 }
 EXPORT_SYMBOL_GPL(kho_remove_blob);
 
-/**
- * kho_client_bytes() - what a client preserves
- * @client: the client
- * @blocks: its number of blocks
- *
- * Context: kho_out.lock held.
- * Return: bytes preserved by @client, its tracker's own pages excluded.
+/*
+ * Blocks @t holds over all orders and, when @bytes is not NULL, their size;
+ * the tracker's own pages excluded. The caller serializes with changes to
+ * @t (kho_out.lock for the outgoing side).
  */
-u64 kho_client_bytes(const struct kho_client *client, unsigned long *blocks)
+unsigned long kho_tracker_blocks(const struct kho_tracker *t, u64 *bytes)
 {
+	unsigned long blocks = 0;
 	unsigned int order;
-	u64 bytes = 0;
+	u64 sum = 0;
 
-	*blocks = 0;
-	for (order = 0; order < client->tracker.nr_orders; order++) {
-		*blocks += client->tracker.nr_blocks[order];
-		bytes += (u64)client->tracker.nr_blocks[order] <<
-			 (PAGE_SHIFT + order);
+	for (order = 0; order < t->nr_orders; order++) {
+		blocks += t->nr_blocks[order];
+		sum += (u64)t->nr_blocks[order] << (PAGE_SHIFT + order);
 	}
-	return bytes;
+	if (bytes)
+		*bytes = sum;
+	return blocks;
 }
 
 static struct kho_client *kho_find_client(const char *name)

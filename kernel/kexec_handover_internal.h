@@ -133,7 +133,7 @@ int kho_set_aborted(bool abort);
 int kho_update_root(void);
 void kho_clients_lock(void);
 void kho_clients_unlock(void);
-u64 kho_client_bytes(const struct kho_client *client, unsigned long *blocks);
+unsigned long kho_tracker_blocks(const struct kho_tracker *t, u64 *bytes);
 
 /* The incoming side: kexec_handover_{populate,walk,restore,release}.c */
 enum kho_in_state {

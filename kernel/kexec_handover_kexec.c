@@ -28,17 +28,11 @@ static bool kho_out_active(void)
 static bool kho_out_busy(void)
 {
 	struct kho_client *c;
-	unsigned int order;
 
 	list_for_each_entry(c, &kho_out.clients, list) {
-		if (c->dropped)
-			continue;
-		if (c->nr_blobs)
+		if (!c->dropped &&
+		    (c->nr_blobs || kho_tracker_blocks(&c->tracker, NULL)))
 			return true;
-		for (order = 0; order < c->tracker.nr_orders; order++) {
-			if (c->tracker.nr_blocks[order])
-				return true;
-		}
 	}
 	return false;
 }

@@ -197,7 +197,7 @@ static ssize_t out_client_stats_show(struct kobject *kobj,
 	mutex_lock(&kho_out.lock);
 	c = kho_sysfs_out_client(kobj);
 	if (c) {
-		bytes = kho_client_bytes(c, &blocks);
+		blocks = kho_tracker_blocks(&c->tracker, &bytes);
 		len = sysfs_emit(buf, "compatible %s\n", c->compatible);
 		len += sysfs_emit_at(buf, len, "blocks %lu\nbytes %llu\n",
 				     blocks, bytes);

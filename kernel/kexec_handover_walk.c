@@ -777,7 +777,7 @@ static int __init kho_in_init(void)
 {
 	struct kho_root_blob blob;
 	unsigned long blocks = 0;
-	unsigned int order, i, k;
+	unsigned int order, i;
 	int nid, cur;
 
 	if (!kho_in.valid)
@@ -797,12 +797,10 @@ static int __init kho_in_init(void)
 	kho_in_free_root();
 	for (i = 0; i < kho_in.nr_clients; i++) {
 		struct kho_in_client *ic = &kho_in.clients[i];
+		u64 bytes;
 
-		for (k = 0; k < ic->tracker.nr_orders; k++) {
-			ic->blocks += ic->tracker.nr_blocks[k];
-			ic->preserved_bytes += (u64)ic->tracker.nr_blocks[k] <<
-					       (PAGE_SHIFT + k);
-		}
+		ic->blocks += kho_tracker_blocks(&ic->tracker, &bytes);
+		ic->preserved_bytes += bytes;
 		cur = 0;
 		while ((cur = kho_root_next_blob(kho_in.root, ic->node, cur,
 						 &blob)) > 0)
