@@ -1,15 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Kexec HandOver (KHO) corruption injection, for testing only
- * (CONFIG_KEXEC_HANDOVER_DEBUG_CORRUPT).
- *
- * Writing the name of a case to /sys/kernel/debug/kho/corrupt arms it;
- * reading the file lists the cases, the armed one in brackets. The case
- * damages the outgoing handover in one way: the scratch table and the x86
- * handoff's length when an image is loaded (kexec -s -l), everything else
- * at the end of the freeze, when the handover is final. The next kernel
- * must reject the damage, boot, and say why. A debug kernel only: this
- * breaks what it hands over.
+ * KHO corruption injection, for testing only: /sys/kernel/debug/kho/corrupt
+ * (Documentation/kho/testing.rst). Breaks what this kernel hands over.
  */
 #define pr_fmt(fmt) "kho: " fmt
 

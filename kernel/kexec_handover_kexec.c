@@ -1,13 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Kexec HandOver (KHO): what kexec sees of it, and the lifecycle of the
- * clients around it.
- *
- * kexec_file_load places every segment in scratch memory and passes the
- * root tree and the scratch table to the next kernel; kexec_load, which
- * cannot, is refused while anything is preserved. Clients hear about the
- * handover through their callbacks: prepare when an image carrying it is
- * loaded, freeze just before the jump, abort when it is called off.
+ * Kexec HandOver (KHO): what kexec sees of it, and the client callbacks
+ * around it (Documentation/kho/concepts.rst).
  */
 #define pr_fmt(fmt) "kho: " fmt
 

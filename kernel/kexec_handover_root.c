@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KHO root tree and scratch table: build them, and check the ones written
- * by another kernel.
- *
- * Pure libfdt logic on a buffer (layout: include/linux/kho/abi.h), so that
- * it also builds in userspace for tests and fuzzing.
+ * by another kernel (include/linux/kho/abi.h). Pure libfdt logic on a
+ * buffer: also built in userspace for tests and fuzzing.
  */
 #include <linux/errno.h>
 #include <linux/kho/abi.h>

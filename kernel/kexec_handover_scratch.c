@@ -1,26 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KHO scratch memory: the areas a kernel booted by KHO may use for its
- * early allocations.
- *
- * The first kernel that enables KHO reserves them: one for the kexec
- * segments ("global", always the first entry of the table), one below the
- * low memory limit and one per NUMA node with memory. Every later kernel
- * of a chain inherits the same areas through the handover and hands them
- * on in the same order, so chains have no length limit. Kexec segments
- * always go into scratch, the kexec area first, and after boot scratch
- * pageblocks are MIGRATE_CMA, so no page that can be preserved ever sits
- * in scratch.
- *
- * Sizes: by default each area is 125% of what this kernel needed for the
- * same purpose during its own boot (a quarter of headroom for a larger
- * next kernel), with a floor of KHO_SCRATCH_MIN:
- *   global:   the kernel image and the initrd (the next kexec segments);
- *   lowmem:   memblock allocations asked below ARCH_LOW_ADDRESS_LIMIT
- *             (crash kernel, swiotlb, ...);
- *   per node: the other memblock allocations that landed on that node
- *             (memory map, CMA, reserve_mem=, boot-time huge pages, ...).
- * See Documentation/kho/admin.rst for the reasoning and for kho_scratch=.
+ * KHO scratch memory: the areas a kernel booted by KHO uses for its early
+ * allocations. Layout and sizes: Documentation/kho/concepts.rst and
+ * Documentation/kho/admin.rst (kho_scratch=).
  */
 #define pr_fmt(fmt) "kho: " fmt
 

@@ -1,21 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KHO preserved-memory tracker: per-order sparse bitmaps stored as radix
- * trees of page-sized nodes linked by physical address. The layout is ABI,
- * see include/linux/kho/abi.h; the API is in kexec_handover_tracker.h.
- *
- * Terms used below, for a page size of 2^P bytes:
- *
- * - a leaf holds 2^(P + 3) bits ("leaf bits"), one per block index;
- * - an interior node holds 2^(P - 3) child addresses ("fan-out");
- * - the height of a node is 0 for a leaf and h for an interior node whose
- *   children have height h - 1; hdr->root[order] has height t->levels.
- *
- * The tracker marks its own pages as order-0 blocks. An operation that
- * allocates nodes runs as a small transaction: the new pages are linked and
- * marked, which may need more pages, until every new page is marked; if an
- * allocation fails, everything the operation did is undone, so between
- * calls the tracker is always complete and self-consistent.
+ * KHO preserved-memory tracker: per-order sparse bitmaps in radix trees of
+ * page-sized nodes (ABI: include/linux/kho/abi.h); a leaf has height 0,
+ * hdr->root[order] has height t->levels. The tracker marks its own pages
+ * as order-0 blocks; an operation that allocates nodes is undone completely
+ * if an allocation fails, so between calls the tracker is always complete
+ * and self-consistent.
  */
 
 #include <linux/bitops.h>

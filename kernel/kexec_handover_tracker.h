@@ -1,13 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * KHO preserved-memory tracker: per-order sparse bitmaps in page-sized
- * nodes (layout: include/linux/kho/abi.h, "KHO preserved-memory tracker").
- *
- * Pure logic: no locking, no knowledge of FDTs, kexec or the page
- * allocator. Memory for nodes and access to nodes by physical address go
- * through &struct kho_tracker_ops, so the same file builds in the kernel
- * and in userspace (tools/testing/kho) for tests, benchmarks and fuzzing.
- * Callers serialize all calls on one tracker.
+ * KHO preserved-memory tracker (layout: include/linux/kho/abi.h). Pure
+ * logic, no locking: callers serialize all calls on one tracker. Memory goes
+ * through &struct kho_tracker_ops, so the file also builds in userspace.
  */
 #ifndef _KEXEC_HANDOVER_TRACKER_H
 #define _KEXEC_HANDOVER_TRACKER_H

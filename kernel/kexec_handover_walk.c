@@ -1,16 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Kexec HandOver (KHO): taking the handover over at boot.
- *
- * When memblock_free_all() starts, kho_memory_init() checks the trackers
- * and keeps every free range outside scratch away from the page allocator
- * (one reservation per range, not per preserved page). It walks the
- * trackers in address order: the gaps between preserved blocks go to the
- * page allocator in large chunks, and each preserved block is stamped with
- * its owner (the core or one client) and its order in its first struct
- * page, so that clients can restore it. With deferred struct page init the
- * part of each node that is not initialized yet is walked by that node's
- * init thread. A core initcall finishes; clients restore from then on.
+ * Kexec HandOver (KHO): taking the handover over at boot, walking the
+ * trackers in address order (Documentation/kho/concepts.rst).
  */
 #define pr_fmt(fmt) "kho: " fmt
 

@@ -1,14 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Struct pages of the memory a previous kernel handed over with Kexec
- * HandOver (KHO): the mm side of include/linux/kho_pages.h.
- *
- * At boot the KHO core keeps every free range outside scratch away from
- * memblock_free_all() (kho_pages_keep()), walks the handover and gives the
- * gaps between preserved blocks to the page allocator
- * (kho_pages_release()); preserved blocks keep the reference and the
- * cleared PG_reserved that memmap init left them, and a stamp. A claim
- * turns such a block into what a fresh allocation of its order would be.
+ * Struct pages of memory handed over with KHO: the mm side of
+ * include/linux/kho_pages.h (Documentation/kho/concepts.rst).
  */
 #define pr_fmt(fmt) "kho: " fmt
 

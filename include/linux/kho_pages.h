@@ -1,13 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * What the Kexec HandOver (KHO) core asks of mm for the memory a previous
- * kernel handed over (mm/kho_pages.c): keeping ranges away from the page
- * allocator at boot, marking preserved blocks in their struct pages, and
- * turning a block into pages or a folio when a client takes it back.
- *
- * The core (kernel/kexec_handover_*.c) speaks of physical ranges and of
- * naturally aligned blocks of 2^order pages; what these mean for memblock,
- * the memory map and the page allocator stays here.
+ * What the KHO core asks of mm (mm/kho_pages.c) for handed-over memory:
+ * keeping ranges from the page allocator at boot, stamping preserved
+ * blocks in their struct pages, and claiming blocks as pages or folios.
  */
 #ifndef _LINUX_KHO_PAGES_H
 #define _LINUX_KHO_PAGES_H
