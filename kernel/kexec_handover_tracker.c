@@ -136,11 +136,9 @@ static int kt_index(const struct kho_tracker *t, u64 pfn, unsigned int order,
 	return 0;
 }
 
-/**
- * struct kt_txn - pages allocated by one operation
- * @nr: pages in @pg
- * @pg: each page: physical address (| %KT_TXN_MARKED once its own bit was
- *	set by this operation) and the slot that links it (NULL: header)
+/*
+ * Pages allocated by one operation: physical address (| KT_TXN_MARKED once
+ * this operation set its bit) and the slot linking it (NULL: the header).
  */
 struct kt_txn {
 	unsigned int nr;
@@ -286,17 +284,9 @@ static u64 *kt_leaf_cached(struct kho_tracker *t, unsigned int order, u64 idx)
 	return leaf;
 }
 
-/**
- * kho_tracker_init() - create an empty outgoing tracker
- * @t: tracker to initialize
- * @ops: memory for the nodes; @ops->alloc_page, @ops->free_page and
- *	@ops->map are required
- * @page_shift: page size of the nodes (PAGE_SHIFT)
- * @nr_orders: orders to track, 1 to %KHO_TRACKER_MAX_ORDERS
- *
- * Allocates the header page and the nodes that mark it as preserved.
- *
- * Return: 0, -EINVAL for bad arguments, -ENOMEM.
+/*
+ * Create an empty outgoing tracker: the header page and the nodes marking it.
+ * @ops needs alloc_page, free_page and map. 0, -EINVAL or -ENOMEM.
  */
 int kho_tracker_init(struct kho_tracker *t, const struct kho_tracker_ops *ops,
 		     unsigned int page_shift, unsigned int nr_orders)
@@ -338,16 +328,9 @@ int kho_tracker_init(struct kho_tracker *t, const struct kho_tracker_ops *ops,
 	return 0;
 }
 
-/**
- * kho_tracker_set_slow() - kho_tracker_set() past its inline fast path
- * @t: outgoing tracker
- * @pfn: first page of the block, aligned to 2^@order pages
- * @order: block order
- *
- * For kho_tracker_set_inline(): the block is not in the cached leaf. Creates
- * the nodes the block needs and caches its leaf.
- *
- * Return: as kho_tracker_set().
+/*
+ * kho_tracker_set() when the block is not in the cached leaf: creates the
+ * nodes it needs and caches its leaf.
  */
 int kho_tracker_set_slow(struct kho_tracker *t, u64 pfn, unsigned int order)
 {
@@ -380,33 +363,19 @@ int kho_tracker_set_slow(struct kho_tracker *t, u64 pfn, unsigned int order)
 	return 0;
 }
 
-/**
- * kho_tracker_set() - mark a block as preserved
- * @t: outgoing tracker
- * @pfn: first page of the block, aligned to 2^@order pages
- * @order: block order, below @t->nr_orders
- *
- * Creates the nodes the block needs, and marks them as preserved. On
- * failure the tracker is as it was before the call.
- *
- * Return: 0, -EINVAL (bad order or misaligned @pfn), -ERANGE (block beyond
- * %KHO_TRACKER_PHYS_BITS), -EEXIST (already set), -ENOMEM.
+/*
+ * Mark a block as preserved; on failure the tracker is as before the call.
+ * 0, -EINVAL (bad order, misaligned @pfn), -ERANGE (beyond
+ * KHO_TRACKER_PHYS_BITS), -EEXIST or -ENOMEM.
  */
 int kho_tracker_set(struct kho_tracker *t, u64 pfn, unsigned int order)
 {
 	return kho_tracker_set_inline(t, pfn, order);
 }
 
-/**
- * kho_tracker_clear() - unmark a block
- * @t: tracker
- * @pfn: first page of the block, aligned to 2^@order pages
- * @order: block order
- *
- * Nodes are kept, even when they become empty. Only blocks set with
- * kho_tracker_set() may be cleared: the tracker's own pages must not be.
- *
- * Return: 0, -EINVAL or -ERANGE (bad arguments), -ENOENT (not set).
+/*
+ * Unmark a block set with kho_tracker_set() (never the tracker's own pages);
+ * empty nodes are kept. 0, -EINVAL, -ERANGE or -ENOENT.
  */
 int kho_tracker_clear(struct kho_tracker *t, u64 pfn, unsigned int order)
 {
@@ -431,15 +400,7 @@ int kho_tracker_clear(struct kho_tracker *t, u64 pfn, unsigned int order)
 	return 0;
 }
 
-/**
- * kho_tracker_test() - whether a block is set
- * @t: tracker
- * @pfn: first page of the block
- * @order: block order
- *
- * Return: true when exactly this block (@pfn, @order) is set. Bad arguments
- * give false.
- */
+/* Is exactly (@pfn, @order) set; false for bad arguments. */
 bool kho_tracker_test(const struct kho_tracker *t, u64 pfn,
 		      unsigned int order)
 {
@@ -452,17 +413,9 @@ bool kho_tracker_test(const struct kho_tracker *t, u64 pfn,
 	return leaf && (*kt_word(t, leaf, idx) & BIT_ULL(idx % 64));
 }
 
-/**
- * kho_tracker_has() - whether a block is set, for an outgoing tracker
- * @t: tracker
- * @pfn: first page of the block
- * @order: block order
- *
- * Same answer as kho_tracker_test(), faster on blocks close to the last one
- * looked up: it uses and updates the tracker's lookup cache, so the caller
- * serializes it with kho_tracker_set() and kho_tracker_clear().
- *
- * Return: true when exactly this block is set. Bad arguments give false.
+/*
+ * kho_tracker_test() through the lookup cache: the caller serializes it with
+ * kho_tracker_set() and kho_tracker_clear().
  */
 bool kho_tracker_has(struct kho_tracker *t, u64 pfn, unsigned int order)
 {
@@ -477,23 +430,12 @@ bool kho_tracker_has(struct kho_tracker *t, u64 pfn, unsigned int order)
 	return leaf && (*kt_word(t, leaf, idx) & BIT_ULL(idx % 64));
 }
 
-/**
- * kho_tracker_leaf() - the leaf of a block, and the blocks it covers
- * @t: tracker
- * @pfn: a page of a block of @order
- * @order: block order, below @t->nr_orders
- * @start: first page the leaf covers
- * @end: end of what it covers (exclusive), within the address space
- *
- * Every tracker of the same page size splits the address space the same
- * way: for a range of pages, a caller finds once which trackers may hold
- * blocks of @order there, and tests their blocks with
- * kho_tracker_leaf_test(). The leaf stays valid while the tracker lives;
- * a caller that serializes with kho_tracker_set() may set blocks of an
- * outgoing tracker in it with kho_tracker_leaf_set().
- *
- * Return: the leaf, or NULL when @t holds no block of @order between @start
- * and @end, or for bad arguments (*start and *end are then equal).
+/*
+ * The leaf of @order covering @pfn, and the pages [*@start, *@end) it covers:
+ * every tracker of one page size splits the address space the same way. NULL
+ * when @t has no such leaf (*@start == *@end for bad arguments). The leaf
+ * stays valid while the tracker lives; a caller serializing with
+ * kho_tracker_set() may set blocks in it with kho_tracker_leaf_set().
  */
 u64 *kho_tracker_leaf(const struct kho_tracker *t, u64 pfn,
 		      unsigned int order, u64 *start, u64 *end)
@@ -746,14 +688,9 @@ static int kt_walk(struct kt_walk *w)
 	return 0;
 }
 
-/**
- * kho_tracker_destroy() - free an outgoing tracker
- * @t: tracker
- *
- * Frees every node, header included, with @t->ops->free_page. For an
- * incoming tracker (kho_tracker_open()) nothing is freed: its pages belong
- * to the caller, who finds them with kho_tracker_walk_nodes(). @t is
- * zeroed in both cases.
+/*
+ * Free an outgoing tracker and zero @t. An incoming one's pages belong to
+ * the caller (kho_tracker_walk_nodes()): nothing is freed.
  */
 void kho_tracker_destroy(struct kho_tracker *t)
 {
@@ -764,31 +701,18 @@ void kho_tracker_destroy(struct kho_tracker *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/**
- * kho_tracker_open() - attach to a tracker written by another kernel
- * @t: tracker to initialize
- * @ops: access to the incoming memory; only @ops->map is used. It must
- *	refuse addresses that are not RAM, or that are scratch memory, and
- *	return writable memory (see below).
- * @hdr_phys: physical address of the header, from the root tree
- * @page_shift: our page size
- * @max_orders: largest number of orders we accept
- * @why: set to a short static reason on failure (may be NULL)
+/*
+ * Attach to a tracker written by another kernel. Everything is validated
+ * before use: the header, and every node of every order (aligned, accepted by
+ * @ops->map, which must refuse non-RAM and scratch and return writable memory;
+ * inside the address space; linked once; marked as preserved). Counts
+ * nr_nodes and nr_blocks (own pages excluded).
  *
- * Validates everything before use: header fields, and every node of every
- * order (address aligned, accepted by @ops->map, inside the physical
- * address space, linked once, itself marked as preserved). Counts
- * @t->nr_nodes and @t->nr_blocks; the tracker's own pages are not counted
- * in @t->nr_blocks[0].
- *
- * To find nodes linked twice without allocating, the walk clears the
- * order-0 bit of each node it visits (a second visit finds it clear), then
- * sets them again: on success the tracker is left unchanged. On failure
- * the bits are set again as far as the garbage allows; a tracker that
- * failed to open must not be used. Each page is visited once, so the walk
- * is bounded by the pages @ops->map accepts, whatever the garbage.
- *
- * Return: 0 or -EINVAL.
+ * Nodes linked twice are found without allocating: the walk clears each
+ * node's order-0 bit and sets them again afterwards, leaving the tracker
+ * unchanged on success. A tracker that failed to open must not be used. Each
+ * page is visited once: the walk is bounded whatever the garbage.
+ * 0 or -EINVAL, with a static reason in *@why.
  */
 int kho_tracker_open(struct kho_tracker *t, const struct kho_tracker_ops *ops,
 		     u64 hdr_phys, unsigned int page_shift,
@@ -876,14 +800,9 @@ fail:
 	return -EINVAL;
 }
 
-/**
- * kho_tracker_walk_nodes() - call @fn for every page of the tracker
- * @t: tracker
- * @fn: called with @arg and the physical address of each page
- * @arg: passed to @fn
- *
- * The header comes first, then the nodes order by order, parents before
- * children.
+/*
+ * Call @fn for every page of the tracker: the header, then order by order,
+ * parents before children.
  */
 void kho_tracker_walk_nodes(const struct kho_tracker *t,
 			    void (*fn)(void *arg, u64 phys), void *arg)
@@ -1029,15 +948,9 @@ static inline u64 kt_find(struct kho_tracker_iter *it, unsigned int order,
 	return kt_find_slow(it, order, idx, end);
 }
 
-/**
- * kho_tracker_iter_start() - start a walk over set blocks
- * @it: iterator
- * @t: tracker, not modified during the walk
- * @start_pfn: first page of interest
- * @end_pfn: end of the range of interest (exclusive)
- *
- * The walk returns every set block, of every order, that intersects
- * [@start_pfn, @end_pfn), the tracker's own pages included.
+/*
+ * Walk the set blocks of every order intersecting [@start_pfn, @end_pfn),
+ * the tracker's own pages included; @t must not change during the walk.
  */
 void kho_tracker_iter_start(struct kho_tracker_iter *it,
 			    const struct kho_tracker *t, u64 start_pfn,
@@ -1064,20 +977,9 @@ void kho_tracker_iter_start(struct kho_tracker_iter *it,
 	}
 }
 
-/**
- * kho_tracker_iter_next_run() - next blocks of a walk, as a run
- * @it: iterator set up by kho_tracker_iter_start()
- * @pfn: first page of the first block
- * @order: order of the blocks
- * @nr: number of blocks in the run, at least 1 and at most @max: the
- *	blocks at @pfn, @pfn + 2^@order, ... are all set, in this order
- * @max: the longest run wanted
- *
- * Blocks come as kho_tracker_iter_next() returns them; a run is a stretch
- * of them of one order that are adjacent in memory (within one word of
- * a leaf), so a dense bitmap costs one call per 64 blocks.
- *
- * Return: false at the end of the walk.
+/*
+ * Next blocks of the walk as a run: *@nr (1..@max) adjacent blocks of one
+ * order from *@pfn, within one word of a leaf. False at the end.
  */
 bool kho_tracker_iter_next_run(struct kho_tracker_iter *it, u64 *pfn,
 			       unsigned int *order, u64 *nr, u64 max)
@@ -1131,16 +1033,9 @@ bool kho_tracker_iter_next_run(struct kho_tracker_iter *it, u64 *pfn,
 	return true;
 }
 
-/**
- * kho_tracker_iter_next() - next block of a walk
- * @it: iterator set up by kho_tracker_iter_start()
- * @pfn: first page of the block
- * @order: order of the block
- *
- * Blocks come in ascending order of @pfn; blocks starting at the same pfn
- * come larger order first. Each set block is returned once.
- *
- * Return: false at the end of the walk.
+/*
+ * Next block: ascending @pfn, larger order first at one pfn, each set block
+ * once. False at the end.
  */
 bool kho_tracker_iter_next(struct kho_tracker_iter *it, u64 *pfn,
 			   unsigned int *order)
@@ -1156,15 +1051,10 @@ bool kho_tracker_iter_next(struct kho_tracker_iter *it, u64 *pfn,
  * free pages to its allocator and to stamp each block with its owner.
  */
 
-/**
- * kho_tracker_merge_start() - start a walk over several trackers at once
- * @m: the walk; @m->its, @m->pfn and @m->order point to arrays of at least
- *	@n entries, set by the caller
- * @trackers: the trackers, NULL entries allowed (skipped); none changes
- *	during the walk
- * @n: number of entries in @trackers, at most %KHO_TRACKER_MERGE_MAX
- * @start_pfn: first page of the walk
- * @end_pfn: end of the walk (exclusive)
+/*
+ * Start a walk over @n (<= KHO_TRACKER_MERGE_MAX) trackers at once; NULL
+ * entries are skipped, none may change during the walk. The caller provides
+ * @m->its, @m->pfn, @m->order and @m->nr of at least @n entries.
  */
 void kho_tracker_merge_start(struct kho_tracker_merge *m,
 			     const struct kho_tracker *const *trackers,
@@ -1187,22 +1077,13 @@ void kho_tracker_merge_start(struct kho_tracker_merge *m,
 	}
 }
 
-/**
- * kho_tracker_merge_next() - next blocks of a merged walk
- * @m: walk set up by kho_tracker_merge_start()
- * @b: the blocks and the free run before them
- *
- * Blocks come in ascending order of their first page, over all trackers (on
- * a tie, the tracker with the lower index first), in runs of adjacent
- * blocks of one tracker and order (@b->nr blocks from @b->pfn) that no
- * block of another tracker comes between. A block that starts before the
- * walk, ends after it, or overlaps an earlier block comes alone, with
- * @b->ok false, and the walk goes on after it. Pages of the walk that no
- * block covers are returned once, as gaps, before the blocks that follow
- * them, whether those are ok or not.
- *
- * Return: true with blocks in @b; false at the end, with the tail of the
- * walk after the last block in @b->gap_start and @b->gap_end.
+/*
+ * Next blocks of a merged walk, ascending over all trackers (lower index
+ * first on a tie), in runs of one tracker and order that no other tracker's
+ * block interrupts. A block that starts before the walk, ends after it or
+ * overlaps an earlier block comes alone with @b->ok false. Uncovered pages
+ * are returned once, as the gap before the next blocks. False at the end,
+ * with the tail in @b->gap_start..@b->gap_end.
  */
 bool kho_tracker_merge_next(struct kho_tracker_merge *m,
 			    struct kho_tracker_merged *b)
