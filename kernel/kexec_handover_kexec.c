@@ -92,20 +92,12 @@ static int kho_prepare_clients(void)
 	return 0;
 }
 
-/**
- * kho_set_aborted() - abort or re-enable the outgoing handover
- * @abort: true to abort
- *
- * An aborted handover is still loaded with kexec_file_load, but the next
- * kernel finds no valid root tree and boots without KHO; kexec_load is
- * allowed again. Clients keep their preserved memory and blobs, so
- * re-enabling restores the handover as it was. Clients hear of it: abort
- * when the handover is aborted, prepare again when it is re-enabled with
- * an image loaded.
- *
- * Context: process context, takes the kexec lock.
- * Return: 0, -EOPNOTSUPP when KHO is off, -EBUSY during the jump, or the
- * error of a client that fails to prepare (the handover stays aborted).
+/*
+ * Abort or re-enable the outgoing handover. Aborted, the next kernel finds
+ * no valid root tree and kexec_load is allowed; clients keep what they
+ * preserve and hear of it (abort; prepare again on re-enable with an image
+ * loaded). Takes the kexec lock. 0, -EOPNOTSUPP (KHO off), -EBUSY (jump
+ * under way) or a client's prepare error (the handover stays aborted).
  */
 int kho_set_aborted(bool abort)
 {
@@ -154,16 +146,10 @@ out:
 	return err;
 }
 
-/**
- * kho_kexec_load_allowed() - may kexec_load replace the current image
- *
- * kexec_load leaves segment placement to userspace, so it cannot keep
- * preserved memory safe: refuse it while a client preserves or publishes
- * anything, or has state that its prepare callback would preserve (see
- * &struct kho_client_ops), unless the handover was aborted.
- *
- * Context: process context, kexec lock held.
- * Return: true if kexec_load may go on.
+/*
+ * kexec_load leaves segment placement to userspace and cannot keep preserved
+ * memory safe: refuse it while a client preserves, publishes or has pending
+ * state, unless the handover was aborted. Kexec lock held.
  */
 bool kho_kexec_load_allowed(void)
 {
@@ -182,15 +168,9 @@ bool kho_kexec_load_allowed(void)
 	return !busy;
 }
 
-/**
- * kho_handover_info() - what a kexec_file image passes to the next kernel
- * @image: the image being loaded
- * @root_phys: physical address of the root tree
- * @root_size: its size
- * @scratch: the scratch table
- * @nr_scratch: entries in @scratch
- *
- * Return: true if @image carries a handover.
+/*
+ * What a kexec_file image passes to the next kernel; false if it carries no
+ * handover.
  */
 bool kho_handover_info(const struct kimage *image, phys_addr_t *root_phys,
 		       size_t *root_size,
@@ -206,17 +186,10 @@ bool kho_handover_info(const struct kimage *image, phys_addr_t *root_phys,
 	return true;
 }
 
-/**
- * kho_locate_mem_hole() - place a kexec_file segment in scratch memory
- * @kbuf: the segment
- * @func: kexec_file's placement callback, called per scratch area
- *
- * The kexec area, sized for the segments, is tried first. A segment that
- * does not fit there goes into another area, with a warning: that area was
- * sized for the next kernel's early allocations.
- *
- * Return: 1 if placed, 0 if KHO does not handle this image, -ENOSPC if no
- * scratch area can hold the segment.
+/*
+ * Place a kexec_file segment in scratch, the kexec area first; elsewhere
+ * with a warning (those areas are sized for the next kernel's early
+ * allocations). 1 placed, 0 not ours, -ENOSPC.
  */
 int kho_locate_mem_hole(struct kexec_buf *kbuf,
 			int (*func)(struct resource *, void *))
@@ -248,18 +221,10 @@ int kho_locate_mem_hole(struct kexec_buf *kbuf,
 	return -ENOSPC;
 }
 
-/**
- * kho_check_image() - check that a loaded image leaves room for early boot
- * @image: an image kexec_file_load placed, all segments placed
- *
- * Segments that did not fit into the kexec scratch area went into areas
- * sized for the next kernel's early allocations. The next kernel is
- * assumed to need about what this one needed at boot: refuse the image
- * when the spilled segments leave the other areas less room than that, so
- * that the next kernel does not run out of scratch in its early boot.
- *
- * Context: process context, kexec_file_load, with the kexec lock held.
- * Return: 0, or -ENOSPC with a message saying by how much.
+/*
+ * Refuse (-ENOSPC) an image whose segments spilled out of the kexec area
+ * leave the other areas less room than this kernel's boot needed, so that
+ * the next kernel does not run out of scratch early. Kexec lock held.
  */
 int kho_check_image(const struct kimage *image)
 {
@@ -287,17 +252,10 @@ int kho_check_image(const struct kimage *image)
 	return -ENOSPC;
 }
 
-/**
- * kho_image_loaded() - kexec_file_load loaded an image
- * @image: the image, about to replace the loaded one
- *
- * Every client prepares its state for the handover. A failure fails the
- * load; an image loaded before stays loaded with its handover as it was:
- * the clients prepared for it stay prepared.
- *
- * Context: process context, kexec_file_load, with the kexec lock held,
- * once nothing else can fail the load.
- * Return: 0, or the error of the first client that failed to prepare.
+/*
+ * kexec_file_load loaded @image, and nothing else can fail the load: every
+ * client prepares. A failure fails the load; a previously loaded image stays
+ * loaded with its clients prepared. Kexec lock held.
  */
 int kho_image_loaded(const struct kimage *image)
 {
@@ -314,15 +272,9 @@ int kho_image_loaded(const struct kimage *image)
 	return err;
 }
 
-/**
- * kho_image_unloaded() - the kexec_file image is unloaded or replaced
- *
- * Called when kexec_file_load unloads the image, and when kexec_load
- * unloads it or replaces it with an image that cannot carry the handover.
- * Clients that prepared for it abort.
- *
- * Context: process context, kexec_file_load or kexec_load, with the kexec
- * lock held.
+/*
+ * The kexec_file image is unloaded, or replaced by kexec_load: clients that
+ * prepared for it abort. Kexec lock held.
  */
 void kho_image_unloaded(void)
 {
@@ -357,27 +309,15 @@ static int kho_clients_sync(void)
 	return 0;
 }
 
-/**
- * kho_freeze() - the kexec jump starts: no more changes to the handover
- *
- * Only an image loaded with kexec_file_load carries the handover. With
- * another image loaded, the jump is refused while anything is preserved
- * (it would be lost without a word); with nothing preserved it goes on,
- * and the root tree is cleared so that a stale reference to it (a device
- * tree that kexec_load copied from this kernel) finds no handover.
- *
- * Otherwise preserving, publishing and registering fail from now on.
- * Every client's freeze callback runs; a client whose callback fails is
- * dropped from the handover, with an error message, and the jump goes on
- * (the next kernel learns that it was dropped). The root tree records the
- * time. No lock is held on return: a client that unregisters during the
- * jump (from a reboot notifier or a .shutdown callback) leaves the
- * handover without waiting.
- *
- * Context: process context, kernel_kexec(), with the kexec lock held.
- * Return: 0, or -EBUSY when the loaded image cannot carry what is
- * preserved or pending (the jump must not happen; kho_thaw() is not
- * called then).
+/*
+ * The kexec jump starts (kernel_kexec(), kexec lock held). Only a
+ * kexec_file_load image carries the handover: with another image the jump is
+ * refused (-EBUSY, no kho_thaw()) while anything is preserved or pending, and
+ * otherwise the root tree is cleared so that a stale reference finds no
+ * handover. Else preserving, publishing and registering fail from now on,
+ * every client's freeze runs and one that fails is dropped alone, loudly.
+ * No lock is held on return: a client unregistering during the jump (reboot
+ * notifier, .shutdown) does not wait.
  */
 int kho_freeze(void)
 {
@@ -443,14 +383,10 @@ int kho_freeze(void)
 	return 0;
 }
 
-/**
- * kho_thaw() - the kexec jump did not happen, or returned: the kernel goes on
- *
- * Clients that prepared abort; dropped clients are back in the handover
- * and the root tree forgets the freeze time.
- *
- * Context: process context, kernel_kexec(), with the kexec lock held,
- * after kho_freeze().
+/*
+ * The jump did not happen or returned (after kho_freeze(), kexec lock held):
+ * clients that prepared abort, dropped clients are back, the freeze time is
+ * forgotten.
  */
 void kho_thaw(void)
 {

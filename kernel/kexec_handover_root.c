@@ -12,14 +12,9 @@
 
 #include "kexec_handover_root.h"
 
-/**
- * kho_name_valid() - check a client or blob name
- * @name: the name
- *
- * A name is a node name in the root tree: 1 to KHO_NAME_MAX - 1
+/*
+ * A client or blob name is a root tree node name: 1 to KHO_NAME_MAX - 1
  * characters out of letters, digits and ",._+-", not starting with ".".
- *
- * Return: true if @name can be used.
  */
 bool kho_name_valid(const char *name)
 {
@@ -45,19 +40,10 @@ static int kho_fdt_err(int err)
 	return err ? -EINVAL : 0;
 }
 
-/**
- * kho_root_begin() - start writing a root tree into a buffer
- * @buf: destination
- * @size: size of @buf
- * @page_shift: PAGE_SHIFT of this kernel
- * @tracker_phys: physical address of the core's tracker header
- * @meta: the kexec metadata
- *
- * Clients follow with kho_root_begin_client(), their blobs with
- * kho_root_add_blob() and kho_root_end_client(); kho_root_finish() ends
- * the tree. Nothing is allocated.
- *
- * Return: 0, or -ENOSPC when the tree does not fit into @buf, or -EINVAL.
+/*
+ * Start writing a root tree into @buf, allocating nothing; then, per client,
+ * kho_root_begin_client(), kho_root_add_blob()..., kho_root_end_client(), and
+ * kho_root_finish(). These return 0, -ENOSPC (does not fit) or -EINVAL.
  */
 int kho_root_begin(void *buf, size_t size, unsigned int page_shift,
 		   u64 tracker_phys, const struct kho_root_meta *meta)
@@ -81,15 +67,7 @@ int kho_root_begin(void *buf, size_t size, unsigned int page_shift,
 	return kho_fdt_err(err);
 }
 
-/**
- * kho_root_begin_client() - open a client's node in a root tree being built
- * @buf: the tree, after kho_root_begin()
- * @name: client name
- * @compatible: version of the client's state
- * @tracker_phys: physical address of the client's tracker header
- *
- * Return: 0, -ENOSPC or -EINVAL.
- */
+/* Open a client node in the tree being built. */
 int kho_root_begin_client(void *buf, const char *name, const char *compatible,
 			  u64 tracker_phys)
 {
@@ -101,15 +79,7 @@ int kho_root_begin_client(void *buf, const char *name, const char *compatible,
 	return kho_fdt_err(err);
 }
 
-/**
- * kho_root_add_blob() - add a blob to the client node being written
- * @buf: the tree
- * @name: blob name
- * @phys: physical address of the blob
- * @size: its size
- *
- * Return: 0, -ENOSPC or -EINVAL.
- */
+/* Add a blob to the client node being written. */
 int kho_root_add_blob(void *buf, const char *name, u64 phys, u64 size)
 {
 	int err;
@@ -121,23 +91,13 @@ int kho_root_add_blob(void *buf, const char *name, u64 phys, u64 size)
 	return kho_fdt_err(err);
 }
 
-/**
- * kho_root_end_client() - close the client node being written
- * @buf: the tree
- *
- * Return: 0, -ENOSPC or -EINVAL.
- */
+/* Close the client node being written. */
 int kho_root_end_client(void *buf)
 {
 	return kho_fdt_err(fdt_end_node(buf));
 }
 
-/**
- * kho_root_finish() - end a root tree
- * @buf: the tree
- *
- * Return: 0, -ENOSPC or -EINVAL.
- */
+/* End a root tree. */
 int kho_root_finish(void *buf)
 {
 	int err = fdt_end_node(buf);
@@ -145,15 +105,7 @@ int kho_root_finish(void *buf)
 	return kho_fdt_err(err ?: fdt_finish(buf));
 }
 
-/**
- * kho_root_set_frozen_at() - record the freeze time in a finished tree
- * @buf: the tree
- * @seconds: CLOCK_REALTIME seconds
- *
- * Writes in place, allocates nothing.
- *
- * Return: 0, or -EINVAL.
- */
+/* Record the freeze time in a finished tree, in place: 0 or -EINVAL. */
 int kho_root_set_frozen_at(void *buf, u64 seconds)
 {
 	return fdt_setprop_inplace_u64(buf, 0, KHO_PROP_FROZEN_AT, seconds) ?
@@ -269,15 +221,9 @@ static int kho_fdt_check_structure(const void *fdt)
 	return node >= 0 || node == -FDT_ERR_NOTFOUND ? 0 : -EINVAL;
 }
 
-/**
- * kho_scratch_check() - validate a scratch table written by another kernel
- * @table: the entries
- * @nr: number of entries
- * @page_size: page size of this kernel
- * @why: a short reason, on failure
- *
- * Return: 0 if every entry is page aligned, non-empty, does not wrap and
- * does not overlap another one; -EINVAL otherwise.
+/*
+ * Validate a scratch table from another kernel: every entry page aligned,
+ * non-empty, not wrapping, overlapping no other. 0 or -EINVAL with *@why.
  */
 int kho_scratch_check(const struct kho_scratch_entry *table, unsigned int nr,
 		      u64 page_size, const char **why)
@@ -332,22 +278,12 @@ static int kho_root_check_dropped(const void *fdt, unsigned int nr)
 	return 0;
 }
 
-/**
- * kho_root_check() - validate a root tree written by another kernel
- * @fdt: the tree
- * @max_size: bytes readable at @fdt
- * @page_shift: PAGE_SHIFT of this kernel
- * @tracker_phys: the tracker address, on success
- * @why: a short reason, on failure
- *
- * Checks the FDT header and structure, the compatible string, the page
- * size, the kexec metadata, and that every client node carries a valid
- * name, compatible and tracker, and every blob node a valid name, address
- * and size.
- * Addresses are only checked for alignment and overflow here; whether they
- * lie in preserved memory is for the caller to check.
- *
- * Return: 0 if the tree can be used, -EINVAL otherwise.
+/*
+ * Validate a root tree from another kernel: FDT header and structure within
+ * @max_size, compatible, page size, kexec metadata, every client node (name,
+ * compatible, tracker) and blob node (name, address, size). Addresses are
+ * only checked for alignment and overflow: whether they lie in preserved
+ * memory is the caller's to check. 0 or -EINVAL with *@why.
  */
 int kho_root_check(const void *fdt, size_t max_size, unsigned int page_shift,
 		   u64 *tracker_phys, const char **why)
@@ -424,12 +360,9 @@ int kho_root_check(const void *fdt, size_t max_size, unsigned int page_shift,
 	return 0;
 }
 
-/**
- * kho_root_get_meta() - read the kexec metadata of a checked root tree
- * @fdt: the tree, checked with kho_root_check()
- * @meta: the metadata; @meta->release points into @fdt
- *
- * Return: 0, or -EINVAL.
+/*
+ * Kexec metadata of a tree checked with kho_root_check(); @meta->release
+ * points into @fdt. 0 or -EINVAL.
  */
 int kho_root_get_meta(const void *fdt, struct kho_root_meta *meta)
 {
@@ -446,14 +379,9 @@ int kho_root_get_meta(const void *fdt, struct kho_root_meta *meta)
 	return 0;
 }
 
-/**
- * kho_root_next_client() - iterate over the clients of a checked root tree
- * @fdt: the tree, checked with kho_root_check()
- * @prev: 0 to start, then the previous return value
- * @client: the client found; strings point into @fdt
- *
- * Return: a positive cursor for the next call (also @client->node), or
- * -ENOENT at the end.
+/*
+ * Clients of a checked tree: @prev 0 to start, then the previous return;
+ * strings point into @fdt. A positive cursor (also @client->node) or -ENOENT.
  */
 int kho_root_next_client(const void *fdt, int prev,
 			 struct kho_root_client *client)
@@ -472,13 +400,9 @@ int kho_root_next_client(const void *fdt, int prev,
 	return node;
 }
 
-/**
- * kho_root_next_dropped() - iterate over the clients the writer dropped
- * @fdt: the tree, checked with kho_root_check()
- * @prev: 0 to start, then the previous return value
- * @name: the name of a client whose freeze failed; points into @fdt
- *
- * Return: a positive cursor for the next call, or -ENOENT at the end.
+/*
+ * Clients the writer dropped (their freeze failed), iterated as
+ * kho_root_next_client(); *@name points into @fdt.
  */
 int kho_root_next_dropped(const void *fdt, int prev, const char **name)
 {
@@ -486,16 +410,7 @@ int kho_root_next_dropped(const void *fdt, int prev, const char **name)
 	return *name ? prev + 1 : -ENOENT;
 }
 
-/**
- * kho_root_find_blob() - look a client's blob up by name
- * @fdt: the tree, checked with kho_root_check()
- * @client_node: the client, from kho_root_next_client()
- * @name: blob name
- * @phys: its physical address
- * @size: its size
- *
- * Return: 0, or -ENOENT.
- */
+/* A blob of a client of a checked tree, by name: 0 or -ENOENT. */
 int kho_root_find_blob(const void *fdt, int client_node, const char *name,
 		       u64 *phys, u64 *size)
 {
@@ -507,15 +422,7 @@ int kho_root_find_blob(const void *fdt, int client_node, const char *name,
 	return 0;
 }
 
-/**
- * kho_root_next_blob() - iterate over the blobs of a client
- * @fdt: the tree, checked with kho_root_check()
- * @client_node: the client, from kho_root_next_client()
- * @prev: 0 to start, then the previous return value
- * @blob: the blob found
- *
- * Return: a positive cursor for the next call, or -ENOENT at the end.
- */
+/* Blobs of a client of a checked tree, iterated as kho_root_next_client(). */
 int kho_root_next_blob(const void *fdt, int client_node, int prev,
 		       struct kho_root_blob *blob)
 {
