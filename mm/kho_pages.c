@@ -12,17 +12,10 @@
 
 #include "internal.h"
 
-/**
- * kho_pages_keep() - keep a free range away from the page allocator
- * @base: start, page aligned
- * @size: bytes, page aligned
- *
- * The range is reserved so that memblock_free_all() does not free it, and
- * marked so that memmap init leaves its struct pages as they are: without
- * PG_reserved, with one reference each.
- *
- * Context: boot, before memblock_free_all() frees memory.
- * Return: 0, or the error of memblock.
+/*
+ * Keep a free, page-aligned range from memblock_free_all(), its struct pages
+ * left by memmap init without PG_reserved and with one reference each. Boot,
+ * before memblock_free_all(). 0 or memblock's error.
  */
 int __init kho_pages_keep(phys_addr_t base, phys_addr_t size)
 {
@@ -30,24 +23,18 @@ int __init kho_pages_keep(phys_addr_t base, phys_addr_t size)
 	       memblock_reserved_mark_noinit(base, size);
 }
 
-/**
- * kho_pages_unkeep() - drop the reservation of a kept range
- * @base: start, as kept
- * @size: bytes, as kept
- *
- * Context: boot; the pages themselves were released or claimed.
+/*
+ * Drop the reservation of a kept range whose pages were released or claimed
+ * (boot).
  */
 void __init kho_pages_unkeep(phys_addr_t base, phys_addr_t size)
 {
 	memblock_phys_free(base, size);
 }
 
-/**
- * kho_pages_release() - give part of a kept range to the page allocator
- * @base: start, page aligned
- * @size: bytes, page aligned; nothing is done for 0
- *
- * Context: boot: the walk of the handover, early or in deferred memmap init.
+/*
+ * Give part of a kept range to the page allocator (boot: the walk, early or
+ * in deferred memmap init).
  */
 void __init kho_pages_release(phys_addr_t base, phys_addr_t size)
 {
@@ -55,27 +42,18 @@ void __init kho_pages_release(phys_addr_t base, phys_addr_t size)
 		memblock_release_pages(base, size);
 }
 
-/**
- * kho_pages_deferred_start() - where a node's deferred memmap init starts
- * @nid: the node
- *
- * Context: boot, before memblock_free_all() frees memory.
- * Return: the first pfn whose struct page deferred init will initialize, or
- * ULONG_MAX when the node has no deferred part.
+/*
+ * First pfn deferred memmap init of @nid initializes, or ULONG_MAX (boot,
+ * before memblock_free_all()).
  */
 unsigned long __init kho_pages_deferred_start(int nid)
 {
 	return deferred_memmap_start_pfn(nid);
 }
 
-/**
- * kho_pages_init_deferred() - initialize the struct pages of a kept range
- * @spfn: first pfn, at or above the node's kho_pages_deferred_start()
- * @epfn: end pfn
- * @nid: the node
- *
- * Context: the node's deferred init thread.
- * Return: true when the struct pages are initialized.
+/*
+ * Initialize the struct pages of a kept range at or above
+ * kho_pages_deferred_start(), from the node's deferred init thread.
  */
 bool __init kho_pages_init_deferred(unsigned long spfn, unsigned long epfn,
 				    int nid)
@@ -83,19 +61,11 @@ bool __init kho_pages_init_deferred(unsigned long spfn, unsigned long epfn,
 	return deferred_init_reserved_pages(spfn, epfn, nid);
 }
 
-/**
- * kho_pages_claim() - take a preserved block out of the handover
- * @pfn: its first page, stamped
- * @order: its order
- * @managed: count its pages in the zone's managed pages now (otherwise
- *	the caller counts them, kho_pages_batch_add())
- *
- * The block becomes what a fresh allocation of @order would be before
- * prep_compound_page(): one reference on its head, none on its tails, no
- * stamp.
- *
- * Context: any; the caller serializes claims of the handover.
- * Return: the first page.
+/*
+ * Take a stamped block out of the handover: it becomes what a fresh
+ * allocation of @order is before prep_compound_page() (one reference on the
+ * head, none on tails, no stamp). Without @managed the caller counts the
+ * pages with kho_pages_batch_add(). The caller serializes claims.
  */
 struct page *kho_pages_claim(unsigned long pfn, unsigned int order,
 			     bool managed)
@@ -112,15 +82,7 @@ struct page *kho_pages_claim(unsigned long pfn, unsigned int order,
 	return page;
 }
 
-/**
- * kho_pages_claim_split() - one reference on every page of a claimed block
- * @pfn: its first page
- * @order: its order
- *
- * For blocks handed back as order-0 pages rather than as a folio.
- *
- * Context: any.
- */
+/* One reference on every page of a claimed block, handed back as pages. */
 void kho_pages_claim_split(unsigned long pfn, unsigned int order)
 {
 	struct page *page = pfn_to_page(pfn);
@@ -130,14 +92,7 @@ void kho_pages_claim_split(unsigned long pfn, unsigned int order)
 		set_page_count(page + i, 1);
 }
 
-/**
- * kho_pages_folio() - a claimed block as a folio of its order
- * @page: the block's first page, from kho_pages_claim()
- * @order: its order, gigantic orders included
- *
- * Context: any.
- * Return: the folio.
- */
+/* A claimed block as a folio of its order, gigantic orders included. */
 struct folio *kho_pages_folio(struct page *page, unsigned int order)
 {
 	if (order)
@@ -145,13 +100,9 @@ struct folio *kho_pages_folio(struct page *page, unsigned int order)
 	return page_folio(page);
 }
 
-/**
- * kho_pages_batch_add() - count a claimed block's managed pages later
- * @b: the batch, zeroed at first
- * @page: the block's first page, claimed with @managed false
- * @order: its order
- *
- * Context: any; kho_pages_batch_end() ends the batch.
+/*
+ * Count the managed pages of a block claimed without @managed later, in
+ * kho_pages_batch_end(); @b starts zeroed.
  */
 void kho_pages_batch_add(struct kho_pages_batch *b, struct page *page,
 			 unsigned int order)
@@ -165,12 +116,7 @@ void kho_pages_batch_add(struct kho_pages_batch *b, struct page *page,
 	b->managed += 1UL << order;
 }
 
-/**
- * kho_pages_batch_end() - count the managed pages of a batch
- * @b: the batch
- *
- * Context: any.
- */
+/* Count the managed pages of a batch. */
 void kho_pages_batch_end(struct kho_pages_batch *b)
 {
 	if (b->managed)
@@ -178,15 +124,9 @@ void kho_pages_batch_end(struct kho_pages_batch *b)
 	b->managed = 0;
 }
 
-/**
- * kho_pages_set_reserved() - claimed pages as reserved memory
- * @pfn: first page
- * @nr: pages
- *
- * As memblock_free_all() leaves reserved memory: PG_reserved, outside the
- * page allocator until free_reserved_area().
- *
- * Context: any.
+/*
+ * Claimed pages as memblock_free_all() leaves reserved memory: PG_reserved,
+ * outside the page allocator until free_reserved_area().
  */
 void kho_pages_set_reserved(unsigned long pfn, unsigned long nr)
 {
@@ -196,12 +136,9 @@ void kho_pages_set_reserved(unsigned long pfn, unsigned long nr)
 		__set_bit(PG_reserved, &pfn_to_page(pfn + i)->flags);
 }
 
-/**
- * kho_pages_free() - give a claimed block to the page allocator
- * @page: its first page, from kho_pages_claim()
- * @order: its order; blocks larger than MAX_PAGE_ORDER go in pieces
- *
- * Context: any context that may free pages.
+/*
+ * Give a claimed block to the page allocator, in pieces above
+ * MAX_PAGE_ORDER; from any context that may free pages.
  */
 void kho_pages_free(struct page *page, unsigned int order)
 {
