@@ -64,24 +64,13 @@ bool __init kho_phys_is_free_ram(phys_addr_t start, phys_addr_t size)
 	       !kho_phys_in_scratch(start, size);
 }
 
-/**
- * kho_early_blob() - a blob of the incoming handover, before the initcalls
- * @client: the client's name
- * @compatible: the version of the client's state the caller reads
- * @name: the blob's name
- * @phys: its physical address
- * @size: its size
- *
- * For memblock code that decides before the page allocator starts, such as
- * where a reserve_mem= region goes. The blob lies in RAM outside scratch,
- * but whether it is memory @client preserved is only known later: the
- * caller checks everything it reads, and claims what it keeps through the
- * client API once its client registered.
- *
- * Context: early boot, after kho_populate(), before kho_memory_init().
- * Return: 0; -ENOENT if there is no handover, no such client or blob, or
- * the client's state is not @compatible; -EINVAL for a blob outside RAM
- * or in scratch memory.
+/*
+ * A blob of the incoming handover for memblock code before the initcalls
+ * (reserve_mem=), after kho_populate() and before kho_memory_init(). The blob
+ * lies in RAM outside scratch, but whether @client preserved it is known only
+ * later: the caller checks everything it reads and claims what it keeps
+ * through the client API once registered. 0; -ENOENT (no handover, client,
+ * blob, or not @compatible); -EINVAL (outside RAM or in scratch).
  */
 int __init kho_early_blob(const char *client, const char *compatible,
 			  const char *name, phys_addr_t *phys, size_t *size)
@@ -109,17 +98,10 @@ int __init kho_early_blob(const char *client, const char *compatible,
 	return -ENOENT;
 }
 
-/**
- * kho_populate() - take the handover found by the architecture code
- * @root_phys: physical address of the root tree
- * @root_size: size of the memory holding it
- * @scratch: scratch table, mapped by the caller
- * @nr: entries in @scratch
- *
- * Called before the first memblock allocation, once memblock knows the
- * memory. On success memblock allocates only from scratch from now on.
- *
- * Return: true if the handover was accepted.
+/*
+ * Take the handover found by the architecture code, before the first
+ * memblock allocation; the caller maps @scratch. Accepted (true), memblock
+ * allocates only from scratch from now on.
  */
 bool __init kho_populate(phys_addr_t root_phys, size_t root_size,
 			 const struct kho_scratch_entry *scratch,
@@ -212,14 +194,10 @@ fail:
 	return false;
 }
 
-/**
- * kho_populate_refused() - the architecture's handoff itself is malformed
- * @why: what is wrong, a string constant, e.g. "bad setup_data version"
- *
- * Logs one line and shows the rejection in /sys/kernel/kho/incoming, as
- * for a handover that kho_populate() refuses.
- *
- * Context: early boot, where kho_populate() would have been called.
+/*
+ * The architecture's handoff itself is malformed (early boot, instead of
+ * kho_populate()): log @why, a string constant, and show it in
+ * /sys/kernel/kho/incoming.
  */
 void __init kho_populate_refused(const char *why)
 {

@@ -185,15 +185,10 @@ static bool kho_in_accepts(struct kho_client *client, const char *compatible)
 	return false;
 }
 
-/**
- * kho_in_attach() - find the incoming state of a client that registers
- * @client: the client
- *
+/*
+ * The incoming state of a registering client (kho_client_register()), or
+ * NULL; ERR_PTR(-EAGAIN) before the core_initcall took the handover over.
  * State of a version the client does not accept is released at once.
- *
- * Context: process context, kho_client_register().
- * Return: the incoming state; NULL if there is none; ERR_PTR(-EAGAIN)
- * before the handover is taken over (core_initcall).
  */
 struct kho_in_client *kho_in_attach(struct kho_client *client)
 {
@@ -227,12 +222,7 @@ struct kho_in_client *kho_in_attach(struct kho_client *client)
 	return ic;
 }
 
-/**
- * kho_in_detach() - a client unregisters
- * @client: the client, already finished
- *
- * Context: process context, kho_client_unregister().
- */
+/* A client that finished unregisters (kho_client_unregister()). */
 void kho_in_detach(struct kho_client *client)
 {
 	if (!client->in)
@@ -242,17 +232,11 @@ void kho_in_detach(struct kho_client *client)
 	mutex_unlock(&kho_in.lock);
 }
 
-/**
- * kho_in_release_unclaimed() - release the state of clients that never came
- *
- * What /sys/kernel/kho/in/release does: every client that did not register
- * loses its state now. A registered client keeps its state until it calls
- * kho_finish() (or unregisters): it may be reading its blobs in place.
- * Once no client holds anything, the handover's remaining memory goes to
- * the page allocator.
- *
- * Context: process context; may sleep.
- * Return: 0, -ENOENT when this is not a KHO boot, -EALREADY if done.
+/*
+ * /sys/kernel/kho/in/release: clients that never registered lose their
+ * state now; a registered one keeps it until kho_finish() or unregistering (it
+ * may read its blobs in place). May sleep. 0, -ENOENT (no KHO boot) or
+ * -EALREADY.
  */
 int kho_in_release_unclaimed(void)
 {
@@ -278,12 +262,9 @@ int kho_in_release_unclaimed(void)
 	return err;
 }
 
-/**
- * kho_in_release_policy() - when clients that never came are released
- *
- * Context: any.
- * Return: seconds after the end of boot (kho_release=), or -1 for never
- * (kho_release=never: only /sys/kernel/kho/in/release releases them).
+/*
+ * Seconds after boot when clients that never came are released
+ * (kho_release=), or -1 for never.
  */
 long kho_in_release_policy(void)
 {

@@ -382,17 +382,9 @@ int kho_get_blob(struct kho_client *client, const char *name,
 }
 EXPORT_SYMBOL_GPL(kho_get_blob);
 
-/**
- * kho_in_read_blob() - read an incoming blob that no client claimed yet
- * @phys: the blob's address
- * @size: its size
- * @buf: destination
- * @off: offset into the blob
- * @count: bytes to read
- *
- * Context: process context, sysfs.
- * Return: bytes read, or -ENODATA once the blob's memory was claimed or
- * released (it may be in other hands by then).
+/*
+ * Read an incoming blob no client claimed yet, for sysfs: bytes read, or
+ * -ENODATA once its memory was claimed or released (it may be in other hands).
  */
 ssize_t kho_in_read_blob(u64 phys, u64 size, char *buf, loff_t off,
 			 size_t count)
@@ -410,13 +402,7 @@ ssize_t kho_in_read_blob(u64 phys, u64 size, char *buf, loff_t off,
 	return ret;
 }
 
-/**
- * kho_in_root() - the incoming root tree, for sysfs
- * @size: its size
- *
- * Context: any.
- * Return: a copy of the root tree, or NULL when this is not a KHO boot.
- */
+/* The copy of the incoming root tree, for sysfs; NULL without a KHO boot. */
 const void *kho_in_root(size_t *size)
 {
 	if (!kho_in.valid) {
@@ -427,12 +413,9 @@ const void *kho_in_root(size_t *size)
 	return kho_in.root;
 }
 
-/**
- * kho_in_status() - what became of the previous kernel's handover
- * @why: why it was not taken, as logged; NULL when there was none
- *
- * Context: any.
- * Return: true if this kernel took the handover.
+/*
+ * Did this kernel take the previous kernel's handover; *@why says why not
+ * (NULL when there was none).
  */
 bool kho_in_status(const char **why)
 {
@@ -440,16 +423,9 @@ bool kho_in_status(const char **why)
 	return kho_in.valid;
 }
 
-/**
- * kho_in_root_overlaps() - does a range hold the incoming root tree
- * @phys: start
- * @size: bytes
- *
- * The outgoing root tree must not be where the incoming one was: a stale
- * reference to the old one would find a valid handover.
- *
- * Context: any.
- * Return: true if [@phys, @phys + @size) overlaps the incoming root tree.
+/*
+ * Does [@phys, @phys + @size) overlap the incoming root tree: the outgoing
+ * one must not be there, or a stale reference would find a valid handover.
  */
 bool kho_in_root_overlaps(phys_addr_t phys, size_t size)
 {
@@ -457,13 +433,7 @@ bool kho_in_root_overlaps(phys_addr_t phys, size_t size)
 	       kho_in.root_phys < phys + size;
 }
 
-/**
- * kho_in_clients() - the incoming clients, for sysfs
- * @nr: their number
- *
- * Context: any.
- * Return: the array, or NULL when this is not a KHO boot.
- */
+/* The incoming clients, for sysfs; NULL without a KHO boot. */
 struct kho_in_client *kho_in_clients(unsigned int *nr)
 {
 	*nr = kho_in.valid ? kho_in.nr_clients : 0;

@@ -113,15 +113,12 @@ static bool __init scratch_add(phys_addr_t size, phys_addr_t end, int nid,
 	return true;
 }
 
-/**
- * kho_reserve_scratch() - reserve scratch areas on a boot without handover
- *
- * Called late in memblock's life, when this kernel's own boot allocations
- * are known. The kexec area comes first in the table. A node area that
- * cannot be reserved (a node whose memory is all hotpluggable, or too
- * small) is skipped: the next kernel's allocations for that node fall back
- * to the other areas. So is the lowmem area when this boot asked for no low
- * memory. Without a kexec area there can be no handover: KHO is disabled.
+/*
+ * Reserve scratch on a boot without handover, once this boot's own
+ * allocations are known: the kexec area first, then lowmem and one per node.
+ * A node or lowmem area that cannot be reserved or is not needed is skipped
+ * (the next kernel falls back to the others); without a kexec area KHO is
+ * disabled.
  */
 void __init kho_reserve_scratch(void)
 {
@@ -176,18 +173,10 @@ fail:
 	pr_err("no scratch memory: KHO disabled\n");
 }
 
-/**
- * kho_scratch_order() - the order kexec_file tries scratch areas in
- * @table: the scratch table, the kexec area first
- * @nr: entries in @table
- * @order: filled with @nr indexes into @table
- * @top_down: the segment is placed top-down
- *
- * The kexec area (entry 0) comes first; the others follow by address,
- * ascending or, for @top_down, descending, so that a loader that needs a
- * segment above another (arm64: the initrd above the kernel) finds room.
- *
- * Return: @nr.
+/*
+ * Fill @order with the @nr indexes kexec_file tries: the kexec area first,
+ * then by address, descending for @top_down, so that a segment needed above
+ * another (arm64: initrd above the kernel) finds room. Returns @nr.
  */
 unsigned int kho_scratch_order(const struct kho_scratch_entry *table,
 			       unsigned int nr, unsigned int *order,
@@ -213,13 +202,7 @@ unsigned int kho_scratch_order(const struct kho_scratch_entry *table,
 	return nr;
 }
 
-/**
- * kho_range_in_scratch() - does a physical range overlap scratch memory
- * @start: first byte
- * @end: one past the last byte
- *
- * Return: true if any byte of [@start, @end) is in a scratch area.
- */
+/* Does any byte of [@start, @end) lie in a scratch area. */
 bool kho_range_in_scratch(phys_addr_t start, phys_addr_t end)
 {
 	unsigned int i;

@@ -297,16 +297,10 @@ static void __init kho_in_node_done(int nid)
 		kho_in_set_ready();
 }
 
-/**
- * kho_memory_init_deferred() - take over a node's deferred preserved memory
- * @nid: the node
- *
- * Called by the node's deferred struct page init thread once the node's
- * free memory is initialized: initializes the struct pages of the ranges
- * kept for the handover on that node and walks them.
- *
- * Context: the node's deferred init kthread, before page_alloc_init_late()
- * returns; other nodes may run this at the same time.
+/*
+ * From @nid's deferred struct page init kthread, once its free memory is
+ * initialized, before page_alloc_init_late() returns: initialize and walk the
+ * ranges kept on the node. Other nodes may run this concurrently.
  */
 void __init kho_memory_init_deferred(int nid)
 {
@@ -676,13 +670,11 @@ fail:
 	return false;
 }
 
-/**
- * kho_memory_init() - set up memory before the page allocator starts
- *
- * Called by memblock_free_all() before it frees memory. On a KHO boot,
- * keeps preserved memory away from the page allocator and frees the rest
- * outside scratch; with KHO enabled, reserves scratch on the first boot of
- * a chain; turns scratch pageblocks into MIGRATE_CMA.
+/*
+ * From memblock_free_all(), before it frees memory: on a KHO boot keep
+ * preserved memory from the page allocator and free the rest outside scratch;
+ * otherwise reserve scratch on the first boot of a chain; scratch pageblocks
+ * become MIGRATE_CMA.
  */
 void __init kho_memory_init(void)
 {
