@@ -98,10 +98,9 @@ static int kho_corrupt_blob_overlap(void *fdt, struct kho_client *c)
 	return err ?: fdt_pack(fdt);
 }
 
-/**
- * kho_debug_corrupt_root() - damage the frozen handover as armed
- *
- * Context: kho_freeze(), kho_out.lock held, once the handover is final.
+/*
+ * Damage the frozen handover as armed: from kho_freeze(), kho_out.lock held,
+ * once the handover is final.
  */
 void kho_debug_corrupt_root(void)
 {
@@ -203,18 +202,10 @@ void kho_debug_corrupt_root(void)
 
 static struct kho_scratch_entry kho_corrupt_table[KHO_SCRATCH_MAX_ENTRIES];
 
-/**
- * kho_debug_corrupt_scratch() - the scratch table an image carries
- * @table: the real table
- * @nr: its entries; handoff-scratch makes it 0
- *
- * For the scratch cases the last entry is damaged, so that the x86
- * decompressor, which places the kernel in the first one, still finds
- * it. For handoff-scratch the architecture's handoff (x86 setup_data,
- * arm64 /chosen) names no scratch area at all.
- *
- * Context: kexec_file_load, kexec lock held.
- * Return: @table, or a damaged copy when a scratch case is armed.
+/*
+ * The scratch table an image carries (kexec_file_load, kexec lock held):
+ * @table, or a copy whose last entry is damaged (the x86 decompressor places
+ * the kernel in the first), or *@nr 0 for handoff-scratch.
  */
 const struct kho_scratch_entry *
 kho_debug_corrupt_scratch(const struct kho_scratch_entry *table,
@@ -245,15 +236,9 @@ kho_debug_corrupt_scratch(const struct kho_scratch_entry *table,
  */
 #define KHO_CORRUPT_HANDOFF_LEN	0x80000U
 
-/**
- * kho_debug_handoff_len() - the length the x86 handoff declares
- * @len: the real length of the setup_data payload
- *
- * For handoff-length, a length that does not match what the entry holds,
- * which the next kernel must refuse without mapping it.
- *
- * Context: kexec_file_load, kexec lock held.
- * Return: @len, or a damaged length when handoff-length is armed.
+/*
+ * The length the x86 handoff declares (kexec lock held): @len, or for
+ * handoff-length one the next kernel must refuse without mapping it.
  */
 u32 kho_debug_handoff_len(u32 len)
 {
@@ -264,15 +249,9 @@ u32 kho_debug_handoff_len(u32 len)
 	return KHO_CORRUPT_HANDOFF_LEN;
 }
 
-/**
- * kho_debug_other_handoff() - whether the handoff is to look like another's
- *
- * For other-handoff, the architecture hands the handover over under
- * upstream KHO's identifiers and in its layout (Documentation/kho/abi.rst,
- * "KHO identity"), which the next kernel must report and ignore.
- *
- * Context: kexec_file_load, kexec lock held.
- * Return: true when other-handoff is armed.
+/*
+ * Whether the handoff uses upstream KHO's identifiers and layout
+ * (other-handoff), which the next kernel must report and ignore.
  */
 bool kho_debug_other_handoff(void)
 {

@@ -73,27 +73,18 @@ int kho_tracker_set_slow(struct kho_tracker *t, u64 pfn, unsigned int order);
 u64 *kho_tracker_leaf(const struct kho_tracker *t, u64 pfn,
 		      unsigned int order, u64 *start, u64 *end);
 
-/**
- * kho_tracker_leaf_test() - whether a leaf marks a block
- * @leaf: from kho_tracker_leaf()
- * @b: the block's bit: (pfn - start) >> order, start from kho_tracker_leaf()
- *
- * Return: true when the block is set.
+/*
+ * Is bit @b of @leaf set; @b is (pfn - start) >> order, start from
+ * kho_tracker_leaf().
  */
 static inline bool kho_tracker_leaf_test(const u64 *leaf, u64 b)
 {
 	return leaf[b / 64] & (1ULL << (b % 64));
 }
 
-/**
- * kho_tracker_leaf_set() - set a block that is not set, in its leaf
- * @t: the outgoing tracker of @leaf
- * @leaf: from kho_tracker_leaf(@t, ...)
- * @b: the block's bit (see kho_tracker_leaf_test()); not set
- * @order: the order of the block and of @leaf
- *
- * kho_tracker_set() for a loop that holds the block's leaf and serializes
- * with kho_tracker_set().
+/*
+ * Set bit @b, not set, of @leaf of @t: kho_tracker_set() for a loop that
+ * holds the leaf and serializes with kho_tracker_set().
  */
 static inline void kho_tracker_leaf_set(struct kho_tracker *t, u64 *leaf,
 					u64 b, unsigned int order)
@@ -102,18 +93,10 @@ static inline void kho_tracker_leaf_set(struct kho_tracker *t, u64 *leaf,
 	t->nr_blocks[order]++;
 }
 
-/**
- * kho_tracker_cached_word() - the fast path of set, clear and has
- * @t: outgoing tracker
- * @pfn: first page of the block
- * @order: block order
- * @bit: the block's bit in the word returned
- *
- * A hit needs no range check: the cached leaf covers valid block indexes
- * only. An empty cache has @t->lc_span 0 and never hits.
- *
- * Return: the word of an aligned block in the leaf of the last lookup, or
- * NULL.
+/*
+ * Fast path of set, clear and has: the word of an aligned block in the
+ * leaf of the last lookup, or NULL. A hit needs no range check, the cached
+ * leaf covers valid indexes only; an empty cache (lc_span 0) never hits.
  */
 static inline u64 *kho_tracker_cached_word(const struct kho_tracker *t,
 					   u64 pfn, unsigned int order,
@@ -129,16 +112,9 @@ static inline u64 *kho_tracker_cached_word(const struct kho_tracker *t,
 	return &t->lc_leaf[off / 64];
 }
 
-/**
- * kho_tracker_set_inline() - kho_tracker_set() with its fast path inline
- * @t: outgoing tracker
- * @pfn: first page of the block, aligned to 2^@order pages
- * @order: block order
- *
- * For loops over many blocks: a block in the leaf of the last lookup (the
- * common case in a batch) costs a few instructions and no call.
- *
- * Return: as kho_tracker_set().
+/*
+ * kho_tracker_set() with the cached-leaf case inline, for loops over many
+ * blocks.
  */
 static inline int kho_tracker_set_inline(struct kho_tracker *t, u64 pfn,
 					 unsigned int order)
