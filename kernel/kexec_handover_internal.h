@@ -127,7 +127,7 @@ kho_debug_corrupt_scratch(const struct kho_scratch_entry *table,
 }
 #endif
 
-/* kexec_handover_kexec.c */
+/* kexec_handover_lifecycle.c */
 int kho_set_aborted(bool abort);
 
 int kho_update_root(void);

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Kexec HandOver (KHO): what kexec sees of it, and the client callbacks
- * around it (Documentation/kho/concepts.rst).
+ * Kexec HandOver (KHO): the lifecycle of the outgoing handover around
+ * kexec: clients prepare when an image is loaded, the image's segments go
+ * to scratch, clients freeze at the jump and thaw or abort after it
+ * (Documentation/kho/concepts.rst).
  */
 #define pr_fmt(fmt) "kho: " fmt
 
