@@ -708,7 +708,7 @@ void __init kho_memory_init(void)
 			memblock_phys_free(kho_scratch[i].addr,
 					   kho_scratch[i].size);
 	}
-	memblock_kho_scratch_init_cma();
+	kho_pages_init_cma();
 }
 
 /*

@@ -9,6 +9,7 @@
 #include <linux/kho_pages.h>
 #include <linux/memblock.h>
 #include <linux/mm.h>
+#include <linux/page-isolation.h>
 
 #include "internal.h"
 
@@ -33,14 +34,105 @@ void __init kho_pages_unkeep(phys_addr_t base, phys_addr_t size)
 }
 
 /*
- * Give part of a kept range to the page allocator (boot: the walk, early or
- * in deferred memmap init).
+ * Give the whole pages of part of a kept range to the page allocator, in
+ * the largest aligned orders as memblock_free_all() does, so that the cost
+ * is per range, not per page (boot: the walk, early or in deferred memmap
+ * init). memblock still records the range as reserved.
  */
 void __init kho_pages_release(phys_addr_t base, phys_addr_t size)
 {
-	if (size)
-		memblock_release_pages(base, size);
+	unsigned long pfn = PFN_UP(base), end = PFN_DOWN(base + size);
+	unsigned int order;
+
+	if (pfn >= end)
+		return;
+	totalram_pages_add(end - pfn);
+	while (pfn < end) {
+		order = pfn ? min_t(unsigned int, MAX_PAGE_ORDER, __ffs(pfn)) :
+			      MAX_PAGE_ORDER;
+		while (pfn + (1UL << order) > end)
+			order--;
+		memblock_free_pages(pfn_to_page(pfn), pfn, order);
+		pfn += 1UL << order;
+	}
 }
+
+#ifdef CONFIG_CMA
+/*
+ * The zone of @pfn. Deferred memmap init covers only the highest zone of a
+ * node; setting the migratetype looks at the head page's zone, so such a
+ * page is initialized now and again by deferred init.
+ */
+static struct zone * __init kho_pages_zone(unsigned long pfn)
+{
+#ifdef CONFIG_DEFERRED_STRUCT_PAGE_INIT
+	int nid = early_pfn_to_nid(pfn);
+	pg_data_t *pgdat = NODE_DATA(nid);
+
+	if (node_online(nid) && pfn >= pgdat->first_deferred_pfn) {
+		struct zone *zone = pgdat->node_zones + pgdat->nr_zones - 1;
+
+		if (zone_spans_pfn(zone, pfn))
+			__init_single_page(pfn_to_page(pfn), pfn,
+					   zone_idx(zone), nid);
+		return zone;
+	}
+#endif
+	return page_zone(pfn_to_page(pfn));
+}
+
+/*
+ * Pageblocks entirely inside [@start, @end) and one zone become
+ * MIGRATE_CMA. The pageblock bitmap does not need initialized struct
+ * pages, and deferred_free_pages() keeps the migratetype.
+ */
+static void __init kho_pages_cma_range(phys_addr_t start, phys_addr_t end)
+{
+	unsigned long pfn = pageblock_align(PFN_UP(start));
+	unsigned long end_pfn = pageblock_start_pfn(PFN_DOWN(end));
+
+	for (; pfn < end_pfn; pfn += pageblock_nr_pages) {
+		struct zone *zone = kho_pages_zone(pfn);
+
+		if (!zone_spans_pfn(zone, pfn) ||
+		    !zone_spans_pfn(zone, pfn + pageblock_nr_pages - 1))
+			continue;
+		set_pageblock_migratetype(pfn_to_page(pfn), MIGRATE_CMA);
+		zone->cma_pages += pageblock_nr_pages;
+	}
+}
+
+/*
+ * Make scratch memory MIGRATE_CMA, so that the pages memblock_free_all()
+ * and deferred init release there go to the CMA free lists and only
+ * movable allocations, which can be migrated away, land in scratch
+ * (boot, after free_area_init(), before memblock_free_all()). Adjacent
+ * scratch regions are one area; partial pageblocks at its edges keep their
+ * migratetype.
+ */
+void __init kho_pages_init_cma(void)
+{
+	phys_addr_t start = 0, end = 0;
+	struct memblock_region *r;
+
+	for_each_mem_region(r) {
+		if (!memblock_is_kho_scratch(r))
+			continue;
+		if (r->base == end) {
+			end += r->size;
+			continue;
+		}
+		kho_pages_cma_range(start, end);
+		start = r->base;
+		end = r->base + r->size;
+	}
+	kho_pages_cma_range(start, end);
+}
+#else
+void __init kho_pages_init_cma(void)
+{
+}
+#endif /* CONFIG_CMA */
 
 /*
  * First pfn deferred memmap init of @nid initializes, or ULONG_MAX (boot,

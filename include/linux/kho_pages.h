@@ -46,6 +46,7 @@ struct kho_pages_batch {
 int kho_pages_keep(phys_addr_t base, phys_addr_t size);
 void kho_pages_unkeep(phys_addr_t base, phys_addr_t size);
 void kho_pages_release(phys_addr_t base, phys_addr_t size);
+void kho_pages_init_cma(void);
 unsigned long kho_pages_deferred_start(int nid);
 bool kho_pages_init_deferred(unsigned long spfn, unsigned long epfn, int nid);
 

@@ -601,58 +601,6 @@ static int kho_scratch_allocated_size_check(void)
 }
 
 /*
- * A simulated memory region with a reserved range r1 inside:
- *
- *  |   +-----+----------------------+        |
- *  |   | r1  |         r1           |        |
- *  +---+-----+----------------------+--------+
- *      ^                             ^
- *      base (not page aligned)       base + size
- *
- * Expect memblock_release_pages() to free only the whole pages of the range,
- * in the largest aligned orders, and to leave memblock.reserved unchanged.
- */
-static int kho_scratch_release_pages_check(void)
-{
-	struct region mem = {
-		.base = SZ_1G,
-		.size = SZ_16M
-	};
-	struct region r1 = {
-		.base = SZ_1G + SZ_4M - 100,
-		.size = SZ_4M + 200
-	};
-	unsigned long freed;
-
-	PREFIX_PUSH();
-
-	reset_memblock_regions();
-	memblock_add(mem.base, mem.size);
-	memblock_reserve(r1.base, r1.size);
-
-	memblock_freed_pages = 0;
-	memblock_freed_max_order = 0;
-
-	freed = memblock_release_pages(r1.base, r1.size);
-
-	ASSERT_EQ(freed, SZ_4M / PAGE_SIZE);
-	ASSERT_EQ(memblock_freed_pages, SZ_4M / PAGE_SIZE);
-	ASSERT_EQ(memblock_freed_max_order, MAX_PAGE_ORDER);
-	ASSERT_EQ(memblock.reserved.cnt, 1);
-	ASSERT_EQ(memblock.reserved.total_size, r1.size);
-
-	/* less than a page: nothing */
-	memblock_freed_pages = 0;
-	freed = memblock_release_pages(r1.base, 200);
-	ASSERT_EQ(freed, 0);
-	ASSERT_EQ(memblock_freed_pages, 0);
-
-	test_pass_pop();
-
-	return 0;
-}
-
-/*
  * A test that allocates in scratch-only mode on a system with mirrored
  * memory, with a mirrored scratch area M, a scratch area A that is not
  * mirrored, and mirrored memory X that is not scratch:
@@ -898,7 +846,6 @@ int memblock_kho_scratch_checks(void)
 	kho_scratch_clear_only_check();
 	kho_scratch_double_array_check();
 	kho_scratch_allocated_size_check();
-	kho_scratch_release_pages_check();
 	memblock_kho_scratch_numa_checks();
 	/* leaves mirrored memory enabled: keep it last */
 	kho_scratch_mirror_check();

@@ -4,10 +4,8 @@
 
 #include "common.h"
 
-/* defined in internal.h, next to the memblock_free_pages() stub */
+/* defined in internal.h */
 extern bool mirrored_kernelcore;
-extern unsigned long memblock_freed_pages;
-extern unsigned int memblock_freed_max_order;
 
 int memblock_kho_scratch_checks(void);
 int __memblock_kho_scratch_numa_checks(void);
