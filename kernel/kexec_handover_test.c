@@ -11,7 +11,6 @@
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
-#include <linux/vmalloc.h>
 
 #include "kexec_handover_internal.h"
 
@@ -403,9 +402,8 @@ static void kho_test_api(struct kunit *test)
 	struct kho_client *a, *b;
 	struct folio *folio, *many[3];
 	struct page *pg;
-	void *blob, *vm;
-	phys_addr_t desc;
 	unsigned int i;
+	void *blob;
 
 	if (!kho_is_enabled())
 		kunit_skip(test, "boot with kho=on to test the preservation API");
@@ -481,15 +479,6 @@ static void kho_test_api(struct kunit *test)
 	for (i = 0; i < ARRAY_SIZE(many); i++)
 		folio_put(many[i]);
 
-	/* vmalloc areas: only the start of one. */
-	vm = vmalloc(5 * PAGE_SIZE);
-	KUNIT_ASSERT_NOT_NULL(test, vm);
-	KUNIT_EXPECT_EQ(test, kho_preserve_vmalloc(a, vm + PAGE_SIZE, &desc),
-			-EINVAL);
-	KUNIT_EXPECT_EQ(test, kho_preserve_vmalloc(a, vm, &desc), 0);
-	KUNIT_EXPECT_EQ(test, kho_preserve_vmalloc(a, vm, &desc), -EEXIST);
-	KUNIT_EXPECT_EQ(test, kho_unpreserve_vmalloc(a, desc), 0);
-	vfree(vm);
 	kho_client_unregister(a);
 }
 

@@ -4,15 +4,16 @@
  * after boot.
  *
  * Its state is prepared when an image carrying the handover is loaded
- * (the prepare callback): a vmalloc area and an array of records spanning
- * several pages, both filled with pseudo-random data, and a blob (a plain
+ * (the prepare callback): a buffer of several pages from
+ * kho_alloc_preserve() and an array of records spanning several pages, both
+ * filled with pseudo-random data, and a blob (a plain
  * struct: libfdt is not available to modules) with their descriptors and
  * checksums; with prepare_now=1 also at module load. The client's version
  * is "kho-test-mod-v1", or test_kho_module.compat=. The freeze callback
  * stamps the blob in place; the abort callback drops everything.
  *
  * Loaded in the next kernel, it prints what kho_client_incoming() says,
- * restores the vmalloc area into a new mapping and reads the records back,
+ * takes the buffer back with kho_restore_preserved(), reads the records back,
  * checks them, and finishes. Results are printed as "test_kho_module: ..."
  * lines.
  *
@@ -37,10 +38,9 @@
 #include <linux/mutex.h>
 #include <linux/notifier.h>
 #include <linux/reboot.h>
-#include <linux/vmalloc.h>
 
 #define TKM_NAME		"test-kho-mod"
-#define TKM_VM_PAGES		37
+#define TKM_BUF_PAGES		32
 #define TKM_NR_RECORDS		1000
 
 static char *compat = "kho-test-mod-v1";
@@ -50,9 +50,9 @@ MODULE_PARM_DESC(compat, "version of the state this module writes");
 /* The blob. */
 struct tkm_blob {
 	u64 magic;
-	u64 vm_desc;
+	u64 buf;
 	u64 records;
-	u32 vm_crc;
+	u32 buf_crc;
 	u32 frozen;
 };
 
@@ -91,8 +91,7 @@ struct tkm_record {
 
 /* NULL once the reboot notifier unregistered the client. */
 static struct kho_client *tkm_client;
-static void *tkm_vm;
-static phys_addr_t tkm_vm_desc;
+static void *tkm_buf;
 static struct kho_array tkm_records;
 static struct tkm_blob *tkm_blob;
 static struct dentry *tkm_debugfs;
@@ -109,13 +108,11 @@ static void tkm_drop(void)
 	if (!tkm_client) {
 		/*
 		 * Unregistered at reboot: nothing is preserved any more. The
-		 * pages the blob and the arrays took are leaked, not freed:
-		 * only the client could walk and unpreserve them.
+		 * pages the blob, the buffer and the arrays took are leaked,
+		 * not freed: only the client could unpreserve them.
 		 */
-		vfree(tkm_vm);
-		tkm_vm = NULL;
+		tkm_buf = NULL;
 		tkm_blob = NULL;
-		tkm_vm_desc = 0;
 		return;
 	}
 	if (tkm_blob) {
@@ -123,19 +120,17 @@ static void tkm_drop(void)
 		kho_unpreserve_free(tkm_client, tkm_blob);
 		tkm_blob = NULL;
 	}
-	if (tkm_vm_desc)
-		kho_unpreserve_vmalloc(tkm_client, tkm_vm_desc);
-	tkm_vm_desc = 0;
+	if (tkm_buf)
+		kho_unpreserve_free(tkm_client, tkm_buf);
+	tkm_buf = NULL;
 	kho_array_destroy(&tkm_records);
-	vfree(tkm_vm);
-	tkm_vm = NULL;
 }
 
 static int tkm_prepare(struct kho_client *client, void *data)
 {
 	struct tkm_record *r;
 	unsigned int i;
-	u32 vm_crc;
+	u32 buf_crc;
 	int err;
 
 	/* A failed prepare leaves the state as it was: fail first. */
@@ -152,15 +147,15 @@ static int tkm_prepare(struct kho_client *client, void *data)
 		pr_info("prepared nothing\n");
 		return 0;
 	}
-	tkm_vm = vmalloc(TKM_VM_PAGES * PAGE_SIZE);
-	if (!tkm_vm)
-		return -ENOMEM;
-	for (i = 0; i < TKM_VM_PAGES * PAGE_SIZE / sizeof(u64); i++)
-		((u64 *)tkm_vm)[i] = tkm_value(i);
-	vm_crc = crc32(0, tkm_vm, TKM_VM_PAGES * PAGE_SIZE);
-	err = kho_preserve_vmalloc(client, tkm_vm, &tkm_vm_desc);
-	if (err)
+	tkm_buf = kho_alloc_preserve(client, TKM_BUF_PAGES * PAGE_SIZE);
+	if (IS_ERR(tkm_buf)) {
+		err = PTR_ERR(tkm_buf);
+		tkm_buf = NULL;
 		goto fail;
+	}
+	for (i = 0; i < TKM_BUF_PAGES * PAGE_SIZE / sizeof(u64); i++)
+		((u64 *)tkm_buf)[i] = tkm_value(i);
+	buf_crc = crc32(0, tkm_buf, TKM_BUF_PAGES * PAGE_SIZE);
 	for (i = 0; i < TKM_NR_RECORDS; i++) {
 		r = kho_array_add(&tkm_records);
 		if (!r) {
@@ -178,14 +173,14 @@ static int tkm_prepare(struct kho_client *client, void *data)
 		goto fail;
 	}
 	tkm_blob->magic = TKM_MAGIC;
-	tkm_blob->vm_desc = tkm_vm_desc;
-	tkm_blob->vm_crc = vm_crc;
+	tkm_blob->buf = virt_to_phys(tkm_buf);
+	tkm_blob->buf_crc = buf_crc;
 	tkm_blob->records = kho_array_phys(&tkm_records);
 	err = kho_add_blob(client, TKM_NAME, tkm_blob, sizeof(*tkm_blob));
 	if (err)
 		goto fail;
-	pr_info("prepared %s: vmalloc area of %u pages, %u records\n",
-		compat, TKM_VM_PAGES, TKM_NR_RECORDS);
+	pr_info("prepared %s: buffer of %u pages, %u records\n",
+		compat, TKM_BUF_PAGES, TKM_NR_RECORDS);
 	return 0;
 fail:
 	pr_err("FAILED to prepare (%d)\n", err);
@@ -228,11 +223,10 @@ static int tkm_check_record(void *arg, const void *rec, unsigned long i)
 static int tkm_restore(void)
 {
 	const struct tkm_blob *blob;
-	unsigned long nr_pages;
 	phys_addr_t phys;
 	size_t size;
+	void *buf;
 	long n;
-	void *vm;
 	int err;
 
 	err = kho_get_blob(tkm_client, TKM_NAME, &phys, &size);
@@ -246,18 +240,17 @@ static int tkm_restore(void)
 		pr_err("FAILED: the freeze callback did not run\n");
 		return -EINVAL;
 	}
-	vm = kho_restore_vmalloc(tkm_client, blob->vm_desc, &nr_pages);
-	if (IS_ERR(vm))
-		return PTR_ERR(vm);
-	if (nr_pages != TKM_VM_PAGES ||
-	    crc32(0, vm, nr_pages * PAGE_SIZE) != blob->vm_crc) {
-		vfree(vm);
-		pr_err("FAILED: vmalloc area differs\n");
+	buf = kho_restore_preserved(tkm_client, blob->buf,
+				    TKM_BUF_PAGES * PAGE_SIZE);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	err = crc32(0, buf, TKM_BUF_PAGES * PAGE_SIZE) != blob->buf_crc;
+	folio_put(virt_to_folio(buf));
+	if (err) {
+		pr_err("FAILED: the buffer differs\n");
 		return -EIO;
 	}
-	vfree(vm);
-	pr_info("verified the vmalloc area of %lu pages in a new mapping\n",
-		nr_pages);
+	pr_info("verified the buffer of %u pages\n", TKM_BUF_PAGES);
 	n = kho_array_restore(tkm_client, blob->records, sizeof(struct tkm_record),
 			      tkm_check_record, NULL);
 	if (n != TKM_NR_RECORDS) {

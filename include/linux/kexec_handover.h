@@ -5,7 +5,7 @@
  * A client (a driver or subsystem) registers under a unique name with
  * kho_client_register() and gets a handle. With it, it preserves the
  * memory it wants to keep (folios of any order, page ranges, physical
- * ranges outside the page allocator, vmalloc areas, arrays of records) and
+ * ranges outside the page allocator, arrays of records) and
  * publishes small named blobs, usually its own FDT. Everything a client
  * preserves belongs to it: no other client can unpreserve it, and
  * unregistering drops it. Optional callbacks tell the client when a kexec
@@ -150,9 +150,6 @@ int kho_array_init(struct kho_array *array, struct kho_client *client,
 void *kho_array_add(struct kho_array *array);
 phys_addr_t kho_array_phys(const struct kho_array *array);
 void kho_array_destroy(struct kho_array *array);
-int kho_preserve_vmalloc(struct kho_client *client, const void *addr,
-			 phys_addr_t *desc);
-int kho_unpreserve_vmalloc(struct kho_client *client, phys_addr_t desc);
 
 int kho_client_incoming(struct kho_client *client, const char **compatible);
 int kho_get_blob(struct kho_client *client, const char *name,
@@ -171,8 +168,6 @@ long kho_array_restore(struct kho_client *client, phys_addr_t phys,
 		       size_t rec_size,
 		       int (*fn)(void *arg, const void *rec, unsigned long i),
 		       void *arg);
-void *kho_restore_vmalloc(struct kho_client *client, phys_addr_t desc,
-			  unsigned long *nr_pages);
 void kho_finish(struct kho_client *client);
 
 /* For kexec, mm and architecture code, not for clients. */

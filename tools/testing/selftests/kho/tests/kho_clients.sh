@@ -9,8 +9,8 @@
 #   gen0: the module prepares its state when the image is loaded; an abort
 #         drops it, re-enabling prepares it again;
 #   gen1: its state waits (pending) until the module is loaded; the module
-#         restores a vmalloc area into a new mapping and an array of
-#         records, and finishes: everything is released;
+#         restores a buffer of 32 pages and an array of records, and
+#         finishes: everything is released;
 #   gen2: the module loaded with another version rejects the state, which
 #         is released at once; its freeze callback then fails;
 #   gen3: the client whose freeze failed was dropped alone (state dropped);
@@ -69,8 +69,8 @@ khotest_run() {
 		khotest_check "nothing released while a client may come" \
 			kc_stat "released 0"
 		khotest_check "module loads" insmod $KO
-		khotest_check "module restored its vmalloc area in a new mapping" \
-			kc_has "test_kho_module: verified the vmalloc area of 37 pages"
+		khotest_check "module restored its buffer" \
+			kc_has "test_kho_module: verified the buffer of 32 pages"
 		khotest_check "module read back its records" \
 			kc_has "test_kho_module: verified 1000 records"
 		khotest_check "no module failure" \

@@ -5,7 +5,7 @@
 # khotest-cmdline: kho=on test_kho.size=1M kmemleak=on
 #
 # Faults on the way out: kexec -s -l runs the module client's prepare
-# callback, which preserves a vmalloc area, an array of records and a
+# callback, which preserves a buffer, an array of records and a
 # blob, and publishes the blob. With failslab and fail_page_alloc limited
 # by their stack filter to what runs under kho_image_loaded(), the n-th
 # allocation there fails, for every n until the load no longer meets a
