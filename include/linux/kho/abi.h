@@ -180,8 +180,7 @@ struct kho_tracker_hdr {
  * fixed-size records in a chain of preserved pages, each starting with a
  * &struct kho_array_page followed by @nr records of @rec_size bytes. The
  * client publishes the physical address of the first page, in its blob for
- * instance; the next kernel walks the chain. Preserved vmalloc areas are
- * described by such an array of u64 physical page addresses.
+ * instance; the next kernel walks the chain.
  */
 #define KHO_ARRAY_MAGIC		0x4b484f4152523031ULL	/* "KHOARR01" */
 
