@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # khotest-generations: 4
-# khotest-results: 10 29 29 4
+# khotest-results: 11 30 30 4
 # khotest-machines: small host
 # khotest-cmdline: kho=on test_kho.size=16M memtest=1 reserve_mem=1M:4096:test_kho
 #
@@ -50,6 +50,21 @@ kho_check_kexec_load_refused() {
 	khotest_kexec_load_refused "kexec_load without -s refused while memory is preserved"
 }
 
+# Scratch pageblocks are MIGRATE_CMA (mm/kho_pages.c), so that only
+# movable allocations land there: the zones' CMA pages (/proc/zoneinfo)
+# cover the scratch areas but for partial pageblocks at their edges.
+kho_scratch_is_cma() {
+	local cma total=0 ps addr size
+
+	ps=$(getconf PAGESIZE 2>/dev/null || echo 4096)
+	cma=$(awk '$1 == "cma" { s += $2 } END { print s + 0 }' /proc/zoneinfo)
+	while read -r addr size; do
+		total=$((total + size / ps))
+	done < /sys/kernel/kho/scratch
+	khotest_diag "CMA pages in zones: $cma, scratch pages: $total"
+	[ "$cma" -le "$total" ] && [ "$((cma * 2))" -ge "$total" ]
+}
+
 kho_dmesg_has() {
 	dmesg | grep -q "$1"
 }
@@ -93,6 +108,7 @@ khotest_run() {
 
 	khotest_check "scratch areas listed" test -s /sys/kernel/kho/scratch
 	khotest_diag "scratch: $(tr '\n' ' ' < /sys/kernel/kho/scratch)"
+	khotest_check "scratch pageblocks are MIGRATE_CMA" kho_scratch_is_cma
 	if [ "$1" -gt 0 ]; then
 		khotest_check "handover accepted" \
 			kho_dmesg_has "kho: handover from the previous kernel"
