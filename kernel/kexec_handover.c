@@ -177,10 +177,10 @@ static bool kho_owned_by_other(struct kho_client *client, unsigned long pfn,
 {
 	struct kho_client *c;
 
-	if (kho_tracker_has(&kho_out.tracker, pfn, order))
+	if (kho_tracker_test(&kho_out.tracker, pfn, order))
 		return true;
 	list_for_each_entry(c, &kho_out.clients, list) {
-		if (c != client && kho_tracker_has(&c->tracker, pfn, order))
+		if (c != client && kho_tracker_test(&c->tracker, pfn, order))
 			return true;
 	}
 	return false;
@@ -266,11 +266,6 @@ static __always_inline bool kho_folio_may_migrate(struct folio *folio)
 	       !folio_is_longterm_pinnable(folio);
 }
 
-static bool kho_may_migrate(struct page *page)
-{
-	return kho_folio_may_migrate(page_folio(page));
-}
-
 /* Mark or unmark one block of @client; the caller holds kho_out.lock. */
 static int kho_mark_locked(struct kho_client *client, unsigned long pfn,
 			   unsigned int order, bool set)
@@ -281,7 +276,7 @@ static int kho_mark_locked(struct kho_client *client, unsigned long pfn,
 	if (order >= KHO_NR_ORDERS)
 		return -EINVAL;
 	if (!set) {
-		if (!kho_tracker_has(&client->tracker, pfn, order))
+		if (!kho_tracker_test(&client->tracker, pfn, order))
 			return kho_owned_by_other(client, pfn, order) ?
 			       -EPERM : -ENOENT;
 		/* The tracker's own pages are the core's. */
@@ -294,7 +289,7 @@ static int kho_mark_locked(struct kho_client *client, unsigned long pfn,
 				    client->name, &start, &end);
 		return -EINVAL;
 	}
-	if (kho_may_migrate(pfn_to_page(pfn))) {
+	if (kho_folio_may_migrate(pfn_folio(pfn))) {
 		pr_warn_ratelimited("%s: cannot preserve %pa..%pa: the kernel may migrate it (allocate it without __GFP_MOVABLE)\n",
 				    client->name, &start, &end);
 		return -EINVAL;
@@ -734,8 +729,8 @@ EXPORT_SYMBOL_GPL(kho_unpreserve_pages);
  * @size: bytes, page aligned
  *
  * For memory reserved in memblock, such as a ``reserve_mem=`` region. The
- * next kernel takes it back with kho_restore_phys() and gets it as
- * reserved memory.
+ * next kernel takes it back with kho_restore_pages(), or reserves it again
+ * in memblock at boot.
  *
  * Context: process context; may sleep and allocate tracker pages.
  * Return: 0, -EINVAL for an unaligned or empty range, or the errors of
@@ -773,14 +768,13 @@ EXPORT_SYMBOL_GPL(kho_unpreserve_phys);
  * @client: the owner
  * @size: bytes, any size; rounded up to a power-of-two number of pages
  *
- * Suits blobs and other state. Sizes beyond the page allocator's largest
- * order come from a gigantic folio (CONFIG_CONTIG_ALLOC). Free it with
- * kho_unpreserve_free(); in the next kernel take it back with
+ * Suits blobs and other state, up to the page allocator's largest order.
+ * Free it with kho_unpreserve_free(); in the next kernel take it back with
  * kho_restore_preserved().
  *
  * Context: process context; may sleep.
  * Return: the memory; ERR_PTR(-EOPNOTSUPP) when KHO is off;
- * ERR_PTR(-EINVAL) for a size of 0 or beyond the largest order KHO tracks;
+ * ERR_PTR(-EINVAL) for a size of 0 or beyond MAX_PAGE_ORDER;
  * ERR_PTR(-ENOMEM); otherwise the errors of kho_preserve_folio(). Never
  * NULL.
  */
@@ -792,17 +786,11 @@ void *kho_alloc_preserve(struct kho_client *client, size_t size)
 
 	if (!kho_out.ready)
 		return ERR_PTR(-EOPNOTSUPP);
-	if (!size || order >= KHO_NR_ORDERS)
+	if (!size || order > MAX_PAGE_ORDER)
 		return ERR_PTR(-EINVAL);
-	if (order <= MAX_PAGE_ORDER)
-		folio = folio_alloc(GFP_KERNEL | __GFP_ZERO, order);
-	else
-		folio = folio_alloc_gigantic(order, GFP_KERNEL | __GFP_COMP,
-					     numa_node_id(), NULL);
+	folio = folio_alloc(GFP_KERNEL | __GFP_ZERO, order);
 	if (!folio)
 		return ERR_PTR(-ENOMEM);
-	if (order > MAX_PAGE_ORDER)
-		memset(folio_address(folio), 0, folio_size(folio));
 	err = kho_preserve_folio(client, folio);
 	if (err) {
 		folio_put(folio);
@@ -865,7 +853,7 @@ static bool kho_client_block_holds(struct kho_client *client,
 	if (page_private(pfn_to_page(pfn)) == KHO_NODE_PRIVATE)
 		return false;
 	for (order = 0; order < KHO_NR_ORDERS; order++) {
-		if (kho_tracker_has(&client->tracker, pfn, order))
+		if (kho_tracker_test(&client->tracker, pfn, order))
 			return size <= PAGE_SIZE << order;
 	}
 	return false;

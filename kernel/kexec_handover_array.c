@@ -7,9 +7,14 @@
 #define pr_fmt(fmt) "kho: " fmt
 
 #include <linux/io.h>
+#include <linux/memcontrol.h>
+#include <linux/sched/mm.h>
+#include <linux/workqueue.h>
 #include <linux/kexec_handover.h>
 #include <linux/kho/abi.h>
 #include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/nodemask.h>
 #include <linux/slab.h>
 
 #define KHO_ARRAY_ROOM	(PAGE_SIZE - sizeof(struct kho_array_page))
@@ -107,6 +112,173 @@ void kho_array_destroy(struct kho_array *array)
 }
 EXPORT_SYMBOL_GPL(kho_array_destroy);
 
+/* One walk of an array, shared by the threads that restore it. */
+struct kho_array_job {
+	struct kho_client *client;
+	size_t rec_size;
+	int (*fn)(void *arg, const void *recs, unsigned int nr,
+		  unsigned long first);
+	void *arg;
+	struct mem_cgroup *memcg;
+	struct mutex lock;	/* protects next and n */
+	phys_addr_t next;	/* the next page of the chain, 0 at its end */
+	unsigned long n;	/* records handed out */
+	int err;		/* the first error, which stops every thread */
+};
+
+struct kho_array_worker {
+	struct work_struct work;
+	struct kho_array_job *job;
+};
+
+static void kho_array_fail(struct kho_array_job *job, int err)
+{
+	cmpxchg(&job->err, 0, err);
+}
+
+/*
+ * Take the next page of the chain and the index of its first record in
+ * *@base; NULL at the end of the chain or after an error.
+ */
+static struct kho_array_page *kho_array_next(struct kho_array_job *job,
+					     unsigned long *base)
+{
+	struct kho_array_page *h = NULL;
+
+	mutex_lock(&job->lock);
+	if (!job->next || READ_ONCE(job->err))
+		goto out;
+	h = kho_restore_preserved(job->client, job->next, PAGE_SIZE);
+	if (IS_ERR(h)) {
+		kho_array_fail(job, PTR_ERR(h));
+		h = NULL;
+		goto out;
+	}
+	if (h->magic != KHO_ARRAY_MAGIC || h->rec_size != job->rec_size ||
+	    (u64)h->nr * job->rec_size > KHO_ARRAY_ROOM) {
+		kho_array_fail(job, -EINVAL);
+		folio_put(virt_to_folio(h));
+		h = NULL;
+		goto out;
+	}
+	job->next = h->next;
+	*base = job->n;
+	job->n += h->nr;
+out:
+	mutex_unlock(&job->lock);
+	return h;
+}
+
+/* Read pages of the chain until there are none left or one failed. */
+static void kho_array_run(struct kho_array_job *job)
+{
+	struct kho_array_page *h;
+	unsigned long base;
+	int err;
+
+	while ((h = kho_array_next(job, &base))) {
+		err = job->fn(job->arg, kho_array_records(h), h->nr, base);
+		if (err)
+			kho_array_fail(job, err);
+		folio_put(virt_to_folio(h));
+		/* Possibly a terabyte of records: let others run. */
+		cond_resched();
+	}
+}
+
+static void kho_array_work(struct work_struct *work)
+{
+	struct kho_array_worker *w = container_of(work, struct kho_array_worker,
+						  work);
+	struct mem_cgroup *old = set_active_memcg(w->job->memcg);
+
+	kho_array_run(w->job);
+	set_active_memcg(old);
+}
+
+/**
+ * kho_array_restore_parallel() - read an array the previous kernel
+ *	preserved, a page of records at a time, with several threads
+ * @client: the owner of its pages
+ * @phys: kho_array_phys() of the array in the previous kernel, 0 if empty
+ * @rec_size: bytes per record, as written
+ * @fn: called with @arg for the @nr records at @recs of one page, the
+ *	first of them record number @first; a non-zero return stops the
+ *	walk and is returned
+ * @arg: passed to @fn
+ * @threads: at most this many threads, the caller included; 1 reads the
+ *	pages in order in the caller
+ *
+ * As kho_array_restore(), but @fn gets a page of records at a time (up to
+ * a page's worth: it can batch what it does with them), and the pages are
+ * handed out one at a time to the caller and to up to @threads - 1
+ * workqueue workers spread over the nodes. @fn then runs concurrently on
+ * different pages, in no particular order, and must be safe for that. The
+ * workers charge memory to the caller's memory cgroup. After an error the
+ * other threads stop before their next page: records of @client that no
+ * thread reached stay preserved until kho_finish() releases them.
+ *
+ * Context: process context; may sleep.
+ * Return: the number of records, or a negative error as for
+ * kho_array_restore().
+ */
+long kho_array_restore_parallel(struct kho_client *client, phys_addr_t phys,
+				size_t rec_size,
+				int (*fn)(void *arg, const void *recs,
+					  unsigned int nr, unsigned long first),
+				void *arg, unsigned int threads)
+{
+	struct kho_array_job job = {
+		.client = client, .rec_size = rec_size, .fn = fn, .arg = arg,
+		.next = phys,
+	};
+	struct kho_array_worker *w = NULL;
+	unsigned int nr = 0, i;
+	int nid = numa_node_id();
+
+	mutex_init(&job.lock);
+	threads = min(threads, num_online_cpus());
+	if (threads > 1 && phys)
+		w = kcalloc(threads - 1, sizeof(*w), GFP_KERNEL);
+	if (w) {
+		job.memcg = get_mem_cgroup_from_mm(NULL);
+		for (nr = 0; nr < threads - 1; nr++) {
+			w[nr].job = &job;
+			INIT_WORK(&w[nr].work, kho_array_work);
+			nid = next_node_in(nid, node_states[N_CPU]);
+			queue_work_node(nid, system_unbound_wq, &w[nr].work);
+		}
+	}
+	/* Without memory for the workers, the caller reads it all. */
+	kho_array_run(&job);
+	for (i = 0; i < nr; i++)
+		flush_work(&w[i].work);
+	mem_cgroup_put(job.memcg);
+	kfree(w);
+	mutex_destroy(&job.lock);
+	return job.err ? job.err : (long)job.n;
+}
+EXPORT_SYMBOL_GPL(kho_array_restore_parallel);
+
+/* kho_array_restore()'s function, called for each record of a page. */
+struct kho_array_each {
+	int (*fn)(void *arg, const void *rec, unsigned long i);
+	void *arg;
+	size_t rec_size;
+};
+
+static int kho_array_each(void *arg, const void *recs, unsigned int nr,
+			  unsigned long first)
+{
+	struct kho_array_each *e = arg;
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; i < nr && !err; i++)
+		err = e->fn(e->arg, recs + i * e->rec_size, first + i);
+	return err;
+}
+
 /**
  * kho_array_restore() - read an array the previous kernel preserved
  * @client: the owner of its pages
@@ -130,23 +302,9 @@ long kho_array_restore(struct kho_client *client, phys_addr_t phys,
 		       int (*fn)(void *arg, const void *rec, unsigned long i),
 		       void *arg)
 {
-	unsigned long n = 0, i;
-	int err = 0;
+	struct kho_array_each e = { .fn = fn, .arg = arg, .rec_size = rec_size };
 
-	while (phys && !err) {
-		struct kho_array_page *h;
-
-		h = kho_restore_preserved(client, phys, PAGE_SIZE);
-		if (IS_ERR(h))
-			return PTR_ERR(h);
-		if (h->magic != KHO_ARRAY_MAGIC || h->rec_size != rec_size ||
-		    (u64)h->nr * rec_size > KHO_ARRAY_ROOM)
-			err = -EINVAL;
-		for (i = 0; !err && i < h->nr; i++)
-			err = fn(arg, kho_array_records(h) + i * rec_size, n++);
-		phys = h->next;
-		folio_put(virt_to_folio(h));
-	}
-	return err ?: n;
+	return kho_array_restore_parallel(client, phys, rec_size,
+					  kho_array_each, &e, 1);
 }
 EXPORT_SYMBOL_GPL(kho_array_restore);

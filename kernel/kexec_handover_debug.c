@@ -7,7 +7,6 @@
 
 #include <linux/debugfs.h>
 #include <linux/init.h>
-#include <linux/kexec.h>
 #include <linux/kexec_handover.h>
 #include <linux/libfdt.h>
 #include <linux/mm.h>
@@ -15,6 +14,29 @@
 #include <linux/uaccess.h>
 
 #include "kexec_handover_internal.h"
+
+/* The kinds of damage, and their names in debugfs. */
+enum kho_corrupt {
+	KHO_CORRUPT_NONE,
+	KHO_CORRUPT_FDT_MAGIC,
+	KHO_CORRUPT_FDT_TRUNCATED,
+	KHO_CORRUPT_COMPATIBLE,
+	KHO_CORRUPT_PAGE_SIZE,
+	KHO_CORRUPT_TRACKER_ADDR,
+	KHO_CORRUPT_CLIENT_TRACKER_ADDR,
+	KHO_CORRUPT_TRACKER_LOOP,
+	KHO_CORRUPT_TRACKER_ORDERS,
+	KHO_CORRUPT_CORE_TRACKER_ORDERS,
+	KHO_CORRUPT_TRACKER_SCRATCH,
+	KHO_CORRUPT_BLOB_OVERLAP,
+	KHO_CORRUPT_BLOB_SIZE,
+	KHO_CORRUPT_SCRATCH_RAM,
+	KHO_CORRUPT_SCRATCH_OVERLAP,
+	KHO_CORRUPT_HANDOFF_SCRATCH,
+	KHO_CORRUPT_HANDOFF_LENGTH,
+	KHO_CORRUPT_ROOT_BLOCK,
+	KHO_CORRUPT_OTHER_HANDOFF,
+};
 
 static const char * const kho_corrupt_names[] = {
 	[KHO_CORRUPT_NONE] = "none",
@@ -28,7 +50,6 @@ static const char * const kho_corrupt_names[] = {
 	[KHO_CORRUPT_TRACKER_ORDERS] = "tracker-orders",
 	[KHO_CORRUPT_CORE_TRACKER_ORDERS] = "core-tracker-orders",
 	[KHO_CORRUPT_TRACKER_SCRATCH] = "tracker-scratch",
-	[KHO_CORRUPT_TRACKER_KERNEL] = "tracker-kernel",
 	[KHO_CORRUPT_BLOB_OVERLAP] = "blob-overlap",
 	[KHO_CORRUPT_BLOB_SIZE] = "blob-size",
 	[KHO_CORRUPT_SCRATCH_RAM] = "scratch-outside-ram",
@@ -171,12 +192,6 @@ void kho_debug_corrupt_root(void)
 		case KHO_CORRUPT_TRACKER_SCRATCH:
 			err = kho_tracker_set(&c->tracker,
 					      PHYS_PFN(kho_scratch[0].addr), 0);
-			break;
-		case KHO_CORRUPT_TRACKER_KERNEL:
-			/* Where the next kernel's image is. */
-			err = kho_tracker_set(&c->tracker,
-					      PHYS_PFN(kexec_image->segment[0].mem),
-					      0);
 			break;
 		case KHO_CORRUPT_BLOB_OVERLAP:
 			err = kho_corrupt_blob_overlap(fdt, c);

@@ -86,29 +86,6 @@ extern const struct kho_tracker_ops kho_out_tracker_ops;
 extern bool kho_enable;
 
 /* kexec_handover_debug.c: corruption injection, for tests */
-enum kho_corrupt {
-	KHO_CORRUPT_NONE,
-	KHO_CORRUPT_FDT_MAGIC,
-	KHO_CORRUPT_FDT_TRUNCATED,
-	KHO_CORRUPT_COMPATIBLE,
-	KHO_CORRUPT_PAGE_SIZE,
-	KHO_CORRUPT_TRACKER_ADDR,
-	KHO_CORRUPT_CLIENT_TRACKER_ADDR,
-	KHO_CORRUPT_TRACKER_LOOP,
-	KHO_CORRUPT_TRACKER_ORDERS,
-	KHO_CORRUPT_CORE_TRACKER_ORDERS,
-	KHO_CORRUPT_TRACKER_SCRATCH,
-	KHO_CORRUPT_TRACKER_KERNEL,
-	KHO_CORRUPT_BLOB_OVERLAP,
-	KHO_CORRUPT_BLOB_SIZE,
-	KHO_CORRUPT_SCRATCH_RAM,
-	KHO_CORRUPT_SCRATCH_OVERLAP,
-	KHO_CORRUPT_HANDOFF_SCRATCH,
-	KHO_CORRUPT_HANDOFF_LENGTH,
-	KHO_CORRUPT_ROOT_BLOCK,
-	KHO_CORRUPT_OTHER_HANDOFF,
-};
-
 #ifdef CONFIG_KEXEC_HANDOVER_DEBUG_CORRUPT
 void kho_debug_corrupt_root(void);
 const struct kho_scratch_entry *
@@ -171,6 +148,7 @@ struct kho_in_stats {
 	u64 tracker_bytes;
 	u64 walk_ns;		/* opening, checking and walking the handover */
 	u64 deferred_ns;	/* of which walks in deferred memmap init */
+	u64 early_cycles[2];	/* counter around the early part */
 	unsigned long bad_blocks;
 	unsigned int released_finish;	/* clients released by kho_finish() */
 	unsigned int released_rejected;	/* ... as incompatible */

@@ -9,16 +9,14 @@
 
 #include <linux/kexec.h>
 #include <linux/kexec_handover.h>
+#include <linux/memory_hotplug.h>
+#include <linux/mm.h>
 #include <linux/mutex.h>
+#include <linux/swap.h>
 #include <linux/timekeeping.h>
 
 #include "kexec_handover_internal.h"
 #include "kexec_internal.h"
-
-static bool kho_out_active(void)
-{
-	return kho_out.ready && !kho_out.aborted;
-}
 
 /* Does a client preserve or publish anything; kho_out.lock held. */
 static bool kho_out_busy(void)
@@ -157,7 +155,7 @@ bool kho_kexec_load_allowed(void)
 {
 	bool busy;
 
-	if (!kho_out_active())
+	if (!kho_out.ready || kho_out.aborted)
 		return true;
 	kho_clients_lock();
 	mutex_lock(&kho_out.lock);
@@ -189,9 +187,71 @@ bool kho_handover_info(const struct kimage *image, phys_addr_t *root_phys,
 }
 
 /*
- * Place a kexec_file segment in scratch, the kexec area first; elsewhere
- * with a warning (those areas are sized for the next kernel's early
- * allocations). 1 placed, 0 not ours, -ENOSPC.
+ * Could kexec take the page at @pfn for a segment loaded in place: free or
+ * movable memory, not memory this kernel runs from (its image, initrd and
+ * early allocations are reserved) nor pages an image already took.
+ */
+static bool kho_page_takeable(unsigned long pfn)
+{
+	struct page *page = pfn_to_online_page(pfn);
+
+	return page && !PageReserved(page) &&
+	       (!page_count(page) || PageLRU(page));
+}
+
+/*
+ * Offer the runs of takeable pages of the kexec area first, each as it is
+ * found in the direction of the search, so that a segment can be loaded
+ * where it runs and nothing is copied at the jump: from the second kernel
+ * of a chain on, the running kernel itself lies in the kexec area. 1
+ * placed, else 0.
+ */
+static int kho_locate_free_run(struct kexec_buf *kbuf,
+			       int (*func)(struct resource *, void *))
+{
+	const struct kho_scratch_entry *e = &kho_scratch[0];
+	unsigned long lo = PHYS_PFN(e->addr), hi = PHYS_PFN(e->addr + e->size);
+	unsigned long pfn = kbuf->top_down ? hi : lo, a, b;
+	struct resource run;
+	bool whole = true;
+
+	/* Pages still in per-CPU LRU batches would break the runs. */
+	lru_add_drain_all();
+	for (;;) {
+		if (kbuf->top_down) {
+			while (pfn > lo && !kho_page_takeable(pfn - 1))
+				pfn--;
+			b = pfn;
+			while (pfn > lo && kho_page_takeable(pfn - 1))
+				pfn--;
+			a = pfn;
+		} else {
+			while (pfn < hi && !kho_page_takeable(pfn))
+				pfn++;
+			a = pfn;
+			while (pfn < hi && kho_page_takeable(pfn))
+				pfn++;
+			b = pfn;
+		}
+		if (a == b)
+			return 0;
+		/* The whole area is free: the usual pass places the same. */
+		if (whole && a == lo && b == hi)
+			return 0;
+		whole = false;
+		run.start = PFN_PHYS(a);
+		run.end = PFN_PHYS(b) - 1;
+		if (func(&run, kbuf) == 1)
+			return 1;
+		cond_resched();
+	}
+}
+
+/*
+ * Place a kexec_file segment in scratch, the kexec area first, where it
+ * can be loaded in place if possible; elsewhere with a warning (those
+ * areas are sized for the next kernel's early allocations). 1 placed, 0 not
+ * ours, -ENOSPC.
  */
 int kho_locate_mem_hole(struct kexec_buf *kbuf,
 			int (*func)(struct resource *, void *))
@@ -201,6 +261,8 @@ int kho_locate_mem_hole(struct kexec_buf *kbuf,
 
 	if (!kho_out.ready || kbuf->image->type == KEXEC_TYPE_CRASH)
 		return 0;
+	if (kho_nr_scratch && kho_locate_free_run(kbuf, func) == 1)
+		return 1;
 	n = kho_scratch_order(kho_scratch, kho_nr_scratch, order,
 			      kbuf->top_down);
 	for (i = 0; i < n; i++) {

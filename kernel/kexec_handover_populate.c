@@ -28,18 +28,6 @@ struct kho_in kho_in = {
 
 const char *kho_in_why;
 
-/**
- * is_kho_boot() - was this kernel booted with a valid handover
- *
- * Return: true when the previous kernel handed memory over and this kernel
- * accepted it.
- */
-bool is_kho_boot(void)
-{
-	return kho_in.valid;
-}
-EXPORT_SYMBOL_GPL(is_kho_boot);
-
 static bool __init kho_phys_in_scratch(phys_addr_t start, phys_addr_t size)
 {
 	return kho_range_in_scratch(start, start + size);

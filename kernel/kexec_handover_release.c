@@ -57,9 +57,11 @@ static void kho_in_collect_node(void *arg, u64 phys)
 
 /*
  * Give back every unclaimed block of the tracker of @owner, then the
- * tracker's own pages; kho_in.lock held. Return: bytes released.
+ * tracker's own pages; kho_in.lock held. With @claimed_all the owner has
+ * claimed every block it preserved, so the walk of its blocks, some
+ * 200 instructions per block, is skipped. Return: bytes released.
  */
-static u64 kho_in_release_owner(unsigned int owner)
+static u64 kho_in_release_owner(unsigned int owner, bool claimed_all)
 {
 	struct kho_tracker *t = kho_in.trackers[owner];
 	struct kho_node_list nodes = { };
@@ -75,19 +77,19 @@ static u64 kho_in_release_owner(unsigned int owner)
 	if (nodes.phys)
 		kho_tracker_walk_nodes(t, kho_in_collect_node, &nodes);
 	kho_tracker_iter_start(&it, t, 0, 1ULL << (KHO_TRACKER_PHYS_BITS - PAGE_SHIFT));
-	while (kho_tracker_iter_next(&it, &pfn, &order)) {
+	while (!claimed_all && kho_tracker_iter_next(&it, &pfn, &order)) {
 		/* Possibly terabytes: let others run. */
 		cond_resched();
 		if (kho_in_stamp(pfn) != KHO_STAMP(owner, order))
 			continue;
-		kho_pages_free(kho_pages_claim(pfn, order, true), order);
+		kho_pages_free(kho_pages_claim(pfn, order), order);
 		bytes += PAGE_SIZE << order;
 	}
 	for (i = 0; i < nodes.n; i++) {
 		pfn = PHYS_PFN(nodes.phys[i]);
 		if (kho_in_stamp(pfn) != KHO_STAMP_NODE(owner))
 			continue;
-		kho_pages_free(kho_pages_claim(pfn, 0, true), 0);
+		kho_pages_free(kho_pages_claim(pfn, 0), 0);
 	}
 	/*
 	 * Without the list (out of memory) the tracker's pages stay
@@ -104,7 +106,15 @@ static void kho_in_release_client(struct kho_in_client *ic,
 				  enum kho_in_state state, const char *by,
 				  unsigned int *counter)
 {
-	ic->released_bytes += kho_in_release_owner(ic->id);
+	/*
+	 * A block is claimed once and only from its owner's tracker, so
+	 * equal counts mean that nothing of @ic is left to give back (the
+	 * count of preserved bytes is 0 until kho_in_init()).
+	 */
+	bool all = ic->preserved_bytes &&
+		   ic->restored_bytes == ic->preserved_bytes;
+
+	ic->released_bytes += kho_in_release_owner(ic->id, all);
 	ic->state = state;
 	ic->released_by = by;
 	(*counter)++;
@@ -124,7 +134,7 @@ static void kho_in_release_if_done(void)
 		    kho_in.clients[i].state == KHO_IN_ACTIVE)
 			return;
 	}
-	kho_in_release_owner(0);
+	kho_in_release_owner(0, false);
 	kho_in_stats.released = true;
 	pr_info("every client is done with the handover: released %llu bytes of unclaimed preserved memory in all\n",
 		kho_in_stats.released_bytes);

@@ -89,7 +89,7 @@ static int kho_in_block_of(struct kho_in_client *ic, unsigned long pfn)
  * nothing; the caller holds kho_in.lock. Each page gets one reference.
  */
 static int kho_claim_range(struct kho_in_client *ic, unsigned long pfn,
-			   unsigned long nr, bool managed)
+			   unsigned long nr)
 {
 	unsigned long end = pfn + nr, p;
 	int order;
@@ -106,7 +106,7 @@ static int kho_claim_range(struct kho_in_client *ic, unsigned long pfn,
 	}
 	for (p = pfn; p < end; p += 1UL << order) {
 		order = KHO_STAMP_ORDER(kho_page_stamp(p));
-		kho_pages_claim(p, order, managed);
+		kho_pages_claim(p, order);
 		kho_pages_claim_split(p, order);
 	}
 	ic->restored_bytes += PFN_PHYS(nr);
@@ -114,29 +114,42 @@ static int kho_claim_range(struct kho_in_client *ic, unsigned long pfn,
 	return 0;
 }
 
+/*
+ * Claim @ic's block at @phys, if it holds @size bytes, and its order in
+ * *@order; kho_in.lock held. Return: its first page, or an ERR_PTR().
+ */
+static struct page *kho_claim_block(struct kho_in_client *ic,
+				    phys_addr_t phys, size_t size, int *order)
+{
+	if (!PAGE_ALIGNED(phys))
+		return ERR_PTR(-EINVAL);
+	*order = kho_in_block_of(ic, PHYS_PFN(phys));
+	if (*order >= 0 && size > PAGE_SIZE << *order)
+		*order = -EINVAL;
+	if (*order < 0)
+		return ERR_PTR(*order);
+	ic->restored_bytes += PAGE_SIZE << *order;
+	kho_in_stats.claimed_bytes += PAGE_SIZE << *order;
+	return kho_pages_claim(PHYS_PFN(phys), *order);
+}
+
 /* Claim @client's block at @phys, if it holds @size bytes, as a folio. */
 static struct folio *kho_restore_block(struct kho_client *client,
 				       phys_addr_t phys, size_t size)
 {
 	struct kho_in_client *ic;
-	struct page *page = NULL;
-	int order, err;
+	struct page *page;
+	int order;
 
 	if (!PAGE_ALIGNED(phys))
 		return ERR_PTR(-EINVAL);
 	mutex_lock(&kho_in.lock);
-	ic = kho_in_usable(client, &err);
-	order = ic ? kho_in_block_of(ic, PHYS_PFN(phys)) : err;
-	if (order >= 0 && size > PAGE_SIZE << order)
-		order = -EINVAL;
-	if (order >= 0) {
-		page = kho_pages_claim(PHYS_PFN(phys), order, true);
-		ic->restored_bytes += PAGE_SIZE << order;
-		kho_in_stats.claimed_bytes += PAGE_SIZE << order;
-	}
+	ic = kho_in_usable(client, &order);
+	page = ic ? kho_claim_block(ic, phys, size, &order) : ERR_PTR(order);
 	mutex_unlock(&kho_in.lock);
-	if (!page)
-		return ERR_PTR(order);
+	if (IS_ERR(page))
+		return ERR_CAST(page);
+	/* Outside the lock: a gigantic folio has many pages to set up. */
 	return kho_pages_folio(page, order);
 }
 
@@ -160,55 +173,45 @@ struct folio *kho_restore_folio(struct kho_client *client, phys_addr_t phys)
 EXPORT_SYMBOL_GPL(kho_restore_folio);
 
 /**
- * kho_restore_folios() - take back many folios in one call
+ * kho_restore_folios() - take back several folios preserved by the
+ *	previous kernel
  * @client: the client that preserved them
  * @phys: their physical addresses
- * @nr: number of @phys
- * @folios: receives the folios, in the order of @phys
- * @done: set to the number of folios restored
+ * @nr: how many
+ * @folios: filled in: each folio, or ERR_PTR() of the error
+ *	kho_restore_folio() would have returned for its address
  *
- * kho_restore_folio() for an array, under one lock and with the managed
- * page counts adjusted once per run of a zone: a restore of many folios
- * costs a few bit operations per folio. It stops at the first address
- * that fails; the folios before it are restored.
+ * kho_restore_folio() for each address, under one hold of the core's
+ * lock: threads that restore at once then share the lock once per call
+ * rather than once per folio. For folios of a few pages: large ones are
+ * set up under the lock.
  *
  * Context: process context; may sleep.
- * Return: 0 when all @nr came back; otherwise the error of
- * kho_restore_folio() for @phys[*@done].
+ * Return: the number of folios restored.
  */
-int kho_restore_folios(struct kho_client *client, const phys_addr_t *phys,
-		       unsigned int nr, struct folio **folios,
-		       unsigned int *done)
+unsigned int kho_restore_folios(struct kho_client *client,
+				const phys_addr_t *phys, unsigned int nr,
+				struct folio **folios)
 {
-	struct kho_pages_batch batch = { };
-	unsigned long bytes = 0;
 	struct kho_in_client *ic;
+	unsigned int i, done = 0;
 	struct page *page;
-	unsigned int i;
-	int order, err;
+	int order;
 
 	mutex_lock(&kho_in.lock);
-	ic = kho_in_usable(client, &err);
-	for (i = 0; ic && i < nr; i++) {
-		order = PAGE_ALIGNED(phys[i]) ?
-			kho_in_block_of(ic, PHYS_PFN(phys[i])) : -EINVAL;
-		if (order < 0) {
-			err = order;
-			break;
+	ic = kho_in_usable(client, &order);
+	for (i = 0; i < nr; i++) {
+		page = ic ? kho_claim_block(ic, phys[i], 0, &order) :
+			    ERR_PTR(order);
+		if (IS_ERR(page)) {
+			folios[i] = ERR_CAST(page);
+			continue;
 		}
-		page = kho_pages_claim(PHYS_PFN(phys[i]), order, false);
-		kho_pages_batch_add(&batch, page, order);
-		bytes += PAGE_SIZE << order;
 		folios[i] = kho_pages_folio(page, order);
-	}
-	kho_pages_batch_end(&batch);
-	if (ic) {
-		ic->restored_bytes += bytes;
-		kho_in_stats.claimed_bytes += bytes;
+		done++;
 	}
 	mutex_unlock(&kho_in.lock);
-	*done = i;
-	return err;
+	return done;
 }
 EXPORT_SYMBOL_GPL(kho_restore_folios);
 
@@ -235,45 +238,11 @@ struct page *kho_restore_pages(struct kho_client *client, phys_addr_t phys,
 	mutex_lock(&kho_in.lock);
 	ic = kho_in_usable(client, &err);
 	if (ic)
-		err = kho_claim_range(ic, PHYS_PFN(phys), nr_pages, true);
+		err = kho_claim_range(ic, PHYS_PFN(phys), nr_pages);
 	mutex_unlock(&kho_in.lock);
 	return err ? ERR_PTR(err) : pfn_to_page(PHYS_PFN(phys));
 }
 EXPORT_SYMBOL_GPL(kho_restore_pages);
-
-/**
- * kho_restore_phys() - take back a range preserved with kho_preserve_phys()
- * @client: the client that preserved it
- * @phys: start, as preserved
- * @size: bytes, as preserved
- *
- * The range comes back as reserved memory, outside the page allocator, as
- * memblock reservations are after boot; free_reserved_area() gives it to
- * the page allocator.
- *
- * Context: process context; may sleep.
- * Return: 0, or the errors of kho_restore_pages().
- */
-int kho_restore_phys(struct kho_client *client, phys_addr_t phys,
-		     phys_addr_t size)
-{
-	unsigned long pfn = PHYS_PFN(phys);
-	struct kho_in_client *ic;
-	int err;
-
-	if (!PAGE_ALIGNED(phys) || !PAGE_ALIGNED(size) || !size ||
-	    phys + size < phys)
-		return -EINVAL;
-	mutex_lock(&kho_in.lock);
-	ic = kho_in_usable(client, &err);
-	if (ic)
-		err = kho_claim_range(ic, pfn, PHYS_PFN(size), false);
-	mutex_unlock(&kho_in.lock);
-	if (!err)
-		kho_pages_set_reserved(pfn, PHYS_PFN(size));
-	return err;
-}
-EXPORT_SYMBOL_GPL(kho_restore_phys);
 
 /**
  * kho_restore_preserved() - take back memory from kho_alloc_preserve()

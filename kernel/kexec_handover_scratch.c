@@ -9,6 +9,7 @@
 #include <linux/init.h>
 #include <linux/initrd.h>
 #include <linux/kernel.h>
+#include <linux/kexec_handover.h>
 #include <linux/kstrtox.h>
 #include <linux/memblock.h>
 #include <linux/nodemask.h>
@@ -124,6 +125,7 @@ void __init kho_reserve_scratch(void)
 {
 	phys_addr_t image = _end - _text;
 	phys_addr_t initrd = 0, low_need, low, global;
+	struct kho_scratch_entry global_entry;
 	int nid;
 
 #ifdef CONFIG_BLK_DEV_INITRD
@@ -137,7 +139,12 @@ void __init kho_reserve_scratch(void)
 		pr_info("scratch at %u%% of this boot: low allocations %pa, kernel image and initrd %pa\n",
 			scratch_pct, &low_need, &global);
 	low = scratch_size(0, low_need);
-	global = scratch_size(1, global);
+	/*
+	 * Room for two: from the second kernel of a chain on, the running
+	 * kernel lies in the kexec area, and the next one is loaded beside
+	 * it, in place (kho_locate_mem_hole()).
+	 */
+	global = scratch_size(1, 2 * global);
 	for_each_node_state(nid, N_MEMORY) {
 		phys_addr_t need = memblock_allocated_size(nid);
 
@@ -146,20 +153,32 @@ void __init kho_reserve_scratch(void)
 		scratch_need[nid] = scratch_size(2, need);
 	}
 
-	if (!scratch_add(global, MEMBLOCK_ALLOC_ACCESSIBLE, NUMA_NO_NODE,
-			 "global"))
-		goto fail;
 	if (!scratch_add(low, ARCH_LOW_ADDRESS_LIMIT, NUMA_NO_NODE, "lowmem")) {
 		if (low_need)
 			goto fail;
 		pr_info("no lowmem scratch: this boot asked for no low memory\n");
 	}
 	for_each_node_state(nid, N_MEMORY) {
-		if (!scratch_add(scratch_need[nid], MEMBLOCK_ALLOC_ACCESSIBLE,
+		/* The last entry is the kexec area's. */
+		if (kho_nr_scratch + 1 >= KHO_SCRATCH_MAX_ENTRIES ||
+		    !scratch_add(scratch_need[nid], MEMBLOCK_ALLOC_ACCESSIBLE,
 				 nid, "node"))
 			pr_warn("node %d has no scratch area: the next kernel allocates its early memory on other nodes\n",
 				nid);
 	}
+	/*
+	 * The kexec area last, so below the others: a KHO boot allocates
+	 * top-down from scratch, and its early allocations should fill the
+	 * other areas first, not the room the next kernel is loaded into in
+	 * place. It stays first in the table.
+	 */
+	if (!scratch_add(global, MEMBLOCK_ALLOC_ACCESSIBLE, NUMA_NO_NODE,
+			 "global"))
+		goto fail;
+	global_entry = kho_scratch[kho_nr_scratch - 1];
+	memmove(&kho_scratch[1], &kho_scratch[0],
+		(kho_nr_scratch - 1) * sizeof(kho_scratch[0]));
+	kho_scratch[0] = global_entry;
 	return;
 
 fail:
@@ -210,6 +229,25 @@ bool kho_range_in_scratch(phys_addr_t start, phys_addr_t end)
 	for (i = 0; i < kho_nr_scratch; i++) {
 		if (start < kho_scratch[i].addr + kho_scratch[i].size &&
 		    kho_scratch[i].addr < end)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Does [@start, @end) lie wholly inside one scratch area of the outgoing
+ * handover; false when KHO is not enabled. kexec loads such a segment in
+ * place (kimage_take_destinations()).
+ */
+bool kho_range_inside_scratch(phys_addr_t start, phys_addr_t end)
+{
+	unsigned int i;
+
+	if (!kho_out.ready || start >= end)
+		return false;
+	for (i = 0; i < kho_nr_scratch; i++) {
+		if (start >= kho_scratch[i].addr &&
+		    end <= kho_scratch[i].addr + kho_scratch[i].size)
 			return true;
 	}
 	return false;

@@ -4,6 +4,7 @@
  * scratch table checks and the preservation API inside one kernel.
  */
 #include <kunit/test.h>
+#include <linux/bitmap.h>
 #include <linux/gfp.h>
 #include <linux/io.h>
 #include <linux/kexec_handover.h>
@@ -646,11 +647,98 @@ static void kho_test_array(struct kunit *test)
 #define KT_IN_A		"kunit-in-a"
 #define KT_IN_B		"kunit-in-b"
 
+/* Records of each array: a few pages of them, record i holding i. */
+#define KT_ARRAY_NR	2000
+#define KT_ARRAY_FAIL	700
+
 struct kho_test_state {
 	u64 folio;	/* order 2, client A */
 	u64 pages;	/* order-1 folio preserved as 2 pages, client A */
 	u64 other;	/* order 0, client B */
+	u64 array[2];	/* kho_array_phys() of two arrays, client A */
 };
+
+/* Fill @n arrays of KT_ARRAY_NR records for the next kernel. */
+static void kho_test_fill_arrays(struct kunit *test, struct kho_client *c,
+				 u64 *phys, unsigned int n)
+{
+	struct kho_array arr;
+	unsigned int a, i;
+	u64 *rec;
+
+	for (a = 0; a < n; a++) {
+		KUNIT_ASSERT_EQ(test, kho_array_init(&arr, c, sizeof(u64)), 0);
+		for (i = 0; i < KT_ARRAY_NR; i++) {
+			rec = kho_array_add(&arr);
+			KUNIT_ASSERT_NOT_NULL(test, rec);
+			*rec = i;
+		}
+		phys[a] = kho_array_phys(&arr);
+	}
+}
+
+struct kho_test_seen {
+	unsigned long *bits;	/* the indices seen */
+	unsigned long fail_at;	/* fail at this index */
+	atomic_t bad;		/* records seen twice or out of place */
+};
+
+/* Called by several threads at once. */
+static int kho_test_array_rec(void *arg, const void *rec, unsigned long i)
+{
+	struct kho_test_seen *s = arg;
+
+	if (i == s->fail_at)
+		return -EIO;
+	if (i >= KT_ARRAY_NR || *(const u64 *)rec != i ||
+	    test_and_set_bit(i, s->bits))
+		atomic_inc(&s->bad);
+	return 0;
+}
+
+static int kho_test_array_page(void *arg, const void *recs, unsigned int nr,
+			       unsigned long first)
+{
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; i < nr && !err; i++)
+		err = kho_test_array_rec(arg, recs + i * sizeof(u64), first + i);
+	return err;
+}
+
+/*
+ * Both arrays of the previous kernel, read by two threads at most: the
+ * first whole, each record once; the second stops at an error, its
+ * unread pages are left to kho_finish().
+ */
+static void kho_test_restore_arrays(struct kunit *test, struct kho_client *c,
+				    const u64 *phys)
+{
+	struct kho_test_seen s = { .fail_at = ULONG_MAX };
+
+	s.bits = kunit_kcalloc(test, BITS_TO_LONGS(KT_ARRAY_NR),
+			       sizeof(long), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, s.bits);
+	KUNIT_EXPECT_EQ(test, kho_array_restore_parallel(c, phys[0], sizeof(u64),
+							 kho_test_array_page,
+							 &s, 4),
+			KT_ARRAY_NR);
+	KUNIT_EXPECT_EQ(test, atomic_read(&s.bad), 0);
+	KUNIT_EXPECT_TRUE(test, bitmap_full(s.bits, KT_ARRAY_NR));
+	/* Its pages are gone. */
+	KUNIT_EXPECT_EQ(test, kho_array_restore(c, phys[0], sizeof(u64),
+						kho_test_array_rec, &s),
+			-ENOENT);
+	s.fail_at = KT_ARRAY_FAIL;
+	bitmap_zero(s.bits, KT_ARRAY_NR);
+	KUNIT_EXPECT_EQ(test, kho_array_restore_parallel(c, phys[1], sizeof(u64),
+							 kho_test_array_page,
+							 &s, 2),
+			-EIO);
+	KUNIT_EXPECT_EQ(test, atomic_read(&s.bad), 0);
+	KUNIT_EXPECT_FALSE(test, test_bit(KT_ARRAY_FAIL, s.bits));
+}
 
 static struct kho_client *kho_test_in_a, *kho_test_in_b;
 
@@ -664,7 +752,7 @@ static void kho_test_handover(struct kunit *test)
 	if (!kho_is_enabled())
 		kunit_skip(test, "boot with kho=on to hand state over");
 	/* Booted from a kernel that ran this: restore first (below). */
-	if (is_kho_boot())
+	if (kho_in.valid)
 		kunit_skip(test, "the restore case takes this boot's state");
 	kho_test_in_a = kho_client_register(&da);
 	kho_test_in_b = kho_client_register(&db);
@@ -678,6 +766,8 @@ static void kho_test_handover(struct kunit *test)
 	st->folio = PFN_PHYS(folio_pfn(f));
 	st->pages = PFN_PHYS(folio_pfn(p));
 	st->other = PFN_PHYS(folio_pfn(o));
+	kho_test_fill_arrays(test, kho_test_in_a, st->array,
+			     ARRAY_SIZE(st->array));
 	KUNIT_ASSERT_EQ(test, kho_preserve_folio(kho_test_in_a, f), 0);
 	KUNIT_ASSERT_EQ(test, kho_preserve_pages(kho_test_in_a, &p->page, 2), 0);
 	KUNIT_ASSERT_EQ(test, kho_preserve_folio(kho_test_in_b, o), 0);
@@ -692,13 +782,14 @@ static void kho_test_restore(struct kunit *test)
 	struct kho_client_desc db = { .name = KT_IN_B, .compatible = KT_V2 };
 	struct kho_client *a, *b;
 	struct kho_test_state st;
-	struct folio *folio;
+	struct folio *folio, *folios[3];
+	phys_addr_t batch[3];
 	struct page *pages;
 	const char *compat;
 	phys_addr_t phys;
 	size_t size;
 
-	if (!is_kho_boot())
+	if (!kho_in.valid)
 		kunit_skip(test, "needs a kernel booted from one that ran kho_test_handover");
 	a = kho_client_register(&da);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
@@ -730,12 +821,17 @@ static void kho_test_restore(struct kunit *test)
 	/* A range that wraps around claims nothing. */
 	KUNIT_EXPECT_EQ(test, PTR_ERR(kho_restore_pages(a, st.pages, ULONG_MAX)),
 			-EINVAL);
-	KUNIT_EXPECT_EQ(test, kho_restore_phys(a, st.pages, -PAGE_SIZE), -EINVAL);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(kho_restore_preserved(a, st.folio,
 							    8 * PAGE_SIZE)),
 			-EINVAL);
-	/* Right: once. */
-	folio = kho_restore_folio(a, st.folio);
+	/* Right: once; in a batch, each address gets its own result. */
+	batch[0] = st.folio + 1;
+	batch[1] = st.folio;
+	batch[2] = st.folio;
+	KUNIT_EXPECT_EQ(test, kho_restore_folios(a, batch, 3, folios), 1);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(folios[0]), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(folios[2]), -ENOENT);
+	folio = folios[1];
 	KUNIT_ASSERT_FALSE(test, IS_ERR(folio));
 	KUNIT_EXPECT_EQ(test, folio_order(folio), 2);
 	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), 1);
@@ -747,6 +843,7 @@ static void kho_test_restore(struct kunit *test)
 	__free_page(pages);
 	__free_page(pages + 1);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(kho_restore_pages(a, st.pages, 2)), -ENOENT);
+	kho_test_restore_arrays(test, a, st.array);
 	/* After finish: the rest (the blob) is released, nothing restores. */
 	kho_finish(a);
 	KUNIT_EXPECT_EQ(test, kho_client_incoming(a, NULL), -ESTALE);

@@ -252,39 +252,6 @@ static void kt_txn_abort(struct kho_tracker *t, struct kt_txn *x)
 }
 
 /*
- * The lookup cache: set, clear and kho_tracker_has() remember the last leaf
- * they used, so blocks close to each other (a batch of pages, a range)
- * skip the walk down the tree. Leaves never move or go away while the
- * tracker lives, and only callers that serialize with set use the cache.
- */
-static void kt_cache(struct kho_tracker *t, unsigned int order, u64 idx,
-		     u64 *leaf)
-{
-	unsigned int shift = kt_lb(t) + order;
-
-	t->lc_leaf = leaf;
-	t->lc_order = order;
-	t->lc_base = (idx << order) >> shift << shift;
-	t->lc_span = 1ULL << shift;
-	/* High orders: a leaf covers more than the address space. */
-	if (t->lc_span > kt_lim(t, 0) - t->lc_base)
-		t->lc_span = kt_lim(t, 0) - t->lc_base;
-}
-
-static u64 *kt_leaf_cached(struct kho_tracker *t, unsigned int order, u64 idx)
-{
-	const char *why;
-	u64 *leaf;
-
-	if ((idx << order) - t->lc_base < t->lc_span && order == t->lc_order)
-		return t->lc_leaf;
-	leaf = kt_leaf(t, order, idx, &why);
-	if (leaf)
-		kt_cache(t, order, idx, leaf);
-	return leaf;
-}
-
-/*
  * Create an empty outgoing tracker: the header page and the nodes marking it.
  * @ops needs alloc_page, free_page and map. 0, -EINVAL or -ENOMEM.
  */
@@ -329,12 +296,14 @@ int kho_tracker_init(struct kho_tracker *t, const struct kho_tracker_ops *ops,
 }
 
 /*
- * kho_tracker_set() when the block is not in the cached leaf: creates the
- * nodes it needs and caches its leaf.
+ * Mark a block as preserved, creating the nodes it needs; on failure the
+ * tracker is as before the call. 0, -EINVAL (bad order, misaligned @pfn),
+ * -ERANGE (beyond KHO_TRACKER_PHYS_BITS), -EEXIST or -ENOMEM.
  */
-int kho_tracker_set_slow(struct kho_tracker *t, u64 pfn, unsigned int order)
+int kho_tracker_set(struct kho_tracker *t, u64 pfn, unsigned int order)
 {
 	u64 *leaf, *w, idx;
+	const char *why;
 	struct kt_txn x;
 	int err;
 
@@ -343,7 +312,7 @@ int kho_tracker_set_slow(struct kho_tracker *t, u64 pfn, unsigned int order)
 		return err;
 
 	x.nr = 0;
-	leaf = kt_leaf_cached(t, order, idx);
+	leaf = kt_leaf(t, order, idx, &why);
 	if (!leaf) {
 		leaf = kt_txn_leaf(t, &x, order, idx);
 		err = leaf ? kt_txn_mark(t, &x) : -ENOMEM;
@@ -351,7 +320,6 @@ int kho_tracker_set_slow(struct kho_tracker *t, u64 pfn, unsigned int order)
 			kt_txn_abort(t, &x);
 			return err;
 		}
-		kt_cache(t, order, idx, leaf);
 	}
 	t->nr_nodes += x.nr;
 	/* Leaves never move: @leaf is still the block's leaf. */
@@ -364,38 +332,25 @@ int kho_tracker_set_slow(struct kho_tracker *t, u64 pfn, unsigned int order)
 }
 
 /*
- * Mark a block as preserved; on failure the tracker is as before the call.
- * 0, -EINVAL (bad order, misaligned @pfn), -ERANGE (beyond
- * KHO_TRACKER_PHYS_BITS), -EEXIST or -ENOMEM.
- */
-int kho_tracker_set(struct kho_tracker *t, u64 pfn, unsigned int order)
-{
-	return kho_tracker_set_inline(t, pfn, order);
-}
-
-/*
  * Unmark a block set with kho_tracker_set() (never the tracker's own pages);
  * empty nodes are kept. 0, -EINVAL, -ERANGE or -ENOENT.
  */
 int kho_tracker_clear(struct kho_tracker *t, u64 pfn, unsigned int order)
 {
-	u64 *leaf, *w, idx, bit;
+	const char *why;
+	u64 *leaf, *w, idx;
 	int err;
 
-	w = kho_tracker_cached_word(t, pfn, order, &bit);
-	if (!w) {
-		err = kt_index(t, pfn, order, &idx);
-		if (err)
-			return err;
-		leaf = kt_leaf_cached(t, order, idx);
-		if (!leaf)
-			return -ENOENT;
-		w = kt_word(t, leaf, idx);
-		bit = BIT_ULL(idx % 64);
-	}
-	if (!(*w & bit))
+	err = kt_index(t, pfn, order, &idx);
+	if (err)
+		return err;
+	leaf = kt_leaf(t, order, idx, &why);
+	if (!leaf)
 		return -ENOENT;
-	*w &= ~bit;
+	w = kt_word(t, leaf, idx);
+	if (!(*w & BIT_ULL(idx % 64)))
+		return -ENOENT;
+	*w &= ~BIT_ULL(idx % 64);
 	t->nr_blocks[order]--;
 	return 0;
 }
@@ -410,23 +365,6 @@ bool kho_tracker_test(const struct kho_tracker *t, u64 pfn,
 	if (kt_index(t, pfn, order, &idx))
 		return false;
 	leaf = kt_leaf(t, order, idx, &why);
-	return leaf && (*kt_word(t, leaf, idx) & BIT_ULL(idx % 64));
-}
-
-/*
- * kho_tracker_test() through the lookup cache: the caller serializes it with
- * kho_tracker_set() and kho_tracker_clear().
- */
-bool kho_tracker_has(struct kho_tracker *t, u64 pfn, unsigned int order)
-{
-	u64 *leaf, *w, idx, bit;
-
-	w = kho_tracker_cached_word(t, pfn, order, &bit);
-	if (w)
-		return *w & bit;
-	if (kt_index(t, pfn, order, &idx))
-		return false;
-	leaf = kt_leaf_cached(t, order, idx);
 	return leaf && (*kt_word(t, leaf, idx) & BIT_ULL(idx % 64));
 }
 

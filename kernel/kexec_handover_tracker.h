@@ -7,7 +7,6 @@
 #ifndef _KEXEC_HANDOVER_TRACKER_H
 #define _KEXEC_HANDOVER_TRACKER_H
 
-#include <linux/errno.h>
 #include <linux/types.h>
 #include <linux/kho/abi.h>
 
@@ -39,11 +38,6 @@ struct kho_tracker_ops {
  * @nr_nodes: pages the tracker uses, header included
  * @nr_blocks: blocks set per order, the tracker's own pages excluded
  * @incoming: opened with kho_tracker_open(); its pages are not ours to free
- * @lc_leaf: lookup cache of set, clear and kho_tracker_has(): the last leaf
- *	they used
- * @lc_base: first pfn the leaf covers
- * @lc_span: pages the leaf covers, 0 when the cache is empty
- * @lc_order: order of the leaf
  */
 struct kho_tracker {
 	const struct kho_tracker_ops *ops;
@@ -55,10 +49,6 @@ struct kho_tracker {
 	unsigned long nr_nodes;
 	unsigned long nr_blocks[KHO_TRACKER_MAX_ORDERS];
 	bool incoming;
-	u64 *lc_leaf;
-	u64 lc_base;
-	u64 lc_span;
-	unsigned int lc_order;
 };
 
 int kho_tracker_init(struct kho_tracker *t, const struct kho_tracker_ops *ops,
@@ -68,8 +58,6 @@ int kho_tracker_set(struct kho_tracker *t, u64 pfn, unsigned int order);
 int kho_tracker_clear(struct kho_tracker *t, u64 pfn, unsigned int order);
 bool kho_tracker_test(const struct kho_tracker *t, u64 pfn,
 		      unsigned int order);
-bool kho_tracker_has(struct kho_tracker *t, u64 pfn, unsigned int order);
-int kho_tracker_set_slow(struct kho_tracker *t, u64 pfn, unsigned int order);
 u64 *kho_tracker_leaf(const struct kho_tracker *t, u64 pfn,
 		      unsigned int order, u64 *start, u64 *end);
 
@@ -91,44 +79,6 @@ static inline void kho_tracker_leaf_set(struct kho_tracker *t, u64 *leaf,
 {
 	leaf[b / 64] |= 1ULL << (b % 64);
 	t->nr_blocks[order]++;
-}
-
-/*
- * Fast path of set, clear and has: the word of an aligned block in the
- * leaf of the last lookup, or NULL. A hit needs no range check, the cached
- * leaf covers valid indexes only; an empty cache (lc_span 0) never hits.
- */
-static inline u64 *kho_tracker_cached_word(const struct kho_tracker *t,
-					   u64 pfn, unsigned int order,
-					   u64 *bit)
-{
-	u64 off = pfn - t->lc_base;
-
-	if (off >= t->lc_span || order != t->lc_order ||
-	    (off & ((1ULL << order) - 1)))
-		return NULL;
-	off >>= order;
-	*bit = 1ULL << (off % 64);
-	return &t->lc_leaf[off / 64];
-}
-
-/*
- * kho_tracker_set() with the cached-leaf case inline, for loops over many
- * blocks.
- */
-static inline int kho_tracker_set_inline(struct kho_tracker *t, u64 pfn,
-					 unsigned int order)
-{
-	u64 *w, bit;
-
-	w = kho_tracker_cached_word(t, pfn, order, &bit);
-	if (!w)
-		return kho_tracker_set_slow(t, pfn, order);
-	if (*w & bit)
-		return -EEXIST;
-	*w |= bit;
-	t->nr_blocks[order]++;
-	return 0;
 }
 
 int kho_tracker_open(struct kho_tracker *t, const struct kho_tracker_ops *ops,

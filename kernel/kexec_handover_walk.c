@@ -16,6 +16,7 @@
 #include <linux/sched/clock.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/timex.h>
 
 #include "kexec_handover_internal.h"
 
@@ -48,19 +49,6 @@ static const struct kho_tracker_ops kho_in_checked_ops __initconst = {
 static const struct kho_tracker_ops kho_in_ops = {
 	.map = kho_in_map,
 };
-
-struct kho_node_check {
-	const struct kho_tracker *t;
-	bool ok;
-};
-
-static void __init kho_in_check_node(void *arg, u64 phys)
-{
-	struct kho_node_check *c = arg;
-
-	if (!kho_tracker_test(c->t, phys >> PAGE_SHIFT, 0))
-		c->ok = false;
-}
 
 /* The free ranges of [s, e) outside scratch, page aligned. */
 static unsigned int __init kho_in_split(phys_addr_t s, phys_addr_t e,
@@ -417,12 +405,13 @@ undo:
 	return false;
 }
 
-/* Open a tracker written by the previous kernel and check it. */
+/*
+ * Open a tracker written by the previous kernel and check it; the open
+ * also requires every node to be preserved in the tracker itself.
+ */
 static int __init kho_in_open_tracker(struct kho_tracker *t, u64 phys,
 				      const char **why)
 {
-	struct kho_node_check check = { .t = t, .ok = true };
-
 	if (!PAGE_ALIGNED(phys) || !kho_phys_is_free_ram(phys, PAGE_SIZE)) {
 		*why = "bad tracker address";
 		return -EINVAL;
@@ -430,11 +419,6 @@ static int __init kho_in_open_tracker(struct kho_tracker *t, u64 phys,
 	if (kho_tracker_open(t, &kho_in_checked_ops, phys, PAGE_SHIFT,
 			     KHO_NR_ORDERS, why))
 		return -EINVAL;
-	kho_tracker_walk_nodes(t, kho_in_check_node, &check);
-	if (!check.ok) {
-		*why = "tracker does not preserve itself";
-		return -EINVAL;
-	}
 	t->ops = &kho_in_ops;
 	return 0;
 }
@@ -686,7 +670,10 @@ void __init kho_memory_init(void)
 	if (kho_in.found) {
 		u64 t0 = local_clock();
 
+		/* local_clock() may not run yet: the counter always does. */
+		kho_in_stats.early_cycles[0] = get_cycles();
 		kho_in.valid = kho_in_open();
+		kho_in_stats.early_cycles[1] = get_cycles();
 		kho_in_stats.walk_ns += local_clock() - t0;
 	}
 	/*
@@ -737,7 +724,7 @@ static void __init kho_in_free_root(void)
 	stamp = kho_in_stamp(pfn);
 	if (stamp && KHO_STAMP_OWNER(stamp) == 0 &&
 	    KHO_STAMP_ORDER(stamp) != 0xff) {
-		page = kho_pages_claim(pfn, KHO_STAMP_ORDER(stamp), true);
+		page = kho_pages_claim(pfn, KHO_STAMP_ORDER(stamp));
 		/*
 		 * Cleared, so that a stale reference to it (a device tree
 		 * reused by kexec_load) finds no handover there; never past
@@ -800,6 +787,11 @@ static int __init kho_in_init(void)
 	pr_info("took the handover over in %llu us (%llu us of it in deferred memmap init)\n",
 		div_u64(kho_in_stats.walk_ns, NSEC_PER_USEC),
 		div_u64(kho_in_stats.deferred_ns, NSEC_PER_USEC));
+	/* With the boot marks of init/main.c (the kexec blackout). */
+	if (initcall_debug)
+		pr_info("early walk cycles=%llu,%llu\n",
+			kho_in_stats.early_cycles[0],
+			kho_in_stats.early_cycles[1]);
 	return 0;
 }
 core_initcall(kho_in_init);

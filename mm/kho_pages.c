@@ -156,11 +156,10 @@ bool __init kho_pages_init_deferred(unsigned long spfn, unsigned long epfn,
 /*
  * Take a stamped block out of the handover: it becomes what a fresh
  * allocation of @order is before prep_compound_page() (one reference on the
- * head, none on tails, no stamp). Without @managed the caller counts the
- * pages with kho_pages_batch_add(). The caller serializes claims.
+ * head, none on tails, no stamp), counted in its zone's managed pages. The
+ * caller serializes claims.
  */
-struct page *kho_pages_claim(unsigned long pfn, unsigned int order,
-			     bool managed)
+struct page *kho_pages_claim(unsigned long pfn, unsigned int order)
 {
 	struct page *page = pfn_to_page(pfn);
 	unsigned long i, nr = 1UL << order;
@@ -169,8 +168,7 @@ struct page *kho_pages_claim(unsigned long pfn, unsigned int order,
 		set_page_count(page + i, 0);
 	set_page_private(page, 0);
 	set_page_count(page, 1);
-	if (managed)
-		adjust_managed_page_count(page, nr);
+	adjust_managed_page_count(page, nr);
 	return page;
 }
 
@@ -190,42 +188,6 @@ struct folio *kho_pages_folio(struct page *page, unsigned int order)
 	if (order)
 		prep_compound_page(page, order);
 	return page_folio(page);
-}
-
-/*
- * Count the managed pages of a block claimed without @managed later, in
- * kho_pages_batch_end(); @b starts zeroed.
- */
-void kho_pages_batch_add(struct kho_pages_batch *b, struct page *page,
-			 unsigned int order)
-{
-	if (b->managed && page_zone(page) != page_zone(b->zone_page)) {
-		adjust_managed_page_count(b->zone_page, b->managed);
-		b->managed = 0;
-	}
-	if (!b->managed)
-		b->zone_page = page;
-	b->managed += 1UL << order;
-}
-
-/* Count the managed pages of a batch. */
-void kho_pages_batch_end(struct kho_pages_batch *b)
-{
-	if (b->managed)
-		adjust_managed_page_count(b->zone_page, b->managed);
-	b->managed = 0;
-}
-
-/*
- * Claimed pages as memblock_free_all() leaves reserved memory: PG_reserved,
- * outside the page allocator until free_reserved_area().
- */
-void kho_pages_set_reserved(unsigned long pfn, unsigned long nr)
-{
-	unsigned long i;
-
-	for (i = 0; i < nr; i++)
-		__set_bit(PG_reserved, &pfn_to_page(pfn + i)->flags);
 }
 
 /*

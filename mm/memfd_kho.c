@@ -409,21 +409,29 @@ static void memfd_kho_unpreserve(struct liveupdate_file *lf)
 	lf->private = NULL;
 }
 
-#define MEMFD_KHO_IN_BATCH	64
-
-/* Folios of an incoming memfd, restored MEMFD_KHO_IN_BATCH at a time. */
+/* Where the folios of an incoming memfd go. */
 struct memfd_kho_in {
 	struct kho_client *client;
 	struct inode *inode;	/* NULL: release the folios */
 	struct hstate *h;	/* a hugetlbfs memfd's page size, or NULL */
 	pgoff_t npages;
-	unsigned long nr_pages;
-	unsigned int n;
-	phys_addr_t phys[MEMFD_KHO_IN_BATCH];
-	pgoff_t index[MEMFD_KHO_IN_BATCH];
-	bool dirty[MEMFD_KHO_IN_BATCH];
-	struct folio *folios[MEMFD_KHO_IN_BATCH];
+	atomic_long_t nr_pages;	/* summed by the restoring threads */
 };
+
+/*
+ * Threads that put a shmem memfd's folios back into it, the caller
+ * included: 0 picks one per MEMFD_KHO_FOLIOS_PER_THREAD folios, up to the
+ * online CPUs and MEMFD_KHO_MAX_THREADS; 1 restores in the caller alone.
+ * A hugetlbfs memfd is always restored by the caller: its huge page pool
+ * has one lock.
+ */
+static unsigned int restore_threads;
+module_param(restore_threads, uint, 0644);
+MODULE_PARM_DESC(restore_threads,
+		 "threads restoring a memfd's folios (0: by its size)");
+
+#define MEMFD_KHO_FOLIOS_PER_THREAD	2048
+#define MEMFD_KHO_MAX_THREADS		8
 
 /*
  * A restored folio the file does not take: a huge page goes to the pool
@@ -464,62 +472,100 @@ static int memfd_kho_insert(struct memfd_kho_in *in, struct folio *folio,
 	return shmem_insert_folio(in->inode, folio, index, dirty);
 }
 
-/* Restore the folios collected so far and put them into the file. */
-static int memfd_kho_flush(struct memfd_kho_in *in)
+/* Put a restored folio into the file, or release it; its pages in *@pages. */
+static int memfd_kho_folio_in(struct memfd_kho_in *in,
+			      const struct luo_kho_memfd_folio *rec,
+			      struct folio *folio, unsigned long *pages)
 {
-	unsigned int i, done;
 	unsigned long nr;
-	struct folio *folio;
 	int err;
 
-	err = kho_restore_folios(in->client, in->phys, in->n, in->folios,
-				 &done);
-	for (i = 0; i < done; i++) {
-		folio = in->folios[i];
-		if (!in->inode || err) {
-			memfd_kho_discard(in, folio);
-			continue;
-		}
-		nr = folio_nr_pages(folio);
-		in->nr_pages += nr;
-		if (in->index[i] & (nr - 1) || in->index[i] >= in->npages)
-			err = -EINVAL;
-		else
-			err = memfd_kho_insert(in, folio, in->index[i],
-					       in->dirty[i]);
-		if (err)
-			memfd_kho_discard(in, folio);
+	if (!in->inode) {
+		memfd_kho_discard(in, folio);
+		return 0;
 	}
-	in->n = 0;
+	nr = folio_nr_pages(folio);
+	*pages += nr;
+	if (rec->index & (nr - 1) || rec->index >= in->npages)
+		err = -EINVAL;
+	else
+		err = memfd_kho_insert(in, folio, rec->index,
+				       rec->flags & LUO_KHO_FOLIO_DIRTY);
+	if (err)
+		memfd_kho_discard(in, folio);
 	return err;
 }
 
-static int memfd_kho_folio_in(void *arg, const void *data, unsigned long i)
-{
-	const struct luo_kho_memfd_folio *rec = data;
-	struct memfd_kho_in *in = arg;
+#define MEMFD_KHO_CLAIM	32
 
-	if (in->inode &&
-	    (rec->reserved || !(rec->flags & LUO_KHO_FOLIO_UPTODATE)))
-		return -EINVAL;
-	in->phys[in->n] = PFN_PHYS(rec->pfn);
-	in->index[in->n] = rec->index;
-	in->dirty[in->n] = rec->flags & LUO_KHO_FOLIO_DIRTY;
-	if (++in->n == MEMFD_KHO_IN_BATCH)
-		return memfd_kho_flush(in);
-	return 0;
+/*
+ * Restore the @nr folio records at @data (a page of them), claiming
+ * MEMFD_KHO_CLAIM folios at a time; the first error stops it, and what
+ * was claimed after it is released.
+ */
+static int memfd_kho_folios_page(void *arg, const void *data, unsigned int nr,
+				 unsigned long first)
+{
+	const struct luo_kho_memfd_folio *recs = data, *rec;
+	struct folio *folios[MEMFD_KHO_CLAIM];
+	phys_addr_t phys[MEMFD_KHO_CLAIM];
+	struct memfd_kho_in *in = arg;
+	unsigned long pages = 0;
+	unsigned int i, j, n;
+	int err = 0;
+
+	for (i = 0; i < nr && !err; i += n) {
+		n = min(nr - i, MEMFD_KHO_CLAIM);
+		for (j = 0, rec = recs + i; j < n; j++, rec++) {
+			if (in->inode && (rec->reserved ||
+					  !(rec->flags & LUO_KHO_FOLIO_UPTODATE)))
+				err = -EINVAL;
+			phys[j] = PFN_PHYS(rec->pfn);
+		}
+		if (err)
+			break;
+		kho_restore_folios(in->client, phys, n, folios);
+		for (j = 0; j < n; j++) {
+			if (IS_ERR(folios[j]))
+				err = err ?: PTR_ERR(folios[j]);
+			else if (err)
+				memfd_kho_discard(in, folios[j]);
+			else
+				err = memfd_kho_folio_in(in, recs + i + j,
+							 folios[j], &pages);
+		}
+	}
+	atomic_long_add(pages, &in->nr_pages);
+	return err;
 }
 
-/* Walk the folio records of @rec into @in, the last batch included. */
-static long memfd_kho_folios_in(struct memfd_kho_in *in,
-				const struct luo_kho_memfd *rec)
+/* How many threads restore the folios of @rec into @in. */
+static unsigned int memfd_kho_threads(struct memfd_kho_in *in,
+				      const struct luo_kho_memfd *rec)
 {
-	long n = kho_array_restore(in->client, rec->folios,
-				   sizeof(struct luo_kho_memfd_folio),
-				   memfd_kho_folio_in, in);
-	int err = memfd_kho_flush(in);
+	unsigned int threads = READ_ONCE(restore_threads);
 
-	return n < 0 ? n : err ?: n;
+	if (!in->inode || in->h)
+		return 1;
+	if (!threads)
+		threads = clamp_t(u64, rec->nr_folios / MEMFD_KHO_FOLIOS_PER_THREAD,
+				  1, MEMFD_KHO_MAX_THREADS);
+	return min(threads, num_online_cpus());
+}
+
+/*
+ * Walk the folio records of @rec into @in. shmem_insert_folio() is safe
+ * on different indices at once: the workers of kho_array_restore_parallel()
+ * run while the caller holds the inode lock for them, and the file is not
+ * installed yet, so nothing else sees it.
+ */
+static long memfd_kho_folios_in(struct memfd_kho_in *in,
+				const struct luo_kho_memfd *rec,
+				unsigned int threads)
+{
+	return kho_array_restore_parallel(in->client, rec->folios,
+					  sizeof(struct luo_kho_memfd_folio),
+					  memfd_kho_folios_page, in, threads);
 }
 
 #define MEMFD_KHO_FLAGS	(LUO_KHO_MEMFD_NOEXEC | LUO_KHO_MEMFD_HUGETLB | \
@@ -574,30 +620,25 @@ static const char *memfd_kho_check(const struct luo_kho_memfd *rec,
 static void memfd_kho_drop(struct liveupdate_file *lf,
 			   struct luo_kho_memfd *rec)
 {
-	struct memfd_kho_in *in = kzalloc(sizeof(*in), GFP_KERNEL);
+	struct memfd_kho_in in = { .client = lf->client };
 
-	/*
-	 * Without memory, kho_finish() releases them later; huge pages too,
-	 * as it frees blocks of any order.
-	 */
-	if (in && rec->magic == LUO_KHO_MEMFD_MAGIC &&
-	    !(rec->flags & LUO_KHO_MEMFD_HUGETLB)) {
-		in->client = lf->client;
-		memfd_kho_folios_in(in, rec);
-	}
-	kfree(in);
+	/* kho_finish() releases huge pages: it frees blocks of any order. */
+	if (rec->magic == LUO_KHO_MEMFD_MAGIC &&
+	    !(rec->flags & LUO_KHO_MEMFD_HUGETLB))
+		memfd_kho_folios_in(&in, rec, 1);
 	folio_put(virt_to_folio(rec));
 }
 
 static int memfd_kho_retrieve(struct liveupdate_file *lf)
 {
-	struct memfd_kho_in *in;
+	struct memfd_kho_in in = { .client = lf->client };
 	struct luo_kho_memfd *rec;
 	struct hstate *h;
 	struct inode *inode;
 	struct file *file;
 	const char *why;
 	char *name;
+	unsigned int threads;
 	long n;
 
 	rec = kho_restore_preserved(lf->client, lf->data, sizeof(*rec));
@@ -611,9 +652,8 @@ static int memfd_kho_retrieve(struct liveupdate_file *lf)
 		lf->data = 0;
 		return -EINVAL;
 	}
-	in = kzalloc(sizeof(*in), GFP_KERNEL);
 	name = kasprintf(GFP_KERNEL, MEMFD_PREFIX "%s", rec->name);
-	if (!name || !in)
+	if (!name)
 		file = ERR_PTR(-ENOMEM);
 	else if (h)
 		file = hugetlb_file_setup(name, 0, VM_NORESERVE,
@@ -623,7 +663,6 @@ static int memfd_kho_retrieve(struct liveupdate_file *lf)
 		file = shmem_file_setup(name, 0, VM_NORESERVE);
 	kfree(name);
 	if (IS_ERR(file)) {
-		kfree(in);
 		memfd_kho_drop(lf, rec);
 		lf->data = 0;
 		return PTR_ERR(file);
@@ -631,17 +670,18 @@ static int memfd_kho_retrieve(struct liveupdate_file *lf)
 	file->f_mode |= FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE;
 	file->f_flags |= O_LARGEFILE;
 	inode = file_inode(file);
-	in->client = lf->client;
-	in->inode = inode;
-	in->h = h;
-	in->npages = DIV_ROUND_UP(rec->size, PAGE_SIZE);
+	in.inode = inode;
+	in.h = h;
+	in.npages = DIV_ROUND_UP(rec->size, PAGE_SIZE);
+
+	threads = memfd_kho_threads(&in, rec);
 
 	inode_lock(inode);
 	i_size_write(inode, rec->size);
-	n = memfd_kho_folios_in(in, rec);
-	if (n >= 0 && (n != rec->nr_folios || in->nr_pages != rec->nr_pages))
+	n = memfd_kho_folios_in(&in, rec, threads);
+	if (n >= 0 && (n != rec->nr_folios ||
+		       atomic_long_read(&in.nr_pages) != rec->nr_pages))
 		n = -EINVAL;
-	kfree(in);
 	if (n >= 0) {
 		*memfd_kho_seals(file) = rec->seals;
 		if (rec->flags & LUO_KHO_MEMFD_NOEXEC)
@@ -656,6 +696,9 @@ static int memfd_kho_retrieve(struct liveupdate_file *lf)
 		return n;
 	}
 	lf->file = file;
+	if (threads > 1)
+		pr_info("token %llu: %ld folios restored by %u threads\n",
+			lf->token, n, threads);
 	return 0;
 }
 

@@ -120,7 +120,6 @@ struct kho_array {
 #ifdef CONFIG_KEXEC_HANDOVER
 
 bool kho_is_enabled(void);
-bool is_kho_boot(void);
 
 struct kho_client *kho_client_register(const struct kho_client_desc *desc);
 void kho_client_unregister(struct kho_client *client);
@@ -155,19 +154,22 @@ int kho_client_incoming(struct kho_client *client, const char **compatible);
 int kho_get_blob(struct kho_client *client, const char *name,
 		 phys_addr_t *phys, size_t *size);
 struct folio *kho_restore_folio(struct kho_client *client, phys_addr_t phys);
-int kho_restore_folios(struct kho_client *client, const phys_addr_t *phys,
-		       unsigned int nr, struct folio **folios,
-		       unsigned int *done);
+unsigned int kho_restore_folios(struct kho_client *client,
+				const phys_addr_t *phys, unsigned int nr,
+				struct folio **folios);
 struct page *kho_restore_pages(struct kho_client *client, phys_addr_t phys,
 			       unsigned long nr_pages);
-int kho_restore_phys(struct kho_client *client, phys_addr_t phys,
-		     phys_addr_t size);
 void *kho_restore_preserved(struct kho_client *client, phys_addr_t phys,
 			    size_t size);
 long kho_array_restore(struct kho_client *client, phys_addr_t phys,
 		       size_t rec_size,
 		       int (*fn)(void *arg, const void *rec, unsigned long i),
 		       void *arg);
+long kho_array_restore_parallel(struct kho_client *client, phys_addr_t phys,
+				size_t rec_size,
+				int (*fn)(void *arg, const void *recs,
+					  unsigned int nr, unsigned long first),
+				void *arg, unsigned int threads);
 void kho_finish(struct kho_client *client);
 
 /* For kexec, mm and architecture code, not for clients. */
@@ -191,6 +193,7 @@ bool kho_handover_info(const struct kimage *image, phys_addr_t *root_phys,
 int kho_locate_mem_hole(struct kexec_buf *kbuf,
 			int (*func)(struct resource *, void *));
 int kho_check_image(const struct kimage *image);
+bool kho_range_inside_scratch(phys_addr_t start, phys_addr_t end);
 int kho_image_loaded(const struct kimage *image);
 void kho_image_unloaded(void);
 int kho_freeze(void);
@@ -226,6 +229,11 @@ static inline int kho_locate_mem_hole(struct kexec_buf *kbuf,
 static inline int kho_check_image(const struct kimage *image)
 {
 	return 0;
+}
+
+static inline bool kho_range_inside_scratch(phys_addr_t start, phys_addr_t end)
+{
+	return false;
 }
 
 static inline int kho_image_loaded(const struct kimage *image)

@@ -36,12 +36,6 @@ static inline void kho_page_set_stamp(unsigned long pfn, unsigned long stamp)
 	set_page_private(pfn_to_page(pfn), stamp);
 }
 
-/* Runs of claimed blocks whose managed pages are counted once per zone. */
-struct kho_pages_batch {
-	struct page *zone_page;
-	unsigned long managed;
-};
-
 #ifdef CONFIG_KEXEC_HANDOVER
 int kho_pages_keep(phys_addr_t base, phys_addr_t size);
 void kho_pages_unkeep(phys_addr_t base, phys_addr_t size);
@@ -50,14 +44,9 @@ void kho_pages_init_cma(void);
 unsigned long kho_pages_deferred_start(int nid);
 bool kho_pages_init_deferred(unsigned long spfn, unsigned long epfn, int nid);
 
-struct page *kho_pages_claim(unsigned long pfn, unsigned int order,
-			     bool managed);
+struct page *kho_pages_claim(unsigned long pfn, unsigned int order);
 void kho_pages_claim_split(unsigned long pfn, unsigned int order);
 struct folio *kho_pages_folio(struct page *page, unsigned int order);
-void kho_pages_batch_add(struct kho_pages_batch *b, struct page *page,
-			 unsigned int order);
-void kho_pages_batch_end(struct kho_pages_batch *b);
-void kho_pages_set_reserved(unsigned long pfn, unsigned long nr);
 void kho_pages_free(struct page *page, unsigned int order);
 #endif
 

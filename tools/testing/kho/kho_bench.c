@@ -9,8 +9,12 @@
  *
  *   preserve-single  kho_tracker_set() per block, each call under a lock
  *                    of its own (the kernel's kho_preserve_folio());
- *   preserve-batch   the same under one lock for the whole input (the
- *                    kernel's kho_preserve_folios());
+ *   preserve-batch   one lock for the whole input, and the tracker calls
+ *                    of the kernel's kho_preserve_folios(): the leaf of
+ *                    each leaf range from kho_tracker_leaf(), then a bit
+ *                    test and kho_tracker_leaf_set() per block; the first
+ *                    block of a leaf that does not exist yet goes through
+ *                    kho_tracker_set();
  *   walk-ours        the next kernel's takeover as KHO does it: one
  *                    memblock reservation for the free range, then the
  *                    merged tracker walk that stamps each block and hands
@@ -270,15 +274,38 @@ preserve_single(struct kho_tracker *t, const struct input *in)
 	return err;
 }
 
+/*
+ * The tracker's part of kho_preserve_batch() in kernel/kexec_handover.c,
+ * without the checks against other trackers: this input has only one.
+ */
 static noinline int
 preserve_batch(struct kho_tracker *t, const struct input *in)
 {
+	unsigned int order = UINT_MAX;
+	u64 start = 0, end = 0, b;
+	const struct blk *k;
+	u64 *leaf = NULL;
 	int err = 0;
 	size_t i;
 
 	pthread_mutex_lock(&lock);
-	for (i = 0; i < in->nr && !err; i++)
-		err = kho_tracker_set(t, in->b[i].pfn, in->b[i].order);
+	for (i = 0; i < in->nr && !err; i++) {
+		k = &in->b[i];
+		if (k->order != order || k->pfn - start >= end - start) {
+			order = k->order;
+			leaf = kho_tracker_leaf(t, k->pfn, order, &start, &end);
+		}
+		b = (k->pfn - start) >> order;
+		if (!leaf || kho_tracker_leaf_test(leaf, b)) {
+			/* Creates the leaf, or says what is wrong. */
+			err = kho_tracker_set(t, k->pfn, order);
+			if (!err && !leaf)
+				leaf = kho_tracker_leaf(t, k->pfn, order,
+							&start, &end);
+			continue;
+		}
+		kho_tracker_leaf_set(t, leaf, b, order);
+	}
 	pthread_mutex_unlock(&lock);
 	return err;
 }
