@@ -124,6 +124,16 @@ khotest_break_words() {
 		echo "rdinit=/nonexistent root=/dev/nonexistent panic=-1"
 }
 
+# A size with a K, M or G suffix, in bytes.
+khotest_bytes() {
+	case "$1" in
+	*K) echo $((${1%K} << 10)) ;;
+	*M) echo $((${1%M} << 20)) ;;
+	*G) echo $((${1%G} << 30)) ;;
+	*) echo "$1" ;;
+	esac
+}
+
 # khotest_luoctl NAME ARG...: /usr/bin/luoctl ARG..., its output in
 # /tmp/NAME.out and /tmp/NAME.err; the last error line as a diagnostic on
 # failure.

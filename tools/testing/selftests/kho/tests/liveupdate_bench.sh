@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # khotest-generations: 2
-# khotest-results: 8 7
+# khotest-results: 8 10
 # khotest-machines: small
 # khotest-arch: x86_64
 # khotest-cmdline: kho=on
@@ -21,8 +21,9 @@
 #       must be of the kind's size. kexec with the sessions held.
 # gen1: RETRIEVE_FD of each (restore_KIND_ns: the next kernel puts every
 #       folio back into a new memfd; huge pages join the pool, in use),
-#       its data and size verified, and the restored memfd still on folios
-#       of the kind's size.
+#       its data and size verified, the restored memfd still on folios
+#       of the kind's size, and restored by as many threads as
+#       memfd_kho.restore_threads picks (threads_KIND; hugetlb: 1).
 #
 # Under QEMU's -icount shift=0 the guest clock counts instructions (1 ns
 # each; see kho_bench's calibration): the figures are then instruction
@@ -107,7 +108,7 @@ lb_preserve() {
 		echo advise > $LB_THP
 		spec=1=memfd:lb-$kind:$size:thp:fill=$(lb_seed "$kind") ;;
 	hugetlb)
-		echo $(($(lb_bytes "$size") >> 21)) > $LB_POOL
+		echo $(($(khotest_bytes "$size") >> 21)) > $LB_POOL
 		khotest_diag "hugetlb pool: $(cat $LB_POOL) pages of 2 MiB for $size"
 		spec=1=memfd:lb-$kind:$size:hugetlb=2M:fill=$(lb_seed "$kind") ;;
 	esac
@@ -137,49 +138,76 @@ lb_describe() {
 	echo "$1 pages in $2 folios, $3 of 2 MiB"
 }
 
-# lb_retrieve KIND SIZE: retrieve, timed, and verify; two results.
+# The threads of every restore of token 1 the kernel logged, in order.
+lb_threads_logged() {
+	dmesg | sed -n 's/.*token 1: [0-9]* folios restored by \([0-9]*\) threads$/\1/p'
+}
+
+# lb_threads_expected KIND FOLIOS: what memfd_kho.restore_threads picks
+# (Documentation/kho/liveupdate.rst).
+lb_threads_expected() {
+	local t cpus
+
+	t=$(cat /sys/module/memfd_kho/parameters/restore_threads)
+	cpus=$(nproc)
+	[ "$1" = hugetlb ] && t=1
+	if [ "$t" = 0 ]; then
+		t=$(($2 / 2048))
+		[ "$t" -lt 1 ] && t=1
+		[ "$t" -gt 8 ] && t=8
+	fi
+	[ "$t" -gt "$cpus" ] && t=$cpus
+	echo "$t"
+}
+
+# lb_retrieve KIND SIZE: retrieve, timed, and verify; three results.
 lb_retrieve() {
-	local kind=$1 size=$2 huge0 f ns
+	local kind=$1 size=$2 huge0 f ns logged threads want what
 
 	if ! lb_selected "$kind"; then
 		khotest_skip "$kind: retrieve the $size memfd, timed; data verified" \
 			"khotest_lubench_kind=$(lb_param kind)"
 		khotest_skip "$kind: restored on the same folios" \
 			"khotest_lubench_kind=$(lb_param kind)"
+		khotest_skip "$kind: restored by the threads restore_threads picks" \
+			"khotest_lubench_kind=$(lb_param kind)"
 		return
 	fi
 	huge0=$(lb_huge_kb "$kind")
+	logged=$(lb_threads_logged | wc -l)
 	if ! lb_luoctl "$kind" retrieve -d -t -f -p /tmp/$kind.pid "lb-$kind" \
 		"1:x=$(lb_seed "$kind"):size=$size"; then
 		khotest_fail "$kind: retrieve the $size memfd, timed; data verified"
 		khotest_fail "$kind: restored on the same folios"
+		khotest_fail "$kind: restored by the threads restore_threads picks"
 		return
 	fi
+	# No new line: one thread.
+	threads=$(lb_threads_logged | sed -n "$((logged + 1))p")
+	threads=${threads:-1}
 	ns=$(lb_ns "$kind" RETRIEVE_FD)
 	khotest_check "$kind: retrieve the $size memfd, timed; data verified" \
 		test -n "$ns"
-	if f=$(lb_folios "$kind" "$(lb_bytes "$size")" \
+	if f=$(lb_folios "$kind" "$(khotest_bytes "$size")" \
 		$(($(lb_huge_kb "$kind") - huge0))); then
 		khotest_ok "$kind: restored on the same folios: $(lb_describe $f)"
 	else
 		khotest_fail "$kind: restored on the same folios: $(lb_describe $f)"
 	fi
 	set -- $f
-	khotest_diag "BENCH gen=1 restore_${kind}_ns=$ns pages_$kind=$1 folios_$kind=$2"
+	want=$(lb_threads_expected "$kind" "$2")
+	what="$kind: restored by the threads restore_threads picks: $threads"
+	if [ "$threads" = "$want" ]; then
+		khotest_ok "$what"
+	else
+		khotest_fail "$what, not $want"
+	fi
+	khotest_diag "BENCH gen=1 restore_${kind}_ns=$ns pages_$kind=$1 folios_$kind=$2" \
+		"threads_$kind=$threads"
 	khotest_diag "$kind: RETRIEVE_FD $ns ns: $((ns / $2)) ns per folio," \
 		"$((ns / $1)) ns per 4 KiB page"
 	# Its memory goes back before the next kind is retrieved.
 	kill "$(cat /tmp/$kind.pid)"
-}
-
-# A size with a K, M or G suffix, in bytes.
-lb_bytes() {
-	case "$1" in
-	*K) echo $((${1%K} << 10)) ;;
-	*M) echo $((${1%M} << 20)) ;;
-	*G) echo $((${1%G} << 30)) ;;
-	*) echo "$1" ;;
-	esac
 }
 
 khotest_run() {
