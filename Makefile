@@ -7,7 +7,7 @@ H := harness
 ARCHS ?= x86_64 arm64
 FUZZ_TIME ?= 60
 
-.PHONY: all demo test test-debug test-ftrace bench fuzz deps prepare capture build initramfs series check-series clean distclean help
+.PHONY: all demo test test-debug test-ftrace bench bench-blackout fuzz deps prepare capture build initramfs series check-series clean distclean help
 
 all: help
 
@@ -17,6 +17,7 @@ help:
 	@echo "make test-debug    the selftests on a debug kernel (lockdep, KASAN, UBSAN, DEBUG_VM, ...)"
 	@echo "make test-ftrace   all of 6.12's ftracetest on the test kernels (make test runs a subset)"
 	@echo "make bench         benchmarks: tracker and boot-time walk vs the naive strategy, scratch sizes (out/bench/)"
+	@echo "make bench-blackout  the kexec blackout piece by piece, x86_64 and arm64 (out/bench-blackout/)"
 	@echo "make fuzz          fuzz the incoming-side validators, FUZZ_TIME=$(FUZZ_TIME) seconds per target"
 	@echo "make deps          install build/test dependencies (apt-get)"
 	@echo "make prepare       unpack the base kernel under out/linux, apply patches, link overlay"
@@ -55,11 +56,15 @@ test-ftrace: prepare
 	@FTRACETEST_FULL=1 ARCHS="$(ARCHS)" $(H)/run-tests.sh $(foreach a,$(ARCHS),ftrace-$(a))
 
 # Benchmarks, not part of make test (which runs a smoke run of them):
-# out/bench/table.txt, results.json, cost.png. See harness/bench.sh.
-bench: prepare
+# out/bench/table.txt, results.json, cost.png, blackout.png. See
+# harness/bench.sh. bench-blackout: the kexec blackout alone
+# (out/bench-blackout/).
+bench bench-blackout: prepare
 	@$(H)/build.sh x86_64
+	@$(H)/build.sh arm64
 	@$(H)/mkinitramfs.sh x86_64
-	@$(H)/bench.sh
+	@$(H)/mkinitramfs.sh arm64
+	@$(H)/bench.sh $(if $(filter bench-blackout,$@),blackout)
 
 # libFuzzer targets of tools/testing/kho/fuzz; corpus, crashes and logs in out/fuzz.
 fuzz: prepare

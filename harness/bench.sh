@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# bench.sh [smoke]: the KHO benchmarks (make bench), written to out/bench/:
+# bench.sh [smoke|blackout]: the KHO benchmarks (make bench), written to out/bench/:
 # table.txt (the table, each target met or MISSED), results.json and
 # cost.png (instructions per preserved block against blocks, KHO and the
 # naive strategy). "smoke" (make test) runs small inputs into
@@ -25,6 +25,22 @@
 #    each preserved alone (PRESERVE_FD) and restored (RETRIEVE_FD) across a
 #    kexec, under -icount shift=0 (instructions) and under TCG (time)
 #    (skipped in smoke; make test runs the scenario with 64 MiB of each).
+# 4b. The same scenario: RETRIEVE_FD of a memfd of BENCH_PR_SIZE (default
+#    1G) of 4 KiB pages by 1 and by 2 threads (memfd_kho.restore_threads),
+#    BENCH_PR_RUNS (default 5) pairs under TCG with -smp 2 (wall time),
+#    one pair under -icount shift=0 (no more instructions with 2 threads;
+#    the per-page figure extrapolated to 1 TiB on 64 CPUs) (skipped in
+#    smoke; make test checks the threads picked with 64 MiB).
+# 5. The selftest scenario vm_kexec: a VM of 4 GiB across a host kexec
+#    (skipped in smoke).
+# 6. The kexec blackout piece by piece (scenario kexec_blackout, parsed by
+#    harness/blackout.py): on x86_64 and arm64 with 8 GiB, a plain kexec
+#    (kho=off), KHO with nothing preserved, and KHO with a filled memfd of
+#    BENCH_BO_SIZE (default 4G) and of 1G of 4 KiB pages and one of
+#    BENCH_BO_SIZE of 2 MiB hugetlb pages, under -icount shift=0
+#    (instructions) and under TCG (time; no 1G or hugetlb run); drawn as stacked bars
+#    in blackout.png. Smoke: one TCG run on the small x86_64 machine with a
+#    64 MiB memfd, its pieces checked.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -47,14 +63,71 @@ else
 		mixed:8192:naive mixed:131072 mixed:262144 sparse:4096:naive
 		sparse:8192:naive)
 fi
+# "blackout": section 6 alone, into out/bench-blackout/.
+[ "$mode" = blackout ] && res=$OUT/bench-blackout
 mkdir -p "$res"
 rm -rf "$res/callgrind"
-rm -f "$res"/*.txt "$res"/*.json "$res"/*.png "$res"/*.log*
-mkdir -p "$res/callgrind"
+rm -f "$res"/*.txt "$res"/*.json "$res"/*.png "$res"/*.log* "$res"/*.dat
+[ "$mode" = blackout ] || mkdir -p "$res/callgrind"
 
 step() {
 	[ "$mode" = smoke ] || note "$*"
 }
+
+# bo_guest LOG ARCH MACHINE:MEMORY CLOCK CASE SIZE: one kexec_blackout run;
+# its KTAP in LOG.ktap.
+bo_guest() {
+	local q= words="khotest_blackout=$5 khotest_blackout_size=$6"
+	[ "$4" = icount ] && q="-icount shift=0,sleep=off"
+	[ "$5" = plain ] && words="$words kho=off"
+	[ "$5" = hugetlb ] &&
+		words="khotest_blackout=memfd khotest_blackout_kind=hugetlb khotest_blackout_size=$6"
+	"$TOP/tools/testing/selftests/kho/vmtest.sh" -a "$2" -M "${3%%:*}" -m "${3#*:}" \
+		-k "$(arch_image "$2")" -i "$(arch_initramfs "$2")" -t kexec_blackout \
+		-T 1800 -l "$1" ${q:+-q "$q"} -c "$words" > "$1.ktap" 2>&1
+}
+
+# blackout_runs: section 6 (see the top), each run added to bo.
+blackout_runs() {
+	local log arch machine clock c bo_size
+	if [ "$mode" = smoke ]; then
+		log=$res/blackout-x86_64-tcg-memfd-64M.log
+		# make test builds the kernel before this suite; alone, build it.
+		if [ ! -f "$(arch_image x86_64)" ] || [ ! -f "$(arch_initramfs x86_64)" ]; then
+			"$TOP/harness/build.sh" x86_64 > "$log.build" 2>&1 &&
+				"$TOP/harness/mkinitramfs.sh" x86_64 >> "$log.build" 2>&1 ||
+				echo "# bench: the x86_64 kernel did not build (log ${log#"$TOP"/}.build)"
+		fi
+		bo_guest "$log" x86_64 small:1G tcg memfd 64M
+		bo+=("--kexec-blackout=x86_64:tcg:memfd:64M=$log")
+	else
+		bo_size=${BENCH_BO_SIZE:-4G}
+		for arch in x86_64 arm64; do
+			# x86_64: the host machine; arm64: the small one with 8 GiB,
+			# booted directly (firmware is not part of the blackout).
+			machine=host:8G
+			[ $arch = arm64 ] && machine=small:8G
+			step "QEMU $arch, 8 GiB: the kexec blackout piece by piece: plain kexec, KHO with nothing preserved, KHO with a $bo_size (and a 1G) memfd of 4 KiB pages and one of 2 MiB hugetlb pages; -icount shift=0 and TCG"
+			for clock in icount tcg; do
+				for c in plain:64M empty:64M memfd:$bo_size memfd:1G hugetlb:$bo_size; do
+					case $clock:$c in
+					tcg:memfd:1G | tcg:hugetlb:*) continue ;;
+					esac
+					log=$res/blackout-$arch-$clock-${c%%:*}-${c#*:}.log
+					bo_guest "$log" $arch $machine $clock "${c%%:*}" "${c#*:}"
+					bo+=("--kexec-blackout=$arch:$clock:$c=$log")
+				done
+			done
+		done
+	fi
+}
+
+if [ "$mode" = blackout ]; then
+	bo=()
+	blackout_runs
+	python3 "$TOP/harness/blackout.py" --out "$res" "${bo[@]#--kexec-blackout=}"
+	exit
+fi
 
 step "building tools/testing/kho/kho_bench"
 if ! make -s -C "$dir" kho_bench > "$res/build.log" 2>&1; then
@@ -146,6 +219,26 @@ if [ "$mode" != smoke ]; then
 	lu+=("--liveupdate-size=$lu_size")
 fi
 
+pr=()
+pr_size=${BENCH_PR_SIZE:-1G}
+if [ "$mode" != smoke ]; then
+	pr_runs=${BENCH_PR_RUNS:-5}
+	step "QEMU x86_64 -smp 2, 8 GiB: RETRIEVE_FD of a $pr_size memfd of 4 KiB pages by 1 and by 2 threads, $pr_runs pairs under TCG, one under -icount shift=0"
+	for clock in tcg icount; do
+		q= n=$pr_runs
+		[ $clock = icount ] && q="-icount shift=0,sleep=off" n=1
+		for r in $(seq "$n"); do
+			for t in 1 2; do
+				log=$res/restore-$clock-t$t-$r.log
+				host_guest "$log" liveupdate_bench 1200 "$(arch_initramfs x86_64)" \
+					"khotest_lubench_size=$pr_size khotest_lubench_kind=4k memfd_kho.restore_threads=$t" "$q"
+				pr+=("--restore=$clock:$t:$r=$log")
+			done
+		done
+	done
+	pr+=("--restore-size=$pr_size")
+fi
+
 vmb=()
 if [ "$mode" != smoke ]; then
 	vm_cpio=$(arch_initramfs x86_64 vm)
@@ -162,7 +255,10 @@ if [ "$mode" != smoke ]; then
 	fi
 fi
 
+bo=()
+blackout_runs
+
 python3 "$TOP/harness/bench_report.py" --mode "$mode" --out "$res" \
 	--callgrind "$res/callgrind/out" --native "$res/native.txt" \
 	--cg-rc "$cg_rc" --native-rc "$native_rc" "${scratch[@]/#/--scratch=}" \
-	"${guests[@]}" "${farm[@]}" "${lu[@]}" "${vmb[@]}"
+	"${guests[@]}" "${farm[@]}" "${lu[@]}" "${pr[@]}" "${vmb[@]}" "${bo[@]}"

@@ -100,4 +100,8 @@ for a in $archs; do
 		die "the whole series built without CONFIG_KEXEC_HANDOVER on $a"
 done
 [ "$boot" = 1 ] && what="build and boot" || what="build"
-note "all $i patch(es) apply with git am and $what on $archs"
+if [ -n "${CHECK_ONLY:-}" ]; then
+	note "all $i patch(es) apply with git am; patch(es) $CHECK_ONLY $what on $archs (the others were not built)"
+else
+	note "all $i patch(es) apply with git am and $what on $archs"
+fi

@@ -7,7 +7,8 @@
 # kexec-tools, dtc and trace-cmd (with the libtraceevent plugins) with the
 # shared libraries they need, the kernel image to kexec into (/boot/vmlinuz)
 # with the modules built beside it, the guest side of
-# tools/testing/selftests/kho (/init, /kho, with luo_test built static),
+# tools/testing/selftests/kho (/init, /kho, with luo_test built static;
+# khomark in /usr/bin),
 # tools/liveupdate/luoctl and tools/kho/khoinspect (/usr/bin, static).
 #
 # x86_64 takes busybox, kexec, dtc and trace-cmd from this machine; arm64
@@ -166,6 +167,7 @@ build_static() {
 }
 build_static "$TOP/tools/liveupdate/luoctl.c" usr/bin/luoctl
 build_static "$kst/luo_test.c" kho/luo_test
+build_static "$kst/khomark.c" usr/bin/khomark
 # The handover inspector, static, with the libfdt of the prepared tree.
 make -s -C "$TOP/tools/kho" srctree="$TREE" CC="$(arch_cc "$arch")" \
 	OUTPUT="$stage/usr/bin/" >&2 || die "cannot build khoinspect for $arch"

@@ -30,32 +30,47 @@ passed=0
 failed=0
 skipped=0
 failures=()
+failure_details=()
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || {
-	# SCENARIO=NAME: that selftest scenario only.
-	[ -n "${SCENARIO:-}" ] || suites=(memblock memblock-numa tracker bench fuzz inspector series kconfig docs)
+	# SCENARIO="NAME...": those selftest scenarios only.
+	[ -n "${SCENARIO:-}" ] || suites=(memblock memblock-numa tracker fuzz inspector series kconfig docs)
 	for a in $ARCHS; do
 		suites+=("selftests-$a")
 		[ -n "${SCENARIO:-}" ] || suites+=("ftrace-$a" "w1-$a")
 	done
+	# bench boots the x86_64 kernel the selftests have built by then.
+	[ -n "${SCENARIO:-}" ] || suites+=(bench)
 }
 
 # Print a suite's KTAP and count its top-level results. A skip anywhere,
 # a subtest of a scenario included, counts as a skip (and the scenario
 # that contains it still counts as passed when nothing failed).
+# A failed result keeps its failed subtests, each with the diagnostics
+# after it, for the end of the output.
 report() {
-	local line
+	local line detail="" keep=0
 	while IFS= read -r line; do
 		echo "$line"
+		case "$line" in
+		" "*"not ok "*) detail+="$line"$'\n'; keep=12 ;;
+		" "*"# "*)
+			[ $keep -gt 0 ] && detail+="$line"$'\n' && keep=$((keep - 1)) ;;
+		*) keep=0 ;;
+		esac
 		case "$line" in
 		"ok "*"# SKIP"*) skipped=$((skipped + 1)) ;;
 		"ok "*) passed=$((passed + 1)) ;;
 		"not ok "*)
 			failed=$((failed + 1))
-			failures+=("${line#not ok }") ;;
+			failures+=("${line#not ok }")
+			failure_details+=("$detail") ;;
 		*"# SKIP"*)
 			# A subtest result, not a diagnostic quoting one.
 			[[ $line =~ ^\ +ok\ [0-9]+\  ]] && skipped=$((skipped + 1)) ;;
+		esac
+		case "$line" in
+		"ok "* | "not ok "*) detail="" keep=0 ;;
 		esac
 	done
 }
@@ -161,16 +176,25 @@ suite_series() {
 	echo "KTAP version 1"
 	echo "# series: checkpatch --strict on every exported patch"
 	echo "1..$(find "$OUT/series" -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-*' | wc -l)"
+	# checkpatch on all CPUs, one output and status file per patch; the
+	# results are then printed in series order.
+	rm -rf "$OUT/series-checkpatch"
+	mkdir -p "$OUT/series-checkpatch"
+	find "$OUT/series" -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-*' -print0 |
+		(cd "$OUT/series-tree" && PATH=/usr/bin:$PATH xargs -0 -P "$(nproc)" -I{} sh -c \
+			'o=$1/$(basename "$2"); scripts/checkpatch.pl --strict --quiet "$2" > "$o" 2>&1; echo $? > "$o.rc"' \
+			sh "$OUT/series-checkpatch" {})
 	for p in "$OUT"/series/[0-9][0-9][0-9][0-9]-*.patch; do
 		case "$p" in *0000-cover-letter.patch) continue ;; esac
 		n=$((n + 1))
-		if out=$(cd "$OUT/series-tree" && PATH=/usr/bin:$PATH scripts/checkpatch.pl --strict --quiet "$p" 2>&1); then
+		out=$OUT/series-checkpatch/$(basename "$p")
+		if [ "$(cat "$out.rc" 2>/dev/null)" = 0 ]; then
 			echo "ok $n $(basename "$p")"
 		else
 			echo "not ok $n $(basename "$p")"
-			echo "$out" | head -n 20 | sed 's/^/# /'
+			head -n 20 "$out" | sed 's/^/# /'
 		fi
-		echo "$out" >> "$log"
+		cat "$out" >> "$log"
 	done
 }
 
@@ -298,7 +322,7 @@ build_arch() {
 		setup_failed "$suite" "kernel build" "$log"
 		return 1
 	fi
-	if [ "$arch" = arm64 ] && [ -z "$variant" ] && [ "${SCENARIO:-kho_pagesize}" = kho_pagesize ] && ! EXTRA_CONFIG=$TOP/tools/testing/selftests/kho/config.arm64-64k \
+	if [ "$arch" = arm64 ] && [ -z "$variant" ] && [[ " ${SCENARIO:-kho_pagesize} " = *" kho_pagesize "* ]] && ! EXTRA_CONFIG=$TOP/tools/testing/selftests/kho/config.arm64-64k \
 		"$TOP/harness/build.sh" arm64 "$TREE" "$OUT/build/arm64-64k" >> "$log" 2>&1; then
 		setup_failed "$suite" "64K-page kernel build" "$log"
 		return 1
@@ -311,23 +335,29 @@ build_arch() {
 }
 
 # Every scenario of tools/testing/selftests/kho/tests on every machine it
-# names ("# khotest-machines: small host", default small; see vmtest.sh -M),
-# one line "NAME MACHINE [FLAGS]"; kexec_basic runs a second time on the
+# names ("# khotest-machines: small host", default small; see vmtest.sh -M;
+# "host:x86_64" names a machine for one architecture only, for scenarios
+# whose checks do not depend on the machine and are too slow to run on
+# all four), one line "NAME MACHINE [FLAGS]"; kexec_basic runs a second time on the
 # small machine with a broken next kernel to show that the runner catches
 # it. Skipped, with the reason as FLAGS: a scenario limited to other
 # architectures ("# khotest-arch: ..."); one that needs the debug kernel
 # ("# khotest-kernel: debug") outside make test-debug; on the debug
-# kernel, kho_pagesize (its 64K kernel is not built there). SCENARIO=NAME
-# limits the plan to one scenario. selftest_plan ARCH [debug]
+# kernel, kho_pagesize (its 64K kernel is not built there). SCENARIO="NAME..."
+# limits the plan to those scenarios. selftest_plan ARCH [debug]
 selftest_plan() {
 	local f name archs machines kernel m
 	for f in "$TOP"/tools/testing/selftests/kho/tests/*.sh; do
 		name=$(basename "$f" .sh)
-		[ -n "${SCENARIO:-}" ] && [ "$name" != "$SCENARIO" ] && continue
+		[ -n "${SCENARIO:-}" ] && [[ " $SCENARIO " != *" $name "* ]] && continue
 		archs=$(sed -n 's/^# khotest-arch: *//p' "$f")
 		machines=$(sed -n 's/^# khotest-machines: *//p' "$f")
 		kernel=$(sed -n 's/^# khotest-kernel: *//p' "$f")
 		for m in ${machines:-small}; do
+			case "$m" in
+			*:"$1") m=${m%%:*} ;;
+			*:*) continue ;;
+			esac
 			if [ -n "$archs" ] && ! echo " $archs " | grep -q " $1 "; then
 				echo "$name $m skip the scenario is for other architectures"
 			elif [ "$kernel" = debug ] && [ "${2:-}" != debug ]; then
@@ -504,8 +534,9 @@ done
 machines_summary
 echo "# total time $(($(date +%s) - start))s"
 # The failed results again, so that the end of the output names them.
-for f in "${failures[@]}"; do
-	echo "# failed: $f"
+for i in "${!failures[@]}"; do
+	echo "# failed: ${failures[$i]}"
+	printf '%s' "${failure_details[$i]}" | sed 's/^ */#   /'
 done
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ] && [ "$passed" -gt 0 ]
