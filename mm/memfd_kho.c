@@ -457,22 +457,24 @@ static void memfd_kho_discard(struct memfd_kho_in *in, struct folio *folio)
 	       folio_order(folio), folio_pfn(folio));
 }
 
-static int memfd_kho_insert(struct memfd_kho_in *in, struct folio *folio,
-			    pgoff_t index, bool dirty)
+/* Put a restored huge page into a hugetlbfs file at @index. */
+static int memfd_kho_huge_insert(struct memfd_kho_in *in, struct folio *folio,
+				 pgoff_t index)
 {
 #ifdef CONFIG_HUGETLBFS
-	int err;
+	int err = hugetlb_adopt_folio(in->h, folio);
 
-	if (in->h) {
-		err = hugetlb_adopt_folio(in->h, folio);
-		return err ?: hugetlb_insert_folio(in->inode, folio,
-					index >> huge_page_order(in->h));
-	}
+	return err ?: hugetlb_insert_folio(in->inode, folio,
+					   index >> huge_page_order(in->h));
+#else
+	return -EINVAL;
 #endif
-	return shmem_insert_folio(in->inode, folio, index, dirty);
 }
 
-/* Put a restored folio into the file, or release it; its pages in *@pages. */
+/*
+ * Put a restored huge page into the file, or release a folio of a file
+ * that is not restored; its pages in *@pages.
+ */
 static int memfd_kho_folio_in(struct memfd_kho_in *in,
 			      const struct luo_kho_memfd_folio *rec,
 			      struct folio *folio, unsigned long *pages)
@@ -489,14 +491,62 @@ static int memfd_kho_folio_in(struct memfd_kho_in *in,
 	if (rec->index & (nr - 1) || rec->index >= in->npages)
 		err = -EINVAL;
 	else
-		err = memfd_kho_insert(in, folio, rec->index,
-				       rec->flags & LUO_KHO_FOLIO_DIRTY);
+		err = memfd_kho_huge_insert(in, folio, rec->index);
 	if (err)
 		memfd_kho_discard(in, folio);
 	return err;
 }
 
 #define MEMFD_KHO_CLAIM	32
+
+/*
+ * Put the @n folios claimed for @recs into a shmem file, a run of the same
+ * dirty state in one shmem_insert_folios(); from the first error on they
+ * are released. Their pages in *@pages.
+ */
+static int memfd_kho_shmem_in(struct memfd_kho_in *in,
+			      const struct luo_kho_memfd_folio *recs,
+			      struct folio **folios, unsigned int n,
+			      unsigned long *pages)
+{
+	pgoff_t index[MEMFD_KHO_CLAIM];
+	unsigned int i, done, run, added;
+	int err = 0, ret;
+
+	for (i = 0; i < n; i++) {
+		unsigned long nr;
+
+		if (IS_ERR(folios[i])) {
+			err = PTR_ERR(folios[i]);
+			break;
+		}
+		nr = folio_nr_pages(folios[i]);
+		*pages += nr;
+		if (recs[i].index & (nr - 1) || recs[i].index >= in->npages) {
+			err = -EINVAL;
+			break;
+		}
+		index[i] = recs[i].index;
+	}
+	for (done = 0; done < i; done += run) {
+		u32 dirty = recs[done].flags & LUO_KHO_FOLIO_DIRTY;
+
+		for (run = 1; done + run < i; run++)
+			if ((recs[done + run].flags & LUO_KHO_FOLIO_DIRTY) != dirty)
+				break;
+		ret = shmem_insert_folios(in->inode, folios + done, index + done,
+					  run, dirty, &added);
+		if (ret) {
+			err = ret;
+			done += added;
+			break;
+		}
+	}
+	for (; done < n; done++)
+		if (!IS_ERR(folios[done]))
+			memfd_kho_discard(in, folios[done]);
+	return err;
+}
 
 /*
  * Restore the @nr folio records at @data (a page of them), claiming
@@ -525,6 +575,10 @@ static int memfd_kho_folios_page(void *arg, const void *data, unsigned int nr,
 		if (err)
 			break;
 		kho_restore_folios(in->client, phys, n, folios);
+		if (in->inode && !in->h) {
+			err = memfd_kho_shmem_in(in, recs + i, folios, n, &pages);
+			continue;
+		}
 		for (j = 0; j < n; j++) {
 			if (IS_ERR(folios[j]))
 				err = err ?: PTR_ERR(folios[j]);
@@ -554,7 +608,7 @@ static unsigned int memfd_kho_threads(struct memfd_kho_in *in,
 }
 
 /*
- * Walk the folio records of @rec into @in. shmem_insert_folio() is safe
+ * Walk the folio records of @rec into @in. shmem_insert_folios() is safe
  * on different indices at once: the workers of kho_array_restore_parallel()
  * run while the caller holds the inode lock for them, and the file is not
  * installed yet, so nothing else sees it.
