@@ -6,6 +6,7 @@
  */
 #define pr_fmt(fmt) "kho: " fmt
 
+#include <linux/cpumask.h>
 #include <linux/io.h>
 #include <linux/memcontrol.h>
 #include <linux/sched/mm.h>
@@ -212,7 +213,8 @@ static void kho_array_work(struct work_struct *work)
  * As kho_array_restore(), but @fn gets a page of records at a time (up to
  * a page's worth: it can batch what it does with them), and the pages are
  * handed out one at a time to the caller and to up to @threads - 1
- * workqueue workers spread over the nodes. @fn then runs concurrently on
+ * workqueue workers, each bound to an online CPU of its own other than the
+ * caller's, the nodes with CPUs taken in turn. @fn then runs concurrently on
  * different pages, in no particular order, and must be safe for that. The
  * workers charge memory to the caller's memory cgroup. After an error the
  * other threads stop before their next page: records of @client that no
@@ -234,20 +236,37 @@ long kho_array_restore_parallel(struct kho_client *client, phys_addr_t phys,
 	};
 	struct kho_array_worker *w = NULL;
 	unsigned int nr = 0, i;
-	int nid = numa_node_id();
+	cpumask_var_t busy;
+	int nid, cpu;
 
 	mutex_init(&job.lock);
-	threads = min(threads, num_online_cpus());
-	if (threads > 1 && phys)
+	if (threads > 1 && phys && zalloc_cpumask_var(&busy, GFP_KERNEL)) {
 		w = kcalloc(threads - 1, sizeof(*w), GFP_KERNEL);
-	if (w) {
-		job.memcg = get_mem_cgroup_from_mm(NULL);
-		for (nr = 0; nr < threads - 1; nr++) {
+		cpu = raw_smp_processor_id();
+		nid = cpu_to_node(cpu);
+		__cpumask_set_cpu(cpu, busy);
+		job.memcg = w ? get_mem_cgroup_from_mm(NULL) : NULL;
+		/*
+		 * Each worker on a CPU of its own, bound to it, the nodes with
+		 * CPUs taken in turn: unbound workers may be woken next to the
+		 * caller and stay there. A CPU going offline meanwhile only
+		 * moves its worker.
+		 */
+		for (nr = 0; w && nr < threads - 1; nr++) {
+			nid = next_node_in(nid, node_states[N_CPU]);
+			cpu = cpumask_nth_and_andnot(0, cpumask_of_node(nid),
+						     cpu_online_mask, busy);
+			if (cpu >= nr_cpu_ids)
+				cpu = cpumask_nth_andnot(0, cpu_online_mask,
+							 busy);
+			if (cpu >= nr_cpu_ids)
+				break;
+			__cpumask_set_cpu(cpu, busy);
 			w[nr].job = &job;
 			INIT_WORK(&w[nr].work, kho_array_work);
-			nid = next_node_in(nid, node_states[N_CPU]);
-			queue_work_node(nid, system_unbound_wq, &w[nr].work);
+			queue_work_on(cpu, system_long_wq, &w[nr].work);
 		}
+		free_cpumask_var(busy);
 	}
 	/* Without memory for the workers, the caller reads it all. */
 	kho_array_run(&job);

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests of shmem_insert_folios(), the one entry point of the memfd
+ * live update handler into shmem: a run of folios goes into the file
+ * whole, accounted as if allocated for it; a conflict stops the run where
+ * it is, and the folios from there on stay the caller's.
+ */
+
+#include <kunit/test.h>
+#include <linux/fs.h>
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/shmem_fs.h>
+#include <linux/string.h>
+
+#define MKT_NR	4U
+
+struct mkt {
+	struct file *file;
+	struct inode *inode;
+	struct folio *folios[MKT_NR];
+};
+
+static void mkt_setup(struct kunit *test, struct mkt *t)
+{
+	unsigned int i;
+
+	t->file = shmem_file_setup("memfd_kho_test", 16 * PAGE_SIZE,
+				   VM_NORESERVE);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t->file));
+	t->inode = file_inode(t->file);
+	for (i = 0; i < MKT_NR; i++) {
+		t->folios[i] = folio_alloc(GFP_KERNEL, 0);
+		KUNIT_ASSERT_NOT_NULL(test, t->folios[i]);
+		memset(folio_address(t->folios[i]), 0xa0 + i, PAGE_SIZE);
+	}
+}
+
+static int mkt_insert(struct mkt *t, struct folio **folios,
+		      const pgoff_t *index, unsigned int nr, bool dirty,
+		      unsigned int *done)
+{
+	int err;
+
+	inode_lock(t->inode);
+	err = shmem_insert_folios(t->inode, folios, index, nr, dirty, done);
+	inode_unlock(t->inode);
+	return err;
+}
+
+/* The folio at @index is @folio, uptodate, dirty as asked, with its data. */
+static void mkt_expect_at(struct kunit *test, struct mkt *t, pgoff_t index,
+			  struct folio *folio, bool dirty, u8 fill)
+{
+	struct folio *f = filemap_get_folio(t->inode->i_mapping, index);
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(f));
+	KUNIT_EXPECT_PTR_EQ(test, f, folio);
+	KUNIT_EXPECT_TRUE(test, folio_test_uptodate(f));
+	KUNIT_EXPECT_EQ(test, folio_test_dirty(f), dirty);
+	KUNIT_EXPECT_TRUE(test, folio_test_swapbacked(f));
+	KUNIT_EXPECT_EQ(test, ((u8 *)folio_address(f))[PAGE_SIZE - 1], fill);
+	folio_put(f);
+}
+
+/* The file holds @pages pages, counted in its mapping, inode and blocks. */
+static void mkt_expect_pages(struct kunit *test, struct mkt *t,
+			     unsigned long pages)
+{
+	KUNIT_EXPECT_EQ(test, t->inode->i_mapping->nrpages, pages);
+	KUNIT_EXPECT_EQ(test, SHMEM_I(t->inode)->alloced, pages);
+	KUNIT_EXPECT_EQ(test, (unsigned long)t->inode->i_blocks,
+			pages * (PAGE_SIZE >> 9));
+}
+
+/* A run goes in whole: every folio at its index, counted once each. */
+static void memfd_kho_test_run(struct kunit *test)
+{
+	const pgoff_t index[MKT_NR] = { 0, 1, 5, 15 };
+	unsigned int i, done = 99;
+	struct mkt t;
+
+	mkt_setup(test, &t);
+	KUNIT_EXPECT_EQ(test, mkt_insert(&t, t.folios, index, MKT_NR, true,
+					 &done), 0);
+	KUNIT_EXPECT_EQ(test, done, MKT_NR);
+	mkt_expect_pages(test, &t, MKT_NR);
+	for (i = 0; i < MKT_NR; i++)
+		mkt_expect_at(test, &t, index[i], t.folios[i], true, 0xa0 + i);
+	KUNIT_EXPECT_TRUE(test, IS_ERR(filemap_get_folio(t.inode->i_mapping,
+							 2)));
+	fput(t.file);
+}
+
+/*
+ * A folio already at one index stops the run there with -EEXIST: those
+ * before it are in, it and those after it are still the caller's, with
+ * their one reference, unlocked and in no mapping.
+ */
+static void memfd_kho_test_conflict(struct kunit *test)
+{
+	const pgoff_t index[MKT_NR - 1] = { 0, 1, 2 };
+	const pgoff_t taken = 2;
+	unsigned int done = 99;
+	struct mkt t;
+
+	mkt_setup(test, &t);
+	KUNIT_ASSERT_EQ(test, mkt_insert(&t, &t.folios[MKT_NR - 1], &taken, 1,
+					 false, &done), 0);
+	KUNIT_EXPECT_EQ(test, done, 1U);
+	KUNIT_EXPECT_EQ(test, mkt_insert(&t, t.folios, index, MKT_NR - 1, true,
+					 &done), -EEXIST);
+	KUNIT_EXPECT_EQ(test, done, 2U);
+	mkt_expect_pages(test, &t, 3);
+	mkt_expect_at(test, &t, 0, t.folios[0], true, 0xa0);
+	mkt_expect_at(test, &t, 1, t.folios[1], true, 0xa1);
+	mkt_expect_at(test, &t, 2, t.folios[MKT_NR - 1], false,
+		      0xa0 + MKT_NR - 1);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(t.folios[2]), 1);
+	KUNIT_EXPECT_NULL(test, t.folios[2]->mapping);
+	KUNIT_EXPECT_FALSE(test, folio_test_locked(t.folios[2]));
+	folio_put(t.folios[2]);
+	fput(t.file);
+}
+
+static struct kunit_case memfd_kho_test_cases[] = {
+	KUNIT_CASE(memfd_kho_test_run),
+	KUNIT_CASE(memfd_kho_test_conflict),
+	{}
+};
+
+static struct kunit_suite memfd_kho_test_suite = {
+	.name = "memfd_kho",
+	.test_cases = memfd_kho_test_cases,
+};
+
+kunit_test_suite(memfd_kho_test_suite);
+
+MODULE_DESCRIPTION("KUnit tests of shmem_insert_folios()");
+MODULE_LICENSE("GPL");
