@@ -404,11 +404,27 @@ scenario_initramfs() {
 	[ "$vm_built" = 1 ]
 }
 
+# tcg_stale_int3 LOG: the guest died of an int3 that the kernel had already
+# patched away. When text_poke_bp() rewrites a call site (a static call or a
+# jump label) while another vCPU runs it, QEMU's multi-threaded TCG now and
+# then lets that vCPU execute the temporary int3 after the patch is complete
+# and the int3 handler has let go of the site: "Oops: int3" with the trapping
+# byte, the one before <..> in the Code: line, no longer 0xcc. Seen once in
+# CI at boot (a scheduler call site), and with ftracetest on an unpatched 6.12
+# kernel. A real stray int3 (jumping into int3 padding) still shows cc there
+# and is not run again.
+tcg_stale_int3() {
+	[ -z "${KHO_KVM:-}" ] && [ -f "$1" ] || return 1
+	grep -q "Oops: int3" "$1" || return 1
+	grep -m1 -A30 "Oops: int3" "$1" | sed -n 's/.*Code: .* \([0-9a-f][0-9a-f]\) <[0-9a-f][0-9a-f]>.*/\1/p' |
+		head -1 | grep -qv '^cc$'
+}
+
 # suite_selftests ARCH [debug]: every scenario of the plan on the test
 # kernel, or on the debug kernel with init_on_free=1 and a longer timeout.
 suite_selftests() {
 	local arch=$1 variant=${2:-} kst=$TOP/tools/testing/selftests/kho n=0 total
-	local name machine flags rc out tag=${2:+.$2} what="selftests: kho" initrd
+	local name machine flags rc out tag=${2:+.$2} what="selftests: kho" initrd log run
 	local vm_built=
 	build_arch "$arch" $variant || return
 	total=$(selftest_plan "$arch" $variant | wc -l)
@@ -428,16 +444,24 @@ suite_selftests() {
 			continue
 		}
 		if [ "$variant" = debug ]; then
-			out=$(KHO_TIMEOUT_SCALE=3 "$kst/vmtest.sh" -a "$arch" -M "$machine" \
-				-k "$(arch_image "$arch" debug)" -i "$initrd" \
-				-t "$name" -n "$n" -c init_on_free=1 \
-				-l "$LOGDIR/$name.$arch.$machine.debug.log")
+			log=$LOGDIR/$name.$arch.$machine.debug.log
+			run=(env KHO_TIMEOUT_SCALE=3 "$kst/vmtest.sh" -a "$arch" -M "$machine"
+			     -k "$(arch_image "$arch" debug)" -i "$initrd"
+			     -t "$name" -n "$n" -c init_on_free=1 -l "$log")
 		else
-			out=$("$kst/vmtest.sh" -a "$arch" -M "$machine" -k "$(arch_image "$arch")" \
-				-i "$initrd" -t "$name" -n "$n" \
-				-l "$LOGDIR/$name.$arch.$machine${flags:+.broken}.log" $flags)
+			log=$LOGDIR/$name.$arch.$machine${flags:+.broken}.log
+			run=("$kst/vmtest.sh" -a "$arch" -M "$machine" -k "$(arch_image "$arch")"
+			     -i "$initrd" -t "$name" -n "$n" -l "$log" $flags)
 		fi
+		out=$("${run[@]}")
 		rc=$?
+		if [ $rc != 0 ] && [ "$flags" != "-b" ] && tcg_stale_int3 "$log"; then
+			mv "$log" "${log%.log}.stale-int3.log"
+			echo "# $name.$arch.$machine$tag: run again: the first run hit a stale int3" \
+				"of QEMU's TCG (log: ${log#"$TOP"/}, first run: .stale-int3.log)"
+			out=$("${run[@]}")
+			rc=$?
+		fi
 		if [ "$flags" = "-b" ]; then
 			# Expected to fail: pass when the runner saw the dead kernel.
 			echo "$out" | sed '$d'
