@@ -319,24 +319,24 @@ def main():
                 v = bt["instr"] / n
                 targets.append(("preserve: %s order-0, the tracker's part of the batch interface, <= 50 instructions per page (%d pages, userspace)" % (inp, n),
                                 "%.1f" % v, v <= 50))
-    s = sizes("dense", phase="preserve-batch")
-    if s:
-        # Per GiB: the slope between the two largest inputs, i.e. without
-        # the few interior nodes any tracker has; the figure at the
-        # largest input, with them, is shown as well.
-        v = meta[("dense", s[-1])][0]
+    # Metadata per GiB: the slope between the two largest inputs, i.e.
+    # without the few interior nodes any tracker has; the figure at the
+    # largest input, with them, is shown as well.
+    for inp, what, bound in (("dense", "dense order-0", 33 * 1024), ("folio2m", "2 MiB folios", 1024)):
+        s = sizes(inp, phase="preserve-batch")
+        if not s:
+            continue
+        v = meta[(inp, s[-1])][0]
         slope = v
         if len(s) >= 2:
-            b1 = get("dense", s[-2], "ours", "preserve-batch")
-            b2 = get("dense", s[-1], "ours", "preserve-batch")
+            b1 = get(inp, s[-2], "ours", "preserve-batch")
+            b2 = get(inp, s[-1], "ours", "preserve-batch")
             slope = (b2["meta"] - b1["meta"]) / ((b2["pages"] - b1["pages"]) * PAGE / GIB)
-        targets.append(("metadata: dense order-0 <= 33 KiB/GiB (per GiB added; at %d GiB with the tracker's fixed interior nodes: %.1f KiB/GiB)" % (
-                            get("dense", s[-1], "ours", "preserve-batch")["pages"] * PAGE // GIB, v / 1024),
-                        "%.1f KiB/GiB" % (slope / 1024), slope <= 33 * 1024))
-    n = largest("folio2m", phase="preserve-batch")
-    if n:
-        v = meta[("folio2m", n)][0]
-        targets.append(("metadata: 2 MiB folios <= 1 KiB/GiB", "%.0f B/GiB" % v, v <= 1024))
+        unit, div = ("KiB/GiB", 1024) if bound > 1024 else ("B/GiB", 1)
+        targets.append(("metadata: %s <= %s (per GiB added; at %d GiB with the tracker's fixed interior nodes: %.1f %s)" % (
+                            what, "%d %s" % (bound // div, unit) if div > 1 else "1 KiB/GiB",
+                            get(inp, s[-1], "ours", "preserve-batch")["pages"] * PAGE // GIB, v / div, unit),
+                        "%.1f %s" % (slope / div, unit), slope <= bound))
     n = largest("sparse", phase="preserve-batch")
     if n:
         v = meta[("sparse", n)][1]
