@@ -177,6 +177,7 @@ struct kho_in {
 	struct kho_tracker **trackers;	/* by owner, NULL when unusable */
 	struct kho_in_range *ranges;	/* free memory kept at boot, sorted */
 	unsigned int nr_ranges;
+	unsigned int last_range;	/* where kho_in_ranges() last looked */
 };
 
 extern struct kho_in kho_in;

@@ -17,12 +17,20 @@
 
 #include "kexec_handover_internal.h"
 
-/* Is [pfn, pfn + nr) inside one of the ranges kept at boot. */
+/*
+ * Is [pfn, pfn + nr) inside one of the ranges kept at boot. The range
+ * found last is tried first: a client restores its blocks in the order it
+ * preserved them, mostly near each other. The hint is only a hint, read
+ * and written racily by concurrent lookups.
+ */
 bool kho_in_ranges(unsigned long pfn, unsigned long nr)
 {
 	phys_addr_t s = PFN_PHYS(pfn), e = PFN_PHYS(pfn + nr);
-	unsigned int lo = 0, hi = kho_in.nr_ranges;
+	unsigned int lo = READ_ONCE(kho_in.last_range), hi = kho_in.nr_ranges;
 
+	if (lo < hi && kho_in.ranges[lo].start <= s && e <= kho_in.ranges[lo].end)
+		return true;
+	lo = 0;
 	while (lo < hi) {
 		unsigned int mid = lo + (hi - lo) / 2;
 
@@ -31,8 +39,11 @@ bool kho_in_ranges(unsigned long pfn, unsigned long nr)
 		else
 			hi = mid;
 	}
-	return lo < kho_in.nr_ranges && kho_in.ranges[lo].start <= s &&
-	       e <= kho_in.ranges[lo].end;
+	if (lo >= kho_in.nr_ranges || kho_in.ranges[lo].start > s ||
+	    e > kho_in.ranges[lo].end)
+		return false;
+	WRITE_ONCE(kho_in.last_range, lo);
+	return true;
 }
 
 /* The stamp of the unclaimed block at @pfn, or 0. */
@@ -50,7 +61,8 @@ unsigned long kho_in_stamp(unsigned long pfn)
 	/* A tracker page: one page, kept. */
 	if (order == 0xff)
 		return priv;
-	if (order >= KHO_NR_ORDERS || !kho_in_ranges(pfn, 1UL << order))
+	if (order >= KHO_NR_ORDERS ||
+	    (order && !kho_in_ranges(pfn, 1UL << order)))
 		return 0;
 	return priv;
 }

@@ -2,8 +2,9 @@
 /*
  * KUnit tests of shmem_insert_folios(), the one entry point of the memfd
  * live update handler into shmem: a run of folios goes into the file
- * whole, accounted as if allocated for it; a conflict stops the run where
- * it is, and the folios from there on stay the caller's.
+ * whole, accounted as if allocated for it; a run of consecutive indices
+ * steps from slot to slot across the xarray's nodes; a conflict stops the
+ * run where it is, and the folios from there on stay the caller's.
  */
 
 #include <kunit/test.h>
@@ -124,9 +125,99 @@ static void memfd_kho_test_conflict(struct kunit *test)
 	fput(t.file);
 }
 
+#define MKT_STEPS	140U
+
+/*
+ * @nr folios at indices @start, @start + 1, ... of a new file of
+ * MKT_STEPS pages, with @taken already holding a folio of the file when
+ * it is below MKT_STEPS: the error, and in *@done how many went in. Each
+ * index then holds its folio, up to the conflict; the folio of the
+ * conflict is still the caller's.
+ */
+static int mkt_steps(struct kunit *test, pgoff_t start, unsigned int nr,
+		     pgoff_t taken, unsigned int *done)
+{
+	struct folio **folios, *obstacle = NULL;
+	struct file *file;
+	struct inode *inode;
+	pgoff_t *index;
+	unsigned int i, n;
+	int err;
+
+	folios = kunit_kcalloc(test, nr, sizeof(*folios), GFP_KERNEL);
+	index = kunit_kcalloc(test, nr, sizeof(*index), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, folios);
+	KUNIT_ASSERT_NOT_NULL(test, index);
+	file = shmem_file_setup("memfd_kho_test", MKT_STEPS * PAGE_SIZE,
+				VM_NORESERVE);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(file));
+	inode = file_inode(file);
+	for (i = 0; i < nr; i++) {
+		folios[i] = folio_alloc(GFP_KERNEL, 0);
+		KUNIT_ASSERT_NOT_NULL(test, folios[i]);
+		memset(folio_address(folios[i]), start + i, PAGE_SIZE);
+		index[i] = start + i;
+	}
+	inode_lock(inode);
+	if (taken < MKT_STEPS) {
+		obstacle = folio_alloc(GFP_KERNEL, 0);
+		KUNIT_ASSERT_NOT_NULL(test, obstacle);
+		KUNIT_ASSERT_EQ(test, shmem_insert_folios(inode, &obstacle,
+							  &taken, 1, false, &n), 0);
+	}
+	err = shmem_insert_folios(inode, folios, index, nr, true, done);
+	inode_unlock(inode);
+
+	KUNIT_EXPECT_EQ(test, inode->i_mapping->nrpages, *done + !!obstacle);
+	for (i = 0; i < *done; i++) {
+		struct folio *f = filemap_get_folio(inode->i_mapping, index[i]);
+
+		KUNIT_ASSERT_FALSE(test, IS_ERR(f));
+		KUNIT_EXPECT_PTR_EQ(test, f, folios[i]);
+		KUNIT_EXPECT_EQ(test, *(u8 *)folio_address(f),
+				(u8)(start + i));
+		folio_put(f);
+	}
+	for (; i < nr; i++) {
+		KUNIT_EXPECT_EQ(test, folio_ref_count(folios[i]), 1);
+		KUNIT_EXPECT_NULL(test, folios[i]->mapping);
+		folio_put(folios[i]);
+	}
+	fput(file);
+	return err;
+}
+
+/*
+ * A run of consecutive order-0 folios steps from slot to slot: through
+ * the file's first index (held in the root), and across the boundaries of
+ * the xarray's nodes at 64 and 128.
+ */
+static void memfd_kho_test_steps(struct kunit *test)
+{
+	unsigned int done = 0;
+
+	KUNIT_EXPECT_EQ(test, mkt_steps(test, 0, MKT_STEPS, MKT_STEPS, &done), 0);
+	KUNIT_EXPECT_EQ(test, done, MKT_STEPS);
+	KUNIT_EXPECT_EQ(test, mkt_steps(test, 60, 20, MKT_STEPS, &done), 0);
+	KUNIT_EXPECT_EQ(test, done, 20U);
+}
+
+/* A step onto a taken index is a conflict like any other. */
+static void memfd_kho_test_step_conflict(struct kunit *test)
+{
+	unsigned int done = 0;
+
+	KUNIT_EXPECT_EQ(test, mkt_steps(test, 60, 20, 70, &done), -EEXIST);
+	KUNIT_EXPECT_EQ(test, done, 10U);
+	KUNIT_EXPECT_EQ(test, mkt_steps(test, 0, 130, 64, &done), -EEXIST);
+	KUNIT_EXPECT_EQ(test, done, 64U);
+}
+
 static struct kunit_case memfd_kho_test_cases[] = {
 	KUNIT_CASE(memfd_kho_test_run),
 	KUNIT_CASE(memfd_kho_test_conflict),
+	KUNIT_CASE(memfd_kho_test_steps),
+	KUNIT_CASE(memfd_kho_test_step_conflict),
 	{}
 };
 
