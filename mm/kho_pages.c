@@ -42,19 +42,11 @@ void __init kho_pages_unkeep(phys_addr_t base, phys_addr_t size)
 void __init kho_pages_release(phys_addr_t base, phys_addr_t size)
 {
 	unsigned long pfn = PFN_UP(base), end = PFN_DOWN(base + size);
-	unsigned int order;
 
 	if (pfn >= end)
 		return;
 	totalram_pages_add(end - pfn);
-	while (pfn < end) {
-		order = pfn ? min_t(unsigned int, MAX_PAGE_ORDER, __ffs(pfn)) :
-			      MAX_PAGE_ORDER;
-		while (pfn + (1UL << order) > end)
-			order--;
-		memblock_free_pages(pfn_to_page(pfn), pfn, order);
-		pfn += 1UL << order;
-	}
+	__free_pages_memory(pfn, end);
 }
 
 #ifdef CONFIG_CMA
