@@ -134,7 +134,7 @@ struct kho_in_client {
 	unsigned long blocks;
 	unsigned int nr_blobs;
 	u64 preserved_bytes;
-	u64 restored_bytes;
+	atomic64_t restored_bytes;	/* claims add to it under a shared lock */
 	u64 released_bytes;
 	struct kobject *kobj;		/* in/clients/NAME */
 };
@@ -143,7 +143,7 @@ struct kho_in_stats {
 	unsigned long blocks[KHO_TRACKER_MAX_ORDERS];
 	u64 preserved_bytes;
 	u64 deferred_bytes;	/* of which taken during deferred memmap init */
-	u64 claimed_bytes;
+	atomic64_t claimed_bytes;
 	u64 released_bytes;
 	u64 tracker_bytes;
 	u64 walk_ns;		/* opening, checking and walking the handover */
@@ -164,7 +164,12 @@ struct kho_in_range {
 
 /* The handover this kernel received. */
 struct kho_in {
-	struct mutex lock;	/* claims against the release of unclaimed memory */
+	/*
+	 * Claims of single blocks share it and take each block with a
+	 * cmpxchg of its stamp; changes of a client's state, the release of
+	 * unclaimed memory and multi-block claims take it alone.
+	 */
+	struct rw_semaphore lock;
 	phys_addr_t root_phys;
 	u64 tracker_phys;
 	bool found;		/* kho_populate() took it */

@@ -23,7 +23,7 @@
 #include "kexec_handover_internal.h"
 
 struct kho_in kho_in = {
-	.lock = __MUTEX_INITIALIZER(kho_in.lock),
+	.lock = __RWSEM_INITIALIZER(kho_in.lock),
 };
 
 const char *kho_in_why;

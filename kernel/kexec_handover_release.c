@@ -57,7 +57,7 @@ static void kho_in_collect_node(void *arg, u64 phys)
 
 /*
  * Give back every unclaimed block of the tracker of @owner, then the
- * tracker's own pages; kho_in.lock held. With @claimed_all the owner has
+ * tracker's own pages; kho_in.lock held for writing. With @claimed_all the owner has
  * claimed every block it preserved, so the walk of its blocks, some
  * 200 instructions per block, is skipped. Return: bytes released.
  */
@@ -101,7 +101,7 @@ static u64 kho_in_release_owner(unsigned int owner, bool claimed_all)
 	return bytes;
 }
 
-/* Release one client's state; kho_in.lock held. */
+/* Release one client's state; kho_in.lock held for writing. */
 static void kho_in_release_client(struct kho_in_client *ic,
 				  enum kho_in_state state, const char *by,
 				  unsigned int *counter)
@@ -112,7 +112,7 @@ static void kho_in_release_client(struct kho_in_client *ic,
 	 * count of preserved bytes is 0 until kho_in_init()).
 	 */
 	bool all = ic->preserved_bytes &&
-		   ic->restored_bytes == ic->preserved_bytes;
+		   atomic64_read(&ic->restored_bytes) == ic->preserved_bytes;
 
 	ic->released_bytes += kho_in_release_owner(ic->id, all);
 	ic->state = state;
@@ -140,7 +140,7 @@ static void kho_in_release_if_done(void)
 		kho_in_stats.released_bytes);
 }
 
-/* Release the clients in @from (a state mask); kho_in.lock held. */
+/* Release the clients in @from (a state mask); kho_in.lock held for writing. */
 static void kho_in_release_clients(unsigned int from, const char *by,
 				   unsigned int *counter)
 {
@@ -172,13 +172,13 @@ void kho_finish(struct kho_client *client)
 
 	if (!ic)
 		return;
-	mutex_lock(&kho_in.lock);
+	down_write(&kho_in.lock);
 	if (ic->state == KHO_IN_ACTIVE) {
 		kho_in_release_client(ic, KHO_IN_FINISHED, "finished",
 				      &kho_in_stats.released_finish);
 		kho_in_release_if_done();
 	}
-	mutex_unlock(&kho_in.lock);
+	up_write(&kho_in.lock);
 }
 EXPORT_SYMBOL_GPL(kho_finish);
 
@@ -209,7 +209,7 @@ struct kho_in_client *kho_in_attach(struct kho_client *client)
 		return NULL;
 	if (!kho_in_ready())
 		return ERR_PTR(-EAGAIN);
-	mutex_lock(&kho_in.lock);
+	down_write(&kho_in.lock);
 	for (i = 0; i < kho_in.nr_clients; i++) {
 		if (!strcmp(kho_in.clients[i].name, client->name)) {
 			ic = &kho_in.clients[i];
@@ -228,7 +228,7 @@ struct kho_in_client *kho_in_attach(struct kho_client *client)
 			kho_in_release_if_done();
 		}
 	}
-	mutex_unlock(&kho_in.lock);
+	up_write(&kho_in.lock);
 	return ic;
 }
 
@@ -237,9 +237,9 @@ void kho_in_detach(struct kho_client *client)
 {
 	if (!client->in)
 		return;
-	mutex_lock(&kho_in.lock);
+	down_write(&kho_in.lock);
 	client->in->client = NULL;
-	mutex_unlock(&kho_in.lock);
+	up_write(&kho_in.lock);
 }
 
 /*
@@ -255,7 +255,7 @@ int kho_in_release_unclaimed(void)
 
 	if (!kho_in.valid)
 		return -ENOENT;
-	mutex_lock(&kho_in.lock);
+	down_write(&kho_in.lock);
 	if (kho_in_stats.released) {
 		err = -EALREADY;
 	} else {
@@ -265,7 +265,7 @@ int kho_in_release_unclaimed(void)
 		for (i = 0; i < kho_in.nr_clients; i++)
 			active += kho_in.clients[i].state == KHO_IN_ACTIVE;
 	}
-	mutex_unlock(&kho_in.lock);
+	up_write(&kho_in.lock);
 	if (active)
 		pr_info("release through sysfs: %u registered clients keep their state until they finish\n",
 			active);
@@ -284,12 +284,12 @@ long kho_in_release_policy(void)
 
 static void kho_in_release_late(struct work_struct *work)
 {
-	mutex_lock(&kho_in.lock);
+	down_write(&kho_in.lock);
 	if (!kho_in_stats.released)
 		kho_in_release_clients(BIT(KHO_IN_PENDING),
 				       "never came (kho_release=)",
 				       &kho_in_stats.released_timeout);
-	mutex_unlock(&kho_in.lock);
+	up_write(&kho_in.lock);
 }
 
 static DECLARE_DELAYED_WORK(kho_in_release_work, kho_in_release_late);
@@ -302,9 +302,9 @@ static int __init kho_in_late(void)
 {
 	if (!kho_in.valid)
 		return 0;
-	mutex_lock(&kho_in.lock);
+	down_write(&kho_in.lock);
 	kho_in_release_if_done();
-	mutex_unlock(&kho_in.lock);
+	up_write(&kho_in.lock);
 	if (kho_release_delay == KHO_RELEASE_NEVER)
 		pr_info("kho_release=never: clients that do not come keep their memory until /sys/kernel/kho/in/release\n");
 	else if (!kho_release_delay)

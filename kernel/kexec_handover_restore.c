@@ -84,11 +84,16 @@ static struct kho_in_client *kho_in_usable(struct kho_client *client, int *err)
 	return ic;
 }
 
-/* The order of @client's unclaimed block at @pfn; kho_in.lock held. */
-static int kho_in_block_of(struct kho_in_client *ic, unsigned long pfn)
+/*
+ * The order of @client's unclaimed block at @pfn, its stamp in *@stamp;
+ * kho_in.lock held.
+ */
+static int kho_in_stamp_of(struct kho_in_client *ic, unsigned long pfn,
+			   unsigned long *stamp_out)
 {
 	unsigned long stamp = kho_in_stamp(pfn);
 
+	*stamp_out = stamp;
 	if (!stamp || KHO_STAMP_ORDER(stamp) == 0xff)
 		return -ENOENT;
 	if (KHO_STAMP_OWNER(stamp) != ic->id)
@@ -96,9 +101,18 @@ static int kho_in_block_of(struct kho_in_client *ic, unsigned long pfn)
 	return KHO_STAMP_ORDER(stamp);
 }
 
+/* The order of @client's unclaimed block at @pfn; kho_in.lock held. */
+static int kho_in_block_of(struct kho_in_client *ic, unsigned long pfn)
+{
+	unsigned long stamp;
+
+	return kho_in_stamp_of(ic, pfn, &stamp);
+}
+
 /*
  * Claim @client's blocks exactly covering [@pfn, @pfn + @nr), all or
- * nothing; the caller holds kho_in.lock. Each page gets one reference.
+ * nothing; the caller holds kho_in.lock for writing. Each page gets one
+ * reference.
  */
 static int kho_claim_range(struct kho_in_client *ic, unsigned long pfn,
 			   unsigned long nr)
@@ -121,28 +135,40 @@ static int kho_claim_range(struct kho_in_client *ic, unsigned long pfn,
 		kho_pages_claim(p, order);
 		kho_pages_claim_split(p, order);
 	}
-	ic->restored_bytes += PFN_PHYS(nr);
-	kho_in_stats.claimed_bytes += PFN_PHYS(nr);
+	atomic64_add(PFN_PHYS(nr), &ic->restored_bytes);
+	atomic64_add(PFN_PHYS(nr), &kho_in_stats.claimed_bytes);
 	return 0;
 }
 
 /*
  * Claim @ic's block at @phys, if it holds @size bytes, and its order in
- * *@order; kho_in.lock held. Return: its first page, or an ERR_PTR().
+ * *@order; kho_in.lock held, shared or not: the block is taken by clearing
+ * its stamp with a cmpxchg, so that of two claims of one block only one
+ * gets it. The caller counts the bytes. Return: its first page, or an
+ * ERR_PTR().
  */
 static struct page *kho_claim_block(struct kho_in_client *ic,
 				    phys_addr_t phys, size_t size, int *order)
 {
+	unsigned long stamp;
+
 	if (!PAGE_ALIGNED(phys))
 		return ERR_PTR(-EINVAL);
-	*order = kho_in_block_of(ic, PHYS_PFN(phys));
+	*order = kho_in_stamp_of(ic, PHYS_PFN(phys), &stamp);
 	if (*order >= 0 && size > PAGE_SIZE << *order)
 		*order = -EINVAL;
+	if (*order >= 0 && !kho_page_take_stamp(PHYS_PFN(phys), stamp))
+		*order = -ENOENT;
 	if (*order < 0)
 		return ERR_PTR(*order);
-	ic->restored_bytes += PAGE_SIZE << *order;
-	kho_in_stats.claimed_bytes += PAGE_SIZE << *order;
 	return kho_pages_claim(PHYS_PFN(phys), *order);
+}
+
+/* Count @bytes claimed by @ic. */
+static void kho_claimed(struct kho_in_client *ic, u64 bytes)
+{
+	atomic64_add(bytes, &ic->restored_bytes);
+	atomic64_add(bytes, &kho_in_stats.claimed_bytes);
 }
 
 /* Claim @client's block at @phys, if it holds @size bytes, as a folio. */
@@ -153,12 +179,12 @@ static struct folio *kho_restore_block(struct kho_client *client,
 	struct page *page;
 	int order;
 
-	if (!PAGE_ALIGNED(phys))
-		return ERR_PTR(-EINVAL);
-	mutex_lock(&kho_in.lock);
+	down_read(&kho_in.lock);
 	ic = kho_in_usable(client, &order);
 	page = ic ? kho_claim_block(ic, phys, size, &order) : ERR_PTR(order);
-	mutex_unlock(&kho_in.lock);
+	if (!IS_ERR(page))
+		kho_claimed(ic, PAGE_SIZE << order);
+	up_read(&kho_in.lock);
 	if (IS_ERR(page))
 		return ERR_CAST(page);
 	/* Outside the lock: a gigantic folio has many pages to set up. */
@@ -193,10 +219,10 @@ EXPORT_SYMBOL_GPL(kho_restore_folio);
  * @folios: filled in: each folio, or ERR_PTR() of the error
  *	kho_restore_folio() would have returned for its address
  *
- * kho_restore_folio() for each address, under one hold of the core's
- * lock: threads that restore at once then share the lock once per call
- * rather than once per folio. For folios of a few pages: large ones are
- * set up under the lock.
+ * kho_restore_folio() for each address, under one shared hold of the
+ * core's lock: threads that restore at once claim side by side, each block
+ * taken by a cmpxchg of its stamp. For folios of a few pages: large ones
+ * are set up under the lock.
  *
  * Context: process context; may sleep.
  * Return: the number of folios restored.
@@ -208,9 +234,10 @@ unsigned int kho_restore_folios(struct kho_client *client,
 	struct kho_in_client *ic;
 	unsigned int i, done = 0;
 	struct page *page;
+	u64 bytes = 0;
 	int order;
 
-	mutex_lock(&kho_in.lock);
+	down_read(&kho_in.lock);
 	ic = kho_in_usable(client, &order);
 	for (i = 0; i < nr; i++) {
 		page = ic ? kho_claim_block(ic, phys[i], 0, &order) :
@@ -220,9 +247,12 @@ unsigned int kho_restore_folios(struct kho_client *client,
 			continue;
 		}
 		folios[i] = kho_pages_folio(page, order);
+		bytes += PAGE_SIZE << order;
 		done++;
 	}
-	mutex_unlock(&kho_in.lock);
+	if (bytes)
+		kho_claimed(ic, bytes);
+	up_read(&kho_in.lock);
 	return done;
 }
 EXPORT_SYMBOL_GPL(kho_restore_folios);
@@ -247,11 +277,11 @@ struct page *kho_restore_pages(struct kho_client *client, phys_addr_t phys,
 
 	if (!PAGE_ALIGNED(phys) || !nr_pages)
 		return ERR_PTR(-EINVAL);
-	mutex_lock(&kho_in.lock);
+	down_write(&kho_in.lock);
 	ic = kho_in_usable(client, &err);
 	if (ic)
 		err = kho_claim_range(ic, PHYS_PFN(phys), nr_pages);
-	mutex_unlock(&kho_in.lock);
+	up_write(&kho_in.lock);
 	return err ? ERR_PTR(err) : pfn_to_page(PHYS_PFN(phys));
 }
 EXPORT_SYMBOL_GPL(kho_restore_pages);
@@ -300,7 +330,7 @@ int kho_client_incoming(struct kho_client *client, const char **compatible)
 
 	if (!ic)
 		return -ENOENT;
-	mutex_lock(&kho_in.lock);
+	down_read(&kho_in.lock);
 	if (ic->state == KHO_IN_ACTIVE)
 		err = 0;
 	else if (ic->state == KHO_IN_REJECTED)
@@ -309,7 +339,7 @@ int kho_client_incoming(struct kho_client *client, const char **compatible)
 		err = -ECANCELED;
 	else
 		err = -ESTALE;
-	mutex_unlock(&kho_in.lock);
+	up_read(&kho_in.lock);
 	if (compatible)
 		*compatible = ic->compatible;
 	return err;
@@ -338,7 +368,7 @@ int kho_get_blob(struct kho_client *client, const char *name,
 	int err, order = -ENOENT;
 	u64 p, s;
 
-	mutex_lock(&kho_in.lock);
+	down_read(&kho_in.lock);
 	ic = kho_in_usable(client, &err);
 	if (ic && kho_root_find_blob(kho_in.root, ic->node, name, &p, &s))
 		err = -ENOENT;
@@ -354,7 +384,7 @@ int kho_get_blob(struct kho_client *client, const char *name,
 			ic->name, name);
 		err = -ENOENT;
 	}
-	mutex_unlock(&kho_in.lock);
+	up_read(&kho_in.lock);
 	if (!err) {
 		*phys = p;
 		*size = s;
@@ -373,13 +403,14 @@ ssize_t kho_in_read_blob(u64 phys, u64 size, char *buf, loff_t off,
 	unsigned long stamp;
 	ssize_t ret = -ENODATA;
 
-	mutex_lock(&kho_in.lock);
+	/* Alone: no claim may take the blob and free it while it is read. */
+	down_write(&kho_in.lock);
 	stamp = kho_in.valid && PAGE_ALIGNED(phys) ? kho_in_stamp(PHYS_PFN(phys)) : 0;
 	if (stamp && KHO_STAMP_ORDER(stamp) != 0xff &&
 	    size <= PAGE_SIZE << KHO_STAMP_ORDER(stamp))
 		ret = memory_read_from_buffer(buf, count, &off,
 					      phys_to_virt(phys), size);
-	mutex_unlock(&kho_in.lock);
+	up_write(&kho_in.lock);
 	return ret;
 }
 

@@ -242,7 +242,8 @@ static ssize_t in_stats_show(struct kobject *kobj, struct kobj_attribute *attr,
 			     s->preserved_bytes);
 	len += sysfs_emit_at(buf, len, "deferred_bytes %llu\n",
 			     s->deferred_bytes);
-	len += sysfs_emit_at(buf, len, "claimed_bytes %llu\n", s->claimed_bytes);
+	len += sysfs_emit_at(buf, len, "claimed_bytes %llu\n",
+			     (u64)atomic64_read(&s->claimed_bytes));
 	len += sysfs_emit_at(buf, len, "released_bytes %llu\n",
 			     s->released_bytes);
 	len += sysfs_emit_at(buf, len, "metadata_bytes %llu\n",
@@ -364,7 +365,8 @@ static ssize_t in_client_stats_show(struct kobject *kobj,
 	len += sysfs_emit_at(buf, len, "blocks %lu\nbytes %llu\nblobs %u\n",
 			     ic->blocks, ic->preserved_bytes, ic->nr_blobs);
 	len += sysfs_emit_at(buf, len, "restored_bytes %llu\nreleased_bytes %llu\n",
-			     ic->restored_bytes, ic->released_bytes);
+			     (u64)atomic64_read(&ic->restored_bytes),
+			     ic->released_bytes);
 	return len;
 }
 

@@ -720,7 +720,7 @@ static void __init kho_in_free_root(void)
 	unsigned long pfn = PHYS_PFN(kho_in.root_phys), stamp;
 	struct page *page;
 
-	mutex_lock(&kho_in.lock);
+	down_write(&kho_in.lock);
 	stamp = kho_in_stamp(pfn);
 	if (stamp && KHO_STAMP_OWNER(stamp) == 0 &&
 	    KHO_STAMP_ORDER(stamp) != 0xff) {
@@ -735,7 +735,7 @@ static void __init kho_in_free_root(void)
 			     PAGE_SIZE << KHO_STAMP_ORDER(stamp)));
 		kho_pages_free(page, KHO_STAMP_ORDER(stamp));
 	}
-	mutex_unlock(&kho_in.lock);
+	up_write(&kho_in.lock);
 }
 
 /*

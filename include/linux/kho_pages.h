@@ -36,6 +36,12 @@ static inline void kho_page_set_stamp(unsigned long pfn, unsigned long stamp)
 	set_page_private(pfn_to_page(pfn), stamp);
 }
 
+/* Clear the stamp at @pfn if it is still @stamp: true for one caller only. */
+static inline bool kho_page_take_stamp(unsigned long pfn, unsigned long stamp)
+{
+	return try_cmpxchg(&pfn_to_page(pfn)->private, &stamp, 0);
+}
+
 #ifdef CONFIG_KEXEC_HANDOVER
 int kho_pages_keep(phys_addr_t base, phys_addr_t size);
 void kho_pages_unkeep(phys_addr_t base, phys_addr_t size);
