@@ -322,7 +322,8 @@ def main():
     # Metadata per GiB: the slope between the two largest inputs, i.e.
     # without the few interior nodes any tracker has; the figure at the
     # largest input, with them, is shown as well.
-    for inp, what, bound in (("dense", "dense order-0", 33 * 1024), ("folio2m", "2 MiB folios", 1024)):
+    for inp, what, bound, unit, div in (("dense", "dense order-0", 33 * 1024, "KiB/GiB", 1024),
+                                        ("folio2m", "2 MiB folios", 1024, "B/GiB", 1)):
         s = sizes(inp, phase="preserve-batch")
         if not s:
             continue
@@ -332,9 +333,8 @@ def main():
             b1 = get(inp, s[-2], "ours", "preserve-batch")
             b2 = get(inp, s[-1], "ours", "preserve-batch")
             slope = (b2["meta"] - b1["meta"]) / ((b2["pages"] - b1["pages"]) * PAGE / GIB)
-        unit, div = ("KiB/GiB", 1024) if bound > 1024 else ("B/GiB", 1)
-        targets.append(("metadata: %s <= %s (per GiB added; at %d GiB with the tracker's fixed interior nodes: %.1f %s)" % (
-                            what, "%d %s" % (bound // div, unit) if div > 1 else "1 KiB/GiB",
+        targets.append(("metadata: %s <= %d KiB/GiB (per GiB added; at %d GiB with the tracker's fixed interior nodes: %.1f %s)" % (
+                            what, bound // 1024,
                             get(inp, s[-1], "ours", "preserve-batch")["pages"] * PAGE // GIB, v / div, unit),
                         "%.1f %s" % (slope / div, unit), slope <= bound))
     n = largest("sparse", phase="preserve-batch")

@@ -57,9 +57,10 @@ static void kho_in_collect_node(void *arg, u64 phys)
 
 /*
  * Give back every unclaimed block of the tracker of @owner, then the
- * tracker's own pages; kho_in.lock held for writing. With @claimed_all the owner has
- * claimed every block it preserved, so the walk of its blocks, some
- * 200 instructions per block, is skipped. Return: bytes released.
+ * tracker's own pages; kho_in.lock held for writing. With @claimed_all
+ * the owner has claimed every block it preserved, so the walk of its
+ * blocks, some 200 instructions per block, is skipped. Return: bytes
+ * released.
  */
 static u64 kho_in_release_owner(unsigned int owner, bool claimed_all)
 {
@@ -140,7 +141,10 @@ static void kho_in_release_if_done(void)
 		kho_in_stats.released_bytes);
 }
 
-/* Release the clients in @from (a state mask); kho_in.lock held for writing. */
+/*
+ * Release the clients in @from (a state mask); kho_in.lock held for
+ * writing.
+ */
 static void kho_in_release_clients(unsigned int from, const char *by,
 				   unsigned int *counter)
 {

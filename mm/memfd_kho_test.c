@@ -141,7 +141,7 @@ static int mkt_steps(struct kunit *test, pgoff_t start, unsigned int nr,
 	struct file *file;
 	struct inode *inode;
 	pgoff_t *index;
-	unsigned int i, n;
+	unsigned int i, n = 0;
 	int err;
 
 	folios = kunit_kcalloc(test, nr, sizeof(*folios), GFP_KERNEL);
@@ -158,15 +158,17 @@ static int mkt_steps(struct kunit *test, pgoff_t start, unsigned int nr,
 		memset(folio_address(folios[i]), start + i, PAGE_SIZE);
 		index[i] = start + i;
 	}
-	inode_lock(inode);
 	if (taken < MKT_STEPS) {
 		obstacle = folio_alloc(GFP_KERNEL, 0);
 		KUNIT_ASSERT_NOT_NULL(test, obstacle);
-		KUNIT_ASSERT_EQ(test, shmem_insert_folios(inode, &obstacle,
-							  &taken, 1, false, &n), 0);
 	}
-	err = shmem_insert_folios(inode, folios, index, nr, true, done);
+	inode_lock(inode);
+	err = obstacle ? shmem_insert_folios(inode, &obstacle, &taken, 1,
+					     false, &n) : 0;
+	if (!err)
+		err = shmem_insert_folios(inode, folios, index, nr, true, done);
 	inode_unlock(inode);
+	KUNIT_ASSERT_TRUE(test, !obstacle || n == 1);
 
 	KUNIT_EXPECT_EQ(test, inode->i_mapping->nrpages, *done + !!obstacle);
 	for (i = 0; i < *done; i++) {
