@@ -39,7 +39,9 @@
 #    BENCH_BO_SIZE (default 4G) and of 1G of 4 KiB pages and one of
 #    BENCH_BO_SIZE of 2 MiB hugetlb pages, under -icount shift=0
 #    (instructions) and under TCG (time; no 1G or hugetlb run); drawn as stacked bars
-#    in blackout.png. Smoke: one TCG run on the small x86_64 machine with a
+#    in blackout.png; and on x86_64 a VM (scenario vm_kexec) with
+#    BENCH_BO_SIZE of RAM, all written, from its stop to its running again
+#    after the kexec. Smoke: one TCG run on the small x86_64 machine with a
 #    64 MiB memfd, its pieces checked.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -119,7 +121,33 @@ blackout_runs() {
 				done
 			done
 		done
+		bo_vm_runs "$bo_size"
 	fi
+}
+
+# bo_vm_runs SIZE: the VM itself (scenario vm_kexec, x86_64 only) with
+# SIZE of RAM, all of it filled, marked piece by piece from the VM's stop
+# to its running again; -icount shift=0 and TCG.
+bo_vm_runs() {
+	local log clock q cpio
+
+	cpio=$(arch_initramfs x86_64 vm)
+	step "QEMU x86_64, 8 GiB: the blackout of a VM with $1 of RAM (all written) across the host's kexec, piece by piece; -icount shift=0 and TCG"
+	log=$res/blackout-x86_64-vm-initramfs.log
+	if ! "$TOP/harness/mkinitramfs.sh" --vm x86_64 "$(arch_image x86_64)" "$cpio" > "$log" 2>&1; then
+		echo "# bench: the VM initramfs did not build (log ${log#"$TOP"/})"
+		return
+	fi
+	for clock in icount tcg; do
+		q=
+		[ $clock = icount ] && q="-icount shift=0,sleep=off"
+		log=$res/blackout-x86_64-$clock-vm-$1.log
+		"$TOP/tools/testing/selftests/kho/vmtest.sh" -a x86_64 -M host -m 8G \
+			-k "$(arch_image x86_64)" -i "$cpio" -t vm_kexec -T 1800 -l "$log" \
+			${q:+-q "$q"} -c "khotest_vm_ram=$1 khotest_vm_fill=4242 initcall_debug log_buf_len=1M" \
+			> "$log.ktap" 2>&1
+		bo+=("--kexec-blackout=x86_64:$clock:vm:$1=$log")
+	done
 }
 
 if [ "$mode" = blackout ]; then

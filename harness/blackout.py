@@ -23,9 +23,13 @@ import shutil
 import sys
 
 # (piece, first mark, second mark, what it holds), in time order. A mark
-# missing from a log (retrieve-* of the cases with no memfd) skips its
-# pieces; the blackout ends at the last mark present.
+# missing from a log (retrieve-* of the cases with no memfd, vm-* of those
+# with no VM) skips its pieces; the blackout runs from the first mark
+# present to the last.
 PIECES = (
+    ("VM stop, save", "vm-stop", "vm-saved",
+     "QEMU stops the VM, saves its device state into a memfd, quits"),
+    ("to kexec -e", "vm-saved", "exec", "the scenario's checks of the stopped VM"),
     ("to reboot()", "exec", "reboot", "kexec -e in user space"),
     ("client freeze", "reboot", "frozen", "KHO clients freeze and sync"),
     ("device shutdown", "frozen", "devices", "reboot notifiers, device_shutdown()"),
@@ -44,7 +48,14 @@ PIECES = (
     ("user space up", "init", "up", "/init to the first command of the scenario"),
     ("to retrieve", "up", "retrieve-start", "the scenario's own lines"),
     ("retrieve", "retrieve-start", "retrieve-done", "RETRIEVE_FD of the memfd: its folios restored"),
+    ("VMM start, load", "retrieve-done", "vm-loaded",
+     "a new QEMU maps the memfd and loads the device state"),
+    ("VM resume", "vm-loaded", "vm-running", "cont, until QEMU's monitor says the VM runs"),
 )
+# Marks only some cases log: the pieces they bound are left out quietly.
+OPTIONAL = ("retrieve-start", "retrieve-done", "vm-stop", "vm-saved", "vm-loaded", "vm-running")
+# User-space marks of the old kernel, before the jump.
+BEFORE_JUMP = ("vm-stop", "vm-saved", "exec")
 
 BOOT = re.compile(r"boot cycles image=(\d+) entry=(\d+) mm=(\d+),(\d+) deferred=(\d+),(\d+) initcalls=(\d+)")
 BOOT_INIT = re.compile(r"boot cycles init=(\d+)")
@@ -84,7 +95,7 @@ def parse(path):
                 jumped = m.group(1) == "machine_kexec" or jumped
                 continue
             m = MARK.search(line)
-            if m and (jumped or m.group(1) == "exec"):
+            if m and (jumped or m.group(1) in BEFORE_JUMP):
                 marks[m.group(1)] = int(m.group(2))
                 continue
             if not jumped:
@@ -117,8 +128,9 @@ def pieces(marks):
     out, problems = [], []
     for name, a, b, what in PIECES:
         if a not in marks or b not in marks:
-            if name not in ("to retrieve", "retrieve"):
-                problems.append("%s: mark %s missing" % (name, b if a in marks else a))
+            missing = b if a in marks else a
+            if missing not in OPTIONAL:
+                problems.append("%s: mark %s missing" % (name, missing))
             continue
         d = marks[b] - marks[a]
         if d < 0:
@@ -152,7 +164,7 @@ def describe(path):
 
 
 CASES = (("plain", "plain"), ("empty", "KHO empty"), ("memfd", "KHO memfd"),
-         ("hugetlb", "KHO hugetlb"))
+         ("hugetlb", "KHO hugetlb"), ("vm", "KHO VM"))
 # Pieces that may grow with preserved memory.
 GROWING = ("client freeze", "mm_core_init", "deferred init", "initcalls", "retrieve")
 
@@ -197,7 +209,7 @@ def columns(runs, arch, clock):
     for case, heading in CASES:
         for k in sorted((k for k in runs if k[:3] == (arch, clock, case)),
                         key=lambda k: -size_bytes(k[3])):
-            cols.append((heading + (" " + k[3] if case in ("memfd", "hugetlb") else ""), runs[k]))
+            cols.append((heading + (" " + k[3] if case != "plain" and case != "empty" else ""), runs[k]))
     return cols
 
 
@@ -254,6 +266,13 @@ def report(runs, out, targets):
             ok = bool(v[0] and v[1])
             targets.append(("blackout, KHO with a %s memfd of 2 MiB hugetlb pages <= 1.05x a plain kexec (%s, instructions)" % (
                 huge[3], arch), "%.2fx" % (v[0] / v[1]) if ok else "failed", ok and v[0] / v[1] <= 1.05))
+        vm = max((k for k in runs if k[:3] == (arch, "icount", "vm")),
+                 key=lambda k: size_bytes(k[3]), default=None)
+        if vm:
+            v = figure(runs[vm]), figure(plain) if plain else None
+            ok = bool(v[0] and v[1])
+            targets.append(("blackout, a VM with %s of RAM (stop to running) <= 1.05x a plain kexec (%s, instructions)" % (
+                vm[3], arch), "%.2fx" % (v[0] / v[1]) if ok else "failed", ok and v[0] / v[1] <= 1.05))
         for case, r in (("nothing preserved", empty), ("a memfd", mem)):
             c = r["marks"].get("copy") if r and r["marks"] else None
             targets.append(("bytes copied at the jump, KHO with %s: 0 (%s)" % (case, arch),
@@ -295,11 +314,13 @@ def plot(bars, png):
               "set style fill solid border -1", "set boxwidth 0.6",
               "set key outside right font ',8'", "set datafile separator '\\t'",
               "set termoption noenhanced", "set xtics font ',9' rotate by -20"]
-    # One colour per piece, in time order: shutdown reds, the jump grey,
-    # boot blues and greens, user space yellows.
-    colours = ("#7f0000", "#b30000", "#e34a33", "#fc8d59", "#fdbb84", "#636363",
+    # One colour per piece, in time order: the VM's stop purples, shutdown
+    # reds, the jump grey, boot blues and greens, user space yellows, the
+    # VM's resume magentas.
+    colours = ("#54278f", "#9e9ac8",
+               "#7f0000", "#b30000", "#e34a33", "#fc8d59", "#fdbb84", "#636363",
                "#08306b", "#2171b5", "#6baed6", "#00441b", "#41ab5d", "#a1d99b",
-               "#cc9900", "#ffdd55", "#fff3a0", "#e7298a")
+               "#cc9900", "#ffdd55", "#fff3a0", "#e7298a", "#7a0177", "#c51b8a")
     script += ["set linetype %d lc rgb '%s'" % (i + 1, c) for i, c in enumerate(colours)]
     with open(dat, "w") as f:
         order = sorted(bars.items(), key=lambda kv: (kv[0][0] != "x86_64", kv[0][1] != "icount"))

@@ -50,7 +50,10 @@ static int mkt_insert(struct mkt *t, struct folio **folios,
 	return err;
 }
 
-/* The folio at @index is @folio, uptodate, dirty as asked, with its data. */
+/*
+ * The folio at @index is @folio, uptodate, dirty as asked, with its data,
+ * and on an evictable LRU list already: not left in a per-CPU batch.
+ */
 static void mkt_expect_at(struct kunit *test, struct mkt *t, pgoff_t index,
 			  struct folio *folio, bool dirty, u8 fill)
 {
@@ -61,6 +64,8 @@ static void mkt_expect_at(struct kunit *test, struct mkt *t, pgoff_t index,
 	KUNIT_EXPECT_TRUE(test, folio_test_uptodate(f));
 	KUNIT_EXPECT_EQ(test, folio_test_dirty(f), dirty);
 	KUNIT_EXPECT_TRUE(test, folio_test_swapbacked(f));
+	KUNIT_EXPECT_TRUE(test, folio_test_lru(f));
+	KUNIT_EXPECT_FALSE(test, folio_test_unevictable(f));
 	KUNIT_EXPECT_EQ(test, ((u8 *)folio_address(f))[PAGE_SIZE - 1], fill);
 	folio_put(f);
 }

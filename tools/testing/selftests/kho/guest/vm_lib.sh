@@ -5,29 +5,34 @@
 #
 # An unmodified QEMU (the one of the machine that built the initramfs,
 # harness/mkinitramfs.sh --vm) runs /kho/tickvm.elf (vm/tickvm.c) on a
-# memfd that luoctl preserves through /dev/liveupdate. Before the kexec
-# QEMU stops the VM and saves only its device state (x-ignore-shared: the
-# RAM is the shared memfd); after it, a new QEMU maps the retrieved memfd,
-# loads the state and continues. QEMU's monitor is driven through a fifo
-# on its stdin (the guest kernel has no sockets); its replies go to a file.
-# Times are seconds of /proc/uptime; what the next generation needs is
-# written to VM_META, outside /tmp so that the next initramfs carries it,
-# and what is only known once the next kernel is loaded (the time of the
-# jump) into a second, 4 KiB memfd of the session (VM_CLOCK).
+# memfd that luoctl preserves through /dev/liveupdate. The next kernel is
+# loaded while the VM runs; then QEMU stops the VM and saves only its
+# device state (x-ignore-shared: the RAM is the shared memfd) into a
+# second memfd of the session, and quits. After the kexec, a new QEMU maps
+# the retrieved RAM memfd, loads the state and continues. QEMU's monitor
+# is driven through a fifo on its stdin (the guest kernel has no sockets);
+# its replies go to a file. Times are seconds of /proc/uptime; what the
+# next generation needs (the last tick, the state's size, the times of
+# the jump) is written into a third, 4 KiB memfd of the session
+# (VM_CLOCK) right before kexec -e: memfds are preserved in place, so what
+# is written after the load reaches the next kernel.
 
 VM_QEMU=/usr/bin/qemu-system-x86_64
 VM_ELF=/kho/tickvm.elf
 VM_RAM=128M
 VM_CLOCK="2=memfd:vm-clock:4K"
+VM_STATE_FD="3=memfd:vm-state:16M"
 # tickvm's pattern (vm/tickvm.c): the word at a is a ^ 0x9e3779b9, from
 # 4 MiB to 36 MiB; guest physical address = offset in the memfd.
 VM_PAT_BASE=$((4 << 20))
 VM_PAT_END=$((36 << 20))
-VM_STATE=/vmstate
-VM_META=/vmstate.meta
+VM_STATE=/tmp/vmstate
 VM_MON=/tmp/vm-monitor
 VM_MON_OUT=/tmp/vm-monitor.out
 VM_PID=
+# Seconds between two looks at QEMU's monitor or console: the granularity
+# of the VM's marks (vm_kexec.sh).
+VM_POLL=0.05
 # The state holds device state only: far less than this, or RAM got in.
 VM_STATE_MAX=$((16 << 20))
 
@@ -93,14 +98,22 @@ vm_initrd_base() {
 	khotest_make_initrd
 }
 
-# vm_kexec_load: append VM_STATE and VM_META to it as a second archive (the
-# kernel unpacks concatenated ones) and load the next kernel, kexec -s.
+# vm_kexec_load: load the next kernel, kexec -s, with that initramfs.
 vm_kexec_load() {
-	(cd / && printf '%s\n' ${VM_STATE#/} ${VM_META#/} |
-		cpio -o -H newc 2>/dev/null) >> /tmp/initrd.cpio || return 1
 	# shellcheck disable=SC2046
 	kexec -s -l "${KHOTEST_KERNEL:-/boot/vmlinuz}" --initrd=/tmp/initrd.cpio \
 		--command-line="$(khotest_next_cmdline $(khotest_break_words))"
+}
+
+# vm_state_put: VM_STATE into the session's state memfd (token 3).
+vm_state_put() {
+	dd if=$VM_STATE of="$(vm_ram_path vm 3)" conv=notrunc 2>/dev/null
+}
+
+# vm_state_get SIZE: VM_STATE back from the retrieved state memfd.
+vm_state_get() {
+	head -c "$1" "$(vm_ram_path vm 3)" > $VM_STATE &&
+		[ "$(vm_size $VM_STATE)" = "$1" ]
 }
 
 # vm_clock_write PATH LINE: LINE into the clock memfd (its size is frozen:
@@ -158,7 +171,7 @@ vm_mon() {
 	echo "$*" >&3
 }
 
-# vm_wait SECONDS COMMAND...: poll COMMAND every 0.2 s until it succeeds;
+# vm_wait SECONDS COMMAND...: poll COMMAND every VM_POLL s until it succeeds;
 # fails after SECONDS or when QEMU is gone.
 vm_wait() {
 	local end
@@ -168,7 +181,7 @@ vm_wait() {
 	while ! "$@"; do
 		vm_alive || return 1
 		awk -v e="$end" -v u="$(vm_uptime)" 'BEGIN { exit !(u > e) }' && return 1
-		sleep 0.2
+		sleep $VM_POLL
 	done
 }
 
@@ -222,7 +235,7 @@ vm_save() {
 
 vm_migrated() {
 	vm_mon "info migrate"
-	sleep 0.2
+	sleep $VM_POLL
 	vm_mon_says "Migration status: completed" ||
 		vm_mon_says "Migration status: failed"
 }
@@ -237,18 +250,25 @@ vm_load() {
 
 vm_loaded() {
 	vm_mon "info status"
-	sleep 0.2
+	sleep $VM_POLL
 	vm_mon_says "VM status: paused"
+}
+
+# vm_running: after cont, the monitor says the VM runs.
+vm_running() {
+	vm_mon "info status"
+	sleep $VM_POLL
+	vm_mon_says "VM status: running"
 }
 
 # vm_quit: QEMU quits; waits up to 30 s for it to exit.
 vm_quit() {
-	local i=0
+	local end
 
 	vm_mon quit
-	while vm_alive && [ $i -lt 150 ]; do
-		sleep 0.2
-		i=$((i + 1))
+	end=$(awk -v u="$(vm_uptime)" 'BEGIN { print u + 30 }')
+	while vm_alive && awk -v e="$end" -v u="$(vm_uptime)" 'BEGIN { exit u > e }'; do
+		sleep $VM_POLL
 	done
 	exec 3>&-
 	if vm_alive; then
@@ -268,7 +288,7 @@ vm_size() {
 	stat -c %s "$1"
 }
 
-# vm_meta KEY: a value gen0 saved in VM_META.
+# vm_meta KEY: a value gen0 wrote into the clock memfd.
 vm_meta() {
-	sed -n "s/^$1=//p" $VM_META
+	vm_clock_read "$(vm_ram_path vm 2)" "$1"
 }

@@ -12,29 +12,40 @@
 # its RAM and checks 32 MiB of a pattern) with its 128 MiB of RAM on a
 # memfd that luoctl preserves through /dev/liveupdate (see
 # guest/vm_lib.sh):
-#   gen0: luoctl preserve -d vm 1=memfd:guest-ram:128M (and token 2, a
-#         4 KiB memfd for the time of the jump); QEMU on /proc/PID/fd/N;
-#         once it ticks: stop, migrate with x-ignore-shared into /vmstate
-#         (device state only: it must stay under 16 MiB), quit; the memfd
-#         holds the VM's pattern; kexec -s with the session held;
-#   gen1: luoctl retrieve -d -f vm 1 2 (the memfds, FINISHed): the RAM
-#         memfd holds the pattern; a new QEMU on it with -incoming defer
-#         loads /vmstate and continues: the ticks go on from gen0's last
-#         one, all ok (the VM checks all its 32 MiB in four ticks), and it
-#         did not start again. The blackout, from stop to the first tick
-#         after the kexec, is reported.
+#   gen0: luoctl preserve -d vm 1=memfd:guest-ram:128M, 2 (a 4 KiB memfd
+#         for the clock and what gen1 needs) and 3 (16 MiB for the device
+#         state); QEMU on /proc/PID/fd/N; once it ticks, kexec -s -l with
+#         the session held and the VM running; then stop, migrate with
+#         x-ignore-shared into memfd 3 (device state only: it must stay
+#         under 16 MiB), quit; the memfd holds the VM's pattern; kexec -e;
+#   gen1: luoctl retrieve -d -f vm 1 2 3 (the memfds, FINISHed); a new
+#         QEMU on the RAM memfd with -incoming defer loads the state and
+#         continues: the ticks go on from gen0's last one, all ok (the VM
+#         checks all its 32 MiB in four ticks), it did not start again,
+#         and the memfd holds the pattern. The blackout, from stop to the
+#         first tick after the kexec, is reported.
 #
 # make bench (harness/bench.sh) runs it on an 8 GiB host machine with
 # khotest_vm_ram=4G, and once more with khotest_vm_baseline=1: the same
 # host kexec with no VM (only the 4 KiB clock memfd is handed over; the
 # VM's results are skipped), whose blackout ends when this kernel's user
 # space is up. Both report "BENCH gen=1 blackout_ms=...".
+#
+# khomark (see kexec_blackout.sh) logs the cycle counter at the VM's
+# steps: vm-stop and vm-saved (stopped, state saved, QEMU gone) in gen0
+# around the save, exec before kexec -e; up, retrieve-start,
+# retrieve-done, vm-loaded and vm-running (cont answered) in gen1. With
+# initcall_debug the kernels add theirs, and harness/blackout.py reads the
+# VM's blackout piece by piece (make bench-blackout). khotest_vm_fill=SEED
+# fills the whole of the VM's RAM before QEMU starts, as a guest that has
+# touched all its memory would have it populated.
 
 . /kho/vm_lib.sh
 
 VM_RAM=$(khotest_param khotest_vm_ram)
 VM_RAM=${VM_RAM:-128M}
 VM_BASELINE=$(khotest_param khotest_vm_baseline)
+VM_FILL=$(khotest_param khotest_vm_fill)
 
 # vm_skip N WHY: N results of the VM skipped, in the baseline run.
 vm_skip() {
@@ -45,8 +56,13 @@ vm_skip() {
 	done
 }
 
+# vm_clock_put KEY=VALUE...: what gen1 needs, into the clock memfd.
+vm_clock_put() {
+	vm_clock_write "$(vm_ram_path vm 2)" "$(printf '%s\n' "$@")"
+}
+
 # The baseline: the same kexec, a 4 KiB memfd and no VM. Its gen0 stops
-# nothing: the time from "stop" on is the load and the jump alone.
+# nothing: the time from "stop" on is the jump alone.
 vm_baseline_gen0() {
 	local t_stop t_load
 
@@ -54,15 +70,14 @@ vm_baseline_gen0() {
 		vm_luoctl vm preserve -d -p /tmp/holder.pid vm $VM_CLOCK
 	vm_skip 6 "khotest_vm_baseline=1: a host kexec with no VM"
 	vm_initrd_base
-	: > $VM_STATE
-	echo "stop_wall=$(date +%s)" > $VM_META
-	t_stop=$(vm_uptime)
-	t_load=$t_stop
+	t_load=$(vm_uptime)
 	if vm_kexec_load; then
 		khotest_ok "kexec -s -l with session vm held (4 KiB, no VM)"
-		vm_clock_write "$(vm_ram_path vm 2)" "$(printf '%s\n' \
-			"kexec_load=$(vm_elapsed "$t_load")" \
-			"stop_to_exec=$(vm_elapsed "$t_stop")")"
+		t_stop=$(vm_uptime)
+		vm_clock_put "stop_wall=$(date +%s)" \
+			"kexec_load=$(vm_elapsed "$t_load" "$t_stop")" \
+			"stop_to_exec=$(vm_elapsed "$t_stop")"
+		khomark exec > /dev/null
 		khotest_kexec_exec
 	else
 		khotest_fail "kexec -s -l with session vm held (4 KiB, no VM)"
@@ -70,19 +85,18 @@ vm_baseline_gen0() {
 }
 
 vm_baseline_gen1() {
-	local up clock stop_to_exec
+	local up stop_to_exec
 
 	# User space is up: a host with no VM is back in service.
 	up=$(vm_uptime)
 	khotest_check "luoctl retrieve -d -f vm 2: the 4K clock memfd" \
 		vm_luoctl vm retrieve -d -f -p /tmp/holder.pid vm 2:size=4K
-	clock=$(vm_ram_path vm 2)
-	stop_to_exec=$(vm_clock_read "$clock" stop_to_exec)
+	stop_to_exec=$(vm_meta stop_to_exec)
 	vm_skip 7 "khotest_vm_baseline=1: a host kexec with no VM"
 	khotest_diag "blackout with no VM: kexec -e after $stop_to_exec s" \
-		"(kexec -s -l $(vm_clock_read "$clock" kexec_load) s), user space" \
+		"(kexec -s -l before it: $(vm_meta kexec_load) s), user space" \
 		"up $up s into this kernel"
-	vm_bench "$stop_to_exec" "$up" "$(vm_clock_read "$clock" kexec_load)"
+	vm_bench "$stop_to_exec" "$up" "$(vm_meta kexec_load)"
 	kill "$(cat /tmp/holder.pid)" 2>/dev/null
 }
 
@@ -95,12 +109,21 @@ vm_bench() {
 			b * 1000, l * 1000, r }')"
 }
 
-vm_kexec_gen0() {
-	local path t0 t_stop t_saved t_load last size
+# vm_saved: the state holds no RAM, and is in the state memfd.
+vm_saved() {
+	local size
 
-	khotest_check "luoctl preserve -d vm 1=memfd:guest-ram:$VM_RAM $VM_CLOCK" \
+	size=$(vm_size $VM_STATE 2>/dev/null || echo 0)
+	[ "$size" -gt 0 ] && [ "$size" -lt $VM_STATE_MAX ] && vm_state_put
+}
+
+vm_kexec_gen0() {
+	local ram path t0 t_stop t_saved t_load t_loaded last size
+
+	ram=1=memfd:guest-ram:$VM_RAM${VM_FILL:+:fill=$VM_FILL}
+	khotest_check "luoctl preserve -d vm $ram $VM_CLOCK $VM_STATE_FD" \
 		vm_luoctl vm preserve -d -p /tmp/holder.pid vm \
-		1=memfd:guest-ram:$VM_RAM $VM_CLOCK
+		"$ram" $VM_CLOCK $VM_STATE_FD
 	path=$(vm_ram_path vm)
 	khotest_diag "guest RAM: $path, held by luoctl (pid $(cat /tmp/holder.pid 2>/dev/null))"
 	t0=$(vm_uptime)
@@ -115,69 +138,81 @@ vm_kexec_gen0() {
 	echo "gen0: QEMU runs tickvm; its $VM_RAM of RAM is a memfd that luoctl" \
 		"holds in session vm ($path); the VM's console:" | vm_story
 	vm_console /tmp/serial0.log
-	t_stop=$(vm_uptime)
+	t_load=$(vm_uptime)
 	vm_initrd_base
-	khotest_diag "next initramfs built in $(vm_elapsed "$t_stop") s, the VM running"
+	if vm_kexec_load; then
+		khotest_ok "kexec -s -l with session vm held, the VM running"
+	else
+		khotest_fail "kexec -s -l with session vm held, the VM running"
+		vm_quit
+		return
+	fi
+	t_loaded=$(vm_uptime)
+	khotest_diag "initramfs built and kexec -s -l done in" \
+		"$(vm_elapsed "$t_load" "$t_loaded") s, the VM running"
+	# The blackout starts here.
 	t_stop=$(vm_uptime)
+	khomark vm-stop > /dev/null
 	khotest_check "stop, migrate with x-ignore-shared into $VM_STATE: completed" vm_save
-	t_saved=$(vm_uptime)
 	khotest_check "QEMU quits" vm_quit
-	last=$(vm_last_tick /tmp/serial0.log)
 	size=$(vm_size $VM_STATE 2>/dev/null || echo 0)
+	khotest_check "the state holds no RAM: $size bytes, under $VM_STATE_MAX; into memfd 3" \
+		vm_saved
+	khomark vm-saved > /dev/null
+	t_saved=$(vm_uptime)
+	last=$(vm_last_tick /tmp/serial0.log)
 	khotest_diag "last tick $last; state $size bytes," \
 		"saved in $(vm_elapsed "$t_stop" "$t_saved") s"
-	khotest_check "the state holds no RAM: $size bytes, under $VM_STATE_MAX" \
-		test "$size" -gt 0 -a "$size" -lt $VM_STATE_MAX
 	khotest_check "tickvm started once and every tick was ok" \
 		vm_clean_run /tmp/serial0.log
 	vm_all_ok /tmp/serial0.log || khotest_diag "$(grep bad /tmp/serial0.log | head -n 1)"
 	khotest_check "the memfd holds tickvm's pattern (read with od)" \
 		vm_pattern_spots "$path"
 	{
-		echo "gen0: stopped at tick $last; saved the device state, $size bytes," \
-			"into $VM_STATE; QEMU quit"
+		echo "gen0: the next kernel is loaded (kexec -s -l) while the VM runs;"
+		echo "gen0: then stopped at tick $last; saved the device state, $size bytes," \
+			"into the session's state memfd; QEMU quit"
 		echo "gen0: the RAM ($(vm_populated "$path") MiB populated) stays in the" \
-			"memfd; now kexec -s with session vm held"
+			"memfd; now kexec -e with session vm held"
 	} | vm_story
-	{
-		echo "last_tick=$last"
-		echo "state_size=$size"
-		echo "stop_wall=$(date +%s)"
-	} > $VM_META
-	t_load=$(vm_uptime)
-	if vm_kexec_load; then
-		khotest_ok "kexec -s -l with session vm held (the VM's RAM)"
-		khotest_diag "kexec -s -l took $(vm_elapsed "$t_load") s"
-		# Written after the load: it reaches the next kernel all the same.
-		vm_clock_write "$(vm_ram_path vm 2)" "$(printf '%s\n' \
-			"kexec_load=$(vm_elapsed "$t_load")" \
-			"initrd_mib=$(($(vm_size /tmp/initrd.cpio) >> 20))" \
-			"stop_to_exec=$(vm_elapsed "$t_stop")")"
-		khotest_kexec_exec
-	else
-		khotest_fail "kexec -s -l with session vm held (the VM's RAM)"
-	fi
+	vm_clock_put "last_tick=$last" "state_size=$size" "stop_wall=$(date +%s)" \
+		"kexec_load=$(vm_elapsed "$t_load" "$t_loaded")" \
+		"initrd_mib=$(($(vm_size /tmp/initrd.cpio) >> 20))" \
+		"stop_to_exec=$(vm_elapsed "$t_stop")"
+	khomark exec > /dev/null
+	khotest_kexec_exec
+}
+
+# vm_resume_load: the state out of memfd 3, into the new QEMU.
+vm_resume_load() {
+	vm_state_get "$(vm_meta state_size)" && vm_load
 }
 
 vm_kexec_gen1() {
 	local path clock last t_load t_cont t_first blackout stop_to_exec
 
-	last=$(vm_meta last_tick)
-	khotest_check "luoctl retrieve -d -f vm 1 2: the memfds of $VM_RAM and 4K" \
-		vm_luoctl vm retrieve -d -f -p /tmp/holder.pid vm 1:size=$VM_RAM 2:size=4K
+	# The VM runs again before anything is checked: the checks are not
+	# part of the blackout.
+	khomark retrieve-start > /dev/null
+	khotest_check "luoctl retrieve -d -f vm 1 2 3: the memfds of $VM_RAM, 4K and 16M" \
+		vm_luoctl vm retrieve -d -f -p /tmp/holder.pid vm 1:size=$VM_RAM \
+		2:size=4K 3:size=16M
+	khomark retrieve-done > /dev/null
 	path=$(vm_ram_path vm)
-	clock=$(vm_ram_path vm 2)
-	stop_to_exec=$(vm_clock_read "$clock" stop_to_exec)
-	khotest_diag "guest RAM: $path; gen0's last tick $last, state $(vm_meta state_size) bytes"
-	khotest_check "the retrieved memfd holds tickvm's pattern (read with od)" \
-		vm_pattern_spots "$path"
 	t_load=$(vm_uptime)
 	vm_start /tmp/serial1.log "$path" -incoming defer
-	khotest_check "QEMU loads $VM_STATE (migrate_incoming, x-ignore-shared)" vm_load
+	khotest_check "QEMU loads the state (migrate_incoming, x-ignore-shared)" \
+		vm_resume_load
+	khomark vm-loaded > /dev/null
 	t_cont=$(vm_uptime)
-	echo "gen1: luoctl retrieved the memfd ($path, $(vm_populated "$path") MiB" \
-		"populated); a new QEMU maps it, loads $VM_STATE and continues:" | vm_story
 	vm_mon cont
+	vm_wait 60 vm_running
+	khomark vm-running > /dev/null
+	last=$(vm_meta last_tick)
+	stop_to_exec=$(vm_meta stop_to_exec)
+	khotest_diag "guest RAM: $path; gen0's last tick $last, state $(vm_meta state_size) bytes"
+	echo "gen1: luoctl retrieved the memfds ($path, $(vm_populated "$path") MiB" \
+		"populated); a new QEMU maps it, loads the state and continues:" | vm_story
 	vm_wait 120 vm_tick_past /tmp/serial1.log 0
 	t_first=$(vm_uptime)
 	khotest_check "the VM resumed: its first tick is $((last + 1))" \
@@ -191,25 +226,26 @@ vm_kexec_gen1() {
 	khotest_check "every tick ok: the 32 MiB pattern is intact" vm_all_ok /tmp/serial1.log
 	vm_all_ok /tmp/serial1.log || khotest_diag "$(grep bad /tmp/serial1.log | head -n 1)"
 	khotest_check "QEMU quits" vm_quit
+	khotest_check "the retrieved memfd holds tickvm's pattern (read with od)" \
+		vm_pattern_spots "$path"
 	vm_console /tmp/serial1.log
 	# From stop in gen0 to the first tick here: gen0's part, then this
 	# kernel's uptime (it counts from its start; the jump itself and the
 	# firmware-free boot before timekeeping are not in it).
 	blackout=$(awk -v a="$stop_to_exec" -v b="$t_first" \
 		'BEGIN { printf "%.2f", a + b }')
-	khotest_diag "blackout ${blackout} s: stop to kexec -e $stop_to_exec s" \
-		"(kexec -s -l $(vm_clock_read "$clock" kexec_load) s)," \
+	khotest_diag "blackout ${blackout} s: stop to kexec -e $stop_to_exec s," \
 		"boot to retrieve $t_load s, load $(vm_elapsed "$t_load" "$t_cont") s," \
 		"cont to first tick $(vm_elapsed "$t_cont" "$t_first") s;" \
 		"by the wall clock (1 s steps) $(($(date +%s) - $(vm_meta stop_wall))) s to now"
-	vm_bench "$stop_to_exec" "$t_first" "$(vm_clock_read "$clock" kexec_load)"
+	vm_bench "$stop_to_exec" "$t_first" "$(vm_meta kexec_load)"
 	khotest_diag "RAM $VM_RAM kept in place; device state copied: $(vm_meta state_size) bytes"
 	{
 		echo "gen1: the VM went on from tick $((last + 1)), its RAM intact;" \
 			"blackout ${blackout} s from stop to its first tick here:"
-		echo "  stop, save, quit, kexec -s -l, kexec -e: $stop_to_exec s" \
-			"(kexec -s -l of the test's $(vm_clock_read "$clock" initrd_mib) MiB" \
-			"initramfs: $(vm_clock_read "$clock" kexec_load) s of it);"
+		echo "  stop, save, quit, kexec -e: $stop_to_exec s" \
+			"(kexec -s -l of the test's $(vm_meta initrd_mib) MiB initramfs," \
+			"$(vm_meta kexec_load) s, came before, with the VM running);"
 		echo "  this kernel's boot to luoctl retrieve: $t_load s;"
 		echo "  QEMU start and state load: $(vm_elapsed "$t_load" "$t_cont") s;" \
 			"cont to the first tick: $(vm_elapsed "$t_cont" "$t_first") s"
@@ -225,6 +261,7 @@ vm_kexec_gen1() {
 
 khotest_run() {
 	KHOTEST_GEN=$1
+	[ "$1" = 1 ] && khomark up > /dev/null
 	khotest_ok "booted $(uname -r) on $(cat /etc/kho-arch)"
 	case "$1.${VM_BASELINE:-0}" in
 	0.0) vm_kexec_gen0 ;;
