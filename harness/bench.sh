@@ -76,8 +76,8 @@ step() {
 	[ "$mode" = smoke ] || note "$*"
 }
 
-# bo_guest LOG ARCH MACHINE:MEMORY CLOCK CASE SIZE: one kexec_blackout run;
-# its KTAP in LOG.ktap.
+# bo_guest LOG ARCH MACHINE:MEMORY CLOCK CASE SIZE [INITRAMFS]: one
+# kexec_blackout run; its KTAP in LOG.ktap.
 bo_guest() {
 	local q= words="khotest_blackout=$5 khotest_blackout_size=$6"
 	[ "$4" = icount ] && q="-icount shift=0,sleep=off"
@@ -85,7 +85,7 @@ bo_guest() {
 	[ "$5" = hugetlb ] &&
 		words="khotest_blackout=memfd khotest_blackout_kind=hugetlb khotest_blackout_size=$6"
 	"$TOP/tools/testing/selftests/kho/vmtest.sh" -a "$2" -M "${3%%:*}" -m "${3#*:}" \
-		-k "$(arch_image "$2")" -i "$(arch_initramfs "$2")" -t kexec_blackout \
+		-k "$(arch_image "$2")" -i "${7:-$(arch_initramfs "$2")}" -t kexec_blackout \
 		-T 1800 -l "$1" ${q:+-q "$q"} -c "$words" > "$1.ktap" 2>&1
 }
 
@@ -127,7 +127,9 @@ blackout_runs() {
 
 # bo_vm_runs SIZE: the VM itself (scenario vm_kexec, x86_64 only) with
 # SIZE of RAM, all of it filled, marked piece by piece from the VM's stop
-# to its running again; -icount shift=0 and TCG.
+# to its running again; and the plain kexec to compare it with: the same
+# initramfs (QEMU makes it 4 times as large, and purgatory hashes all of
+# it), kho=off; -icount shift=0 and TCG.
 bo_vm_runs() {
 	local log clock q cpio
 
@@ -139,14 +141,19 @@ bo_vm_runs() {
 		return
 	fi
 	for clock in icount tcg; do
-		q=
-		[ $clock = icount ] && q="-icount shift=0,sleep=off"
+		q= words="khotest_vm_ram=$1 khotest_vm_fill=4242 initcall_debug log_buf_len=1M"
+		if [ $clock = icount ]; then
+			q="-icount shift=0,sleep=off"
+			words="$words khotest_vm_pause_load=1"
+		fi
 		log=$res/blackout-x86_64-$clock-vm-$1.log
 		"$TOP/tools/testing/selftests/kho/vmtest.sh" -a x86_64 -M host -m 8G \
 			-k "$(arch_image x86_64)" -i "$cpio" -t vm_kexec -T 1800 -l "$log" \
-			${q:+-q "$q"} -c "khotest_vm_ram=$1 khotest_vm_fill=4242 initcall_debug log_buf_len=1M" \
-			> "$log.ktap" 2>&1
+			${q:+-q "$q"} -c "$words" > "$log.ktap" 2>&1
 		bo+=("--kexec-blackout=x86_64:$clock:vm:$1=$log")
+		log=$res/blackout-x86_64-$clock-plainvm-64M.log
+		bo_guest "$log" x86_64 host:8G $clock plain 64M "$cpio"
+		bo+=("--kexec-blackout=x86_64:$clock:plainvm:64M=$log")
 	done
 }
 

@@ -38,7 +38,10 @@
 # initcall_debug the kernels add theirs, and harness/blackout.py reads the
 # VM's blackout piece by piece (make bench-blackout). khotest_vm_fill=SEED
 # fills the whole of the VM's RAM before QEMU starts, as a guest that has
-# touched all its memory would have it populated.
+# touched all its memory would have it populated. khotest_vm_pause_load=1
+# pauses the VM while the next kernel is loaded, for runs under -icount:
+# tickvm polls the CMOS clock without a pause, and under -icount's round
+# robin of the vCPUs the load then crawls; the blackout starts after it.
 
 . /kho/vm_lib.sh
 
@@ -46,6 +49,7 @@ VM_RAM=$(khotest_param khotest_vm_ram)
 VM_RAM=${VM_RAM:-128M}
 VM_BASELINE=$(khotest_param khotest_vm_baseline)
 VM_FILL=$(khotest_param khotest_vm_fill)
+VM_PAUSE_LOAD=$(khotest_param khotest_vm_pause_load)
 
 # vm_skip N WHY: N results of the VM skipped, in the baseline run.
 vm_skip() {
@@ -139,6 +143,7 @@ vm_kexec_gen0() {
 		"holds in session vm ($path); the VM's console:" | vm_story
 	vm_console /tmp/serial0.log
 	t_load=$(vm_uptime)
+	[ -n "$VM_PAUSE_LOAD" ] && vm_mon stop
 	vm_initrd_base
 	if vm_kexec_load; then
 		khotest_ok "kexec -s -l with session vm held, the VM running"
@@ -147,6 +152,7 @@ vm_kexec_gen0() {
 		vm_quit
 		return
 	fi
+	[ -n "$VM_PAUSE_LOAD" ] && vm_mon cont
 	t_loaded=$(vm_uptime)
 	khotest_diag "initramfs built and kexec -s -l done in" \
 		"$(vm_elapsed "$t_load" "$t_loaded") s, the VM running"
