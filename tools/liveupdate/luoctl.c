@@ -49,6 +49,7 @@
 #include <unistd.h>
 
 #include <linux/liveupdate.h>
+#include <linux/magic.h>
 #include <linux/memfd.h>
 
 #define LUO_DEV		"/dev/liveupdate"
@@ -60,8 +61,6 @@ typedef unsigned long long u64;
 #define PATTERN_PAGE	4096UL		/* bytes written per sparse stride */
 #define PATTERN_MUL	0x9E3779B97F4A7C15ULL
 #define HOLE_SLACK	(2UL << 20)	/* allocated beyond the pattern, at most */
-#define TMPFS_MAGIC_NR	0x01021994
-#define HUGETLBFS_MAGIC_NR	0x958458f6
 
 /* What the daemon child tells its parent through the status pipe. */
 #define STATUS_READY	0
@@ -353,7 +352,7 @@ static u64 hugetlb_page(int fd)
 {
 	struct statfs sf;
 
-	if (fstatfs(fd, &sf) || (unsigned int)sf.f_type != HUGETLBFS_MAGIC_NR)
+	if (fstatfs(fd, &sf) || (unsigned int)sf.f_type != HUGETLBFS_MAGIC)
 		return 0;
 	return sf.f_bsize;
 }
@@ -363,7 +362,7 @@ static bool is_shmem(int fd)
 {
 	struct statfs sf;
 
-	return !fstatfs(fd, &sf) && sf.f_type == TMPFS_MAGIC_NR;
+	return !fstatfs(fd, &sf) && sf.f_type == TMPFS_MAGIC;
 }
 
 /* A shared mapping of whole huge pages of a hugetlbfs file. */
