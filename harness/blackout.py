@@ -164,7 +164,7 @@ def describe(path):
 
 
 CASES = (("plain", "plain"), ("empty", "KHO empty"), ("memfd", "KHO memfd"),
-         ("hugetlb", "KHO hugetlb"), ("plainvm", "plain, VM's initrd"), ("vm", "KHO VM"))
+         ("hugetlb", "KHO hugetlb"), ("plainvm", "plain VM initrd"), ("vm", "KHO VM"))
 # Pieces that may grow with preserved memory.
 GROWING = ("client freeze", "mm_core_init", "deferred init", "initcalls", "retrieve")
 
