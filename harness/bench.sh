@@ -131,7 +131,7 @@ blackout_runs() {
 # initramfs (QEMU makes it 4 times as large, and purgatory hashes all of
 # it), kho=off; -icount shift=0 and TCG.
 bo_vm_runs() {
-	local log clock q cpio
+	local log clock q words cpio
 
 	cpio=$(arch_initramfs x86_64 vm)
 	step "QEMU x86_64, 8 GiB: the blackout of a VM with $1 of RAM (all written) across the host's kexec, piece by piece; -icount shift=0 and TCG"

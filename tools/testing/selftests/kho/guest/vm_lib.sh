@@ -7,15 +7,16 @@
 # harness/mkinitramfs.sh --vm) runs /kho/tickvm.elf (vm/tickvm.c) on a
 # memfd that luoctl preserves through /dev/liveupdate. The next kernel is
 # loaded while the VM runs; then QEMU stops the VM and saves only its
-# device state (x-ignore-shared: the RAM is the shared memfd) into a
-# second memfd of the session, and quits. After the kexec, a new QEMU maps
-# the retrieved RAM memfd, loads the state and continues. QEMU's monitor
-# is driven through a fifo on its stdin (the guest kernel has no sockets);
-# its replies go to a file. Times are seconds of /proc/uptime; what the
-# next generation needs (the last tick, the state's size, the times of
-# the jump) is written into a third, 4 KiB memfd of the session
-# (VM_CLOCK) right before kexec -e: memfds are preserved in place, so what
-# is written after the load reaches the next kernel.
+# device state (x-ignore-shared: the RAM is the shared memfd) into the
+# session's 16 MiB state memfd (token 3, VM_STATE_FD), and quits. After
+# the kexec, a new QEMU maps the retrieved RAM memfd (token 1), loads the
+# state and continues. QEMU's monitor is driven through a fifo on its
+# stdin (the guest kernel has no sockets); its replies go to a file. Times
+# are seconds of /proc/uptime; what the next generation needs (the last
+# tick, the state's size, the times of the jump) is written into the
+# session's 4 KiB clock memfd (token 2, VM_CLOCK) right before kexec -e:
+# memfds are preserved in place, so what is written after the load
+# reaches the next kernel.
 
 VM_QEMU=/usr/bin/qemu-system-x86_64
 VM_ELF=/kho/tickvm.elf
