@@ -327,3 +327,85 @@ long kho_array_restore(struct kho_client *client, phys_addr_t phys,
 					  kho_array_each, &e, 1);
 }
 EXPORT_SYMBOL_GPL(kho_array_restore);
+
+/**
+ * kho_array_map() - take every page of an array the previous kernel
+ *	preserved, for random access to its records
+ * @client: the owner of its pages
+ * @phys: kho_array_phys() of the array in the previous kernel, 0 if empty
+ * @rec_size: bytes per record, as written
+ * @map: filled in; kho_array_map_rec() reads record i
+ *
+ * The pages are checked as kho_array_restore() checks them, and every page
+ * but the last must be full, as kho_array_add() leaves them. They stay
+ * taken until kho_array_unmap(), and the records may be written to.
+ *
+ * Context: process context; may sleep and allocate.
+ * Return: 0; -ENOMEM, or a negative error as for kho_array_restore() (the
+ * pages taken so far are freed, the others stay preserved).
+ */
+int kho_array_map(struct kho_client *client, phys_addr_t phys,
+		  size_t rec_size, struct kho_array_map *map)
+{
+	unsigned int cap = 0;
+	void **pages;
+
+	*map = (struct kho_array_map){ .rec_size = rec_size };
+	if (!rec_size || rec_size > KHO_ARRAY_ROOM)
+		return -EINVAL;
+	map->per_page = KHO_ARRAY_ROOM / rec_size;
+	while (phys) {
+		struct kho_array_page *h;
+
+		if (map->nr_pages == cap) {
+			cap = cap ? 2 * cap : 16;
+			pages = kvmalloc_array(cap, sizeof(*pages), GFP_KERNEL);
+			if (!pages)
+				goto nomem;
+			if (map->nr_pages)
+				memcpy(pages, map->pages,
+				       map->nr_pages * sizeof(*pages));
+			kvfree(map->pages);
+			map->pages = pages;
+		}
+		h = kho_restore_preserved(client, phys, PAGE_SIZE);
+		if (IS_ERR(h)) {
+			kho_array_unmap(map);
+			return PTR_ERR(h);
+		}
+		map->pages[map->nr_pages++] = kho_array_records(h);
+		/* Only the last page may be partly filled. */
+		if (h->magic != KHO_ARRAY_MAGIC || h->rec_size != rec_size ||
+		    h->nr > map->per_page ||
+		    (h->next && h->nr != map->per_page)) {
+			kho_array_unmap(map);
+			return -EINVAL;
+		}
+		map->nr += h->nr;
+		phys = h->next;
+		cond_resched();
+	}
+	return 0;
+
+nomem:
+	kho_array_unmap(map);
+	return -ENOMEM;
+}
+EXPORT_SYMBOL_GPL(kho_array_map);
+
+/**
+ * kho_array_unmap() - free the pages kho_array_map() took
+ * @map: the map, empty afterwards
+ *
+ * Context: process context.
+ */
+void kho_array_unmap(struct kho_array_map *map)
+{
+	unsigned int i;
+
+	for (i = 0; i < map->nr_pages; i++)
+		folio_put(virt_to_folio(map->pages[i]));
+	kvfree(map->pages);
+	*map = (struct kho_array_map){ .rec_size = map->rec_size };
+}
+EXPORT_SYMBOL_GPL(kho_array_unmap);

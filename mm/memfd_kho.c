@@ -20,6 +20,8 @@
 
 #define pr_fmt(fmt) "liveupdate memfd: " fmt
 
+#include <linux/completion.h>
+#include <linux/delay.h>
 #include <linux/fcntl.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -27,11 +29,15 @@
 #include <linux/hugetlb.h>
 #include <linux/io.h>
 #include <linux/kexec_handover.h>
+#include <linux/kho/abi.h>
 #include <linux/kho/liveupdate.h>
+#include <linux/kthread.h>
 #include <linux/liveupdate.h>
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/pagemap.h>
+#include <linux/sched/mm.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -332,6 +338,17 @@ static int memfd_kho_preserve(struct liveupdate_file *lf)
 	if (err)
 		goto out_free;
 
+	/*
+	 * Only what is in the page cache is preserved; a file still filling
+	 * once its fill ended lost folios, which would come back as zeroes.
+	 */
+	if (shmem_file(lf->file)) {
+		shmem_fill_wait(inode);
+		if (shmem_filling(inode)) {
+			err = -EIO;
+			goto out_free;
+		}
+	}
 	inode_lock(inode);
 	if (*frozen) {
 		inode_unlock(inode);
@@ -383,6 +400,50 @@ static int memfd_kho_sync(struct liveupdate_file *lf)
 	return err;
 }
 
+#ifdef CONFIG_KEXEC_HANDOVER_DEBUG_CORRUPT
+/*
+ * For the tests of a fill that loses a folio and of one caught in the act:
+ * memfd_kho.lose_folio=TOKEN makes the freeze point the sixth folio record
+ * of the memfd preserved under TOKEN (0: none) at page frame 0, which is
+ * never preserved; memfd_kho.fill_hold=1 makes fill workers wait until it
+ * is 0 again, so that only lookups put folios in.
+ */
+static unsigned long long lose_folio;
+module_param(lose_folio, ullong, 0600);
+static bool fill_hold;
+module_param(fill_hold, bool, 0600);
+
+static void memfd_kho_debug_lose(struct liveupdate_file *lf,
+				 struct memfd_kho *sk)
+{
+	struct luo_kho_memfd_folio *rec;
+
+	if (!lose_folio || lf->token != lose_folio || sk->nr < 6)
+		return;
+	/* The sixth record, in the first page of the array. */
+	rec = (void *)((struct kho_array_page *)sk->folios.head + 1);
+	rec += 5;
+	pr_warn("token %llu: folio at index %llu damaged on request\n",
+		lf->token, rec->index);
+	rec->pfn = 0;
+}
+
+static void memfd_kho_debug_hold(void)
+{
+	while (READ_ONCE(fill_hold))
+		msleep(20);
+}
+#else
+static void memfd_kho_debug_lose(struct liveupdate_file *lf,
+				 struct memfd_kho *sk)
+{
+}
+
+static void memfd_kho_debug_hold(void)
+{
+}
+#endif
+
 static int memfd_kho_freeze(struct liveupdate_file *lf)
 {
 	struct memfd_kho *sk = lf->private;
@@ -390,6 +451,7 @@ static int memfd_kho_freeze(struct liveupdate_file *lf)
 	if (READ_ONCE(lf->file->f_mapping->nrpages) != sk->nr_pages)
 		pr_warn("token %llu: pages written into holes during the jump are not handed over\n",
 			lf->token);
+	memfd_kho_debug_lose(lf, sk);
 	sk->rec->nr_folios = sk->nr;
 	sk->rec->nr_pages = sk->nr_pages;
 	sk->rec->folios = kho_array_phys(&sk->folios);
@@ -429,6 +491,16 @@ static unsigned int restore_threads;
 module_param(restore_threads, uint, 0644);
 MODULE_PARM_DESC(restore_threads,
 		 "threads restoring a memfd's folios (0: by its size)");
+
+/*
+ * A shmem memfd is handed out by RETRIEVE_FD at once and its folios go in
+ * afterwards (see "Filling a shmem memfd after it is handed out" below);
+ * false puts them all in before RETRIEVE_FD returns.
+ */
+static bool fill_later = true;
+module_param(fill_later, bool, 0644);
+MODULE_PARM_DESC(fill_later,
+		 "hand a shmem memfd out before its folios are back in it");
 
 #define MEMFD_KHO_FOLIOS_PER_THREAD	2048
 #define MEMFD_KHO_MAX_THREADS		8
@@ -622,6 +694,410 @@ static long memfd_kho_folios_in(struct memfd_kho_in *in,
 					  memfd_kho_folios_page, in, threads);
 }
 
+/*
+ * Filling a shmem memfd after it is handed out.
+ *
+ * RETRIEVE_FD takes the pages of folio records and checks every record,
+ * then hands the file out with its size and seals, holding none of its
+ * folios yet. A worker thread puts them in, in the order of the records.
+ * A lookup that finds a hole meanwhile (a fault, a read, a write) first
+ * puts in the folio whose record is the last at or before that index in
+ * each run of records sorted by index (the first scan at PRESERVE_FD
+ * makes one run, each sync step one more), so a VMM can run its VM while
+ * the rest comes in. A record is taken once, under the fill's lock.
+ * Until the worker is done, liveupdate keeps the handover's memory.
+ *
+ * A folio that cannot be put in is lost: its index reads as -EIO, and the
+ * rest of the file is fine. RETRIEVE_FD refuses what it can check before:
+ * a damaged record fails it as before.
+ */
+#define MEMFD_KHO_MAX_RUNS	8
+
+/*
+ * A taken record's state, in its reserved field (0 before): in the file
+ * or lost, and 1 + the order of its folio when that is known.
+ */
+#define MEMFD_KHO_REC_IN	0x1
+#define MEMFD_KHO_REC_LOST	0x2
+#define MEMFD_KHO_REC_STATE	0xff
+#define MEMFD_KHO_REC_ORDER	8
+
+struct memfd_kho_fill {
+	struct shmem_fill fill;
+	struct memfd_kho_in in;
+	struct kho_array_map map;	/* the records */
+	struct {
+		unsigned long start, end;
+	} runs[MEMFD_KHO_MAX_RUNS];	/* of records sorted by index */
+	unsigned int nr_runs;
+	struct mutex lock;	/* record states, and putting folios in */
+	struct mem_cgroup *memcg;	/* the retriever's */
+	struct completion finished;
+	u64 token;
+	unsigned long nr_pages;	/* recorded */
+	unsigned long lost;	/* folios */
+	unsigned long on_access;	/* folios put in by lookups */
+};
+
+static struct memfd_kho_fill *to_fill(struct shmem_fill *fill)
+{
+	return container_of(fill, struct memfd_kho_fill, fill);
+}
+
+static struct luo_kho_memfd_folio *memfd_kho_fill_rec(struct memfd_kho_fill *fl,
+						      unsigned long i)
+{
+	return kho_array_map_rec(&fl->map, i);
+}
+
+/* Check the records and find their sorted runs; a reason if damaged. */
+static const char *memfd_kho_fill_check(struct memfd_kho_fill *fl)
+{
+	struct luo_kho_memfd_folio *rec, *prev = NULL;
+	unsigned long i;
+
+	for (i = 0; i < fl->map.nr; i++, prev = rec) {
+		rec = memfd_kho_fill_rec(fl, i);
+		if (rec->reserved || !(rec->flags & LUO_KHO_FOLIO_UPTODATE) ||
+		    rec->index >= fl->in.npages)
+			return "bad folio record";
+		if (prev && rec->index > prev->index)
+			continue;
+		if (fl->nr_runs == MEMFD_KHO_MAX_RUNS) {
+			fl->nr_runs++;
+			return NULL;
+		}
+		if (fl->nr_runs)
+			fl->runs[fl->nr_runs - 1].end = i;
+		fl->runs[fl->nr_runs++].start = i;
+	}
+	if (fl->nr_runs)
+		fl->runs[fl->nr_runs - 1].end = i;
+	return NULL;
+}
+
+static void memfd_kho_fill_mark(struct luo_kho_memfd_folio *rec, u32 state,
+				struct folio *folio)
+{
+	rec->reserved = state;
+	if (!IS_ERR(folio))
+		rec->reserved |= (folio_order(folio) + 1) << MEMFD_KHO_REC_ORDER;
+}
+
+/* Does the taken record @rec hold @index? Exactly when its size is unknown. */
+static bool memfd_kho_fill_holds(const struct luo_kho_memfd_folio *rec,
+				 pgoff_t index)
+{
+	u32 order = rec->reserved >> MEMFD_KHO_REC_ORDER;
+
+	if (!order)
+		return index == rec->index;
+	return index - rec->index < 1UL << (order - 1);
+}
+
+/* A folio of @rec is not in the file, and never will be. */
+static void memfd_kho_fill_lose(struct memfd_kho_fill *fl,
+				struct luo_kho_memfd_folio *rec,
+				struct folio *folio)
+{
+	memfd_kho_fill_mark(rec, MEMFD_KHO_REC_LOST, folio);
+	fl->lost++;
+	if (!IS_ERR(folio))
+		memfd_kho_discard(&fl->in, folio);
+}
+
+/*
+ * Put the folios of the records of @recs not taken yet into the file, in
+ * runs of the same dirty state; fl->lock held. Return: how many went in.
+ */
+static unsigned int memfd_kho_fill_recs(struct memfd_kho_fill *fl,
+					struct luo_kho_memfd_folio **recs,
+					unsigned int n)
+{
+	struct luo_kho_memfd_folio *take[MEMFD_KHO_CLAIM];
+	struct folio *folios[MEMFD_KHO_CLAIM];
+	phys_addr_t phys[MEMFD_KHO_CLAIM];
+	pgoff_t index[MEMFD_KHO_CLAIM];
+	unsigned long nr[MEMFD_KHO_CLAIM];
+	unsigned int i, m = 0, ok = 0, done, run, added, in = 0;
+	bool dirty;
+
+	for (i = 0; i < n; i++) {
+		if (recs[i]->reserved)
+			continue;
+		take[m] = recs[i];
+		phys[m++] = PFN_PHYS(recs[i]->pfn);
+	}
+	if (!m)
+		return 0;
+	kho_restore_folios(fl->in.client, phys, m, folios);
+	for (i = 0; i < m; i++) {
+		if (IS_ERR(folios[i]) ||
+		    take[i]->index & (folio_nr_pages(folios[i]) - 1)) {
+			memfd_kho_fill_lose(fl, take[i], folios[i]);
+			continue;
+		}
+		nr[ok] = folio_nr_pages(folios[i]);
+		index[ok] = take[i]->index;
+		folios[ok] = folios[i];
+		take[ok++] = take[i];
+	}
+	for (done = 0; done < ok; done += run) {
+		dirty = take[done]->flags & LUO_KHO_FOLIO_DIRTY;
+		for (run = 1; done + run < ok; run++)
+			if (!!(take[done + run]->flags & LUO_KHO_FOLIO_DIRTY) != dirty)
+				break;
+		/* It stops at a failure: the folios after it are lost too. */
+		if (shmem_insert_folios(fl->in.inode, folios + done,
+					index + done, run, dirty, &added))
+			for (i = done + added; i < done + run; i++)
+				memfd_kho_fill_lose(fl, take[i], folios[i]);
+		for (i = done; i < done + added; i++) {
+			take[i]->reserved = MEMFD_KHO_REC_IN |
+				(ilog2(nr[i]) + 1) << MEMFD_KHO_REC_ORDER;
+			atomic_long_add(nr[i], &fl->in.nr_pages);
+		}
+		in += added;
+	}
+	return in;
+}
+
+/*
+ * The record of each run that is the last at or before @index, in
+ * @found; how many.
+ */
+static unsigned int memfd_kho_fill_find(struct memfd_kho_fill *fl,
+					pgoff_t index,
+					struct luo_kho_memfd_folio **found)
+{
+	unsigned long lo, hi, mid;
+	unsigned int r, n = 0;
+
+	for (r = 0; r < fl->nr_runs; r++) {
+		lo = fl->runs[r].start;
+		hi = fl->runs[r].end;
+		while (lo < hi) {
+			mid = lo + (hi - lo) / 2;
+			if (memfd_kho_fill_rec(fl, mid)->index <= index)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo > fl->runs[r].start)
+			found[n++] = memfd_kho_fill_rec(fl, lo - 1);
+	}
+	return n;
+}
+
+/*
+ * shmem found a hole at @index: put in the folios that may cover it. A
+ * folio's size is known once it is taken, so a record at or before @index
+ * is taken even if its folio ends before @index; it was due anyway. If
+ * its folio went in after shmem looked (or everything did), shmem looks
+ * once more.
+ */
+static int memfd_kho_fill_index(struct shmem_fill *fill, pgoff_t index)
+{
+	struct luo_kho_memfd_folio *found[MEMFD_KHO_MAX_RUNS];
+	struct memfd_kho_fill *fl = to_fill(fill);
+	struct mem_cgroup *old;
+	unsigned int i, n;
+	u32 state;
+	int ret = 0;
+
+	mutex_lock(&fl->lock);
+	if (fl->fill.done) {
+		ret = 1;
+		goto out;
+	}
+	n = memfd_kho_fill_find(fl, index, found);
+	old = set_active_memcg(fl->memcg);
+	i = memfd_kho_fill_recs(fl, found, n);
+	if (i) {
+		fl->on_access += i;
+		ret = 1;
+	}
+	set_active_memcg(old);
+	for (i = 0; i < n && !ret; i++) {
+		if (!memfd_kho_fill_holds(found[i], index))
+			continue;
+		state = found[i]->reserved & MEMFD_KHO_REC_STATE;
+		ret = state == MEMFD_KHO_REC_LOST ? -EIO : 1;
+	}
+out:
+	mutex_unlock(&fl->lock);
+	return ret;
+}
+
+static void memfd_kho_fill_wait(struct shmem_fill *fill)
+{
+	wait_for_completion(&to_fill(fill)->finished);
+}
+
+/* The file's pages in [@start, @end) are gone: so are the losses there. */
+static void memfd_kho_fill_punch(struct shmem_fill *fill, pgoff_t start,
+				 pgoff_t end)
+{
+	struct memfd_kho_fill *fl = to_fill(fill);
+	struct luo_kho_memfd_folio *rec;
+	unsigned long i;
+
+	mutex_lock(&fl->lock);
+	for (i = 0; i < fl->map.nr && fl->lost; i++) {
+		rec = memfd_kho_fill_rec(fl, i);
+		if ((rec->reserved & MEMFD_KHO_REC_STATE) != MEMFD_KHO_REC_LOST ||
+		    rec->index < start || rec->index >= end)
+			continue;
+		rec->reserved = MEMFD_KHO_REC_IN;
+		fl->lost--;
+	}
+	if (!fl->lost) {
+		/* Pairs with the acquire of shmem_filling(). */
+		smp_store_release(&fl->fill.done, true);
+		kho_array_unmap(&fl->map);
+	}
+	mutex_unlock(&fl->lock);
+}
+
+static void memfd_kho_fill_free(struct shmem_fill *fill)
+{
+	struct memfd_kho_fill *fl = to_fill(fill);
+
+	kho_array_unmap(&fl->map);
+	mem_cgroup_put(fl->memcg);
+	mutex_destroy(&fl->lock);
+	kfree(fl);
+}
+
+static const struct shmem_fill_ops memfd_kho_fill_ops = {
+	.fill = memfd_kho_fill_index,
+	.wait = memfd_kho_fill_wait,
+	.punch = memfd_kho_fill_punch,
+	.free = memfd_kho_fill_free,
+};
+
+/* Put every folio in, in the order of the records. */
+static void memfd_kho_fill_all(struct memfd_kho_fill *fl)
+{
+	struct luo_kho_memfd_folio *recs[MEMFD_KHO_CLAIM];
+	struct mem_cgroup *old = set_active_memcg(fl->memcg);
+	unsigned long i, n, pages;
+	unsigned int j;
+
+	for (i = 0; i < fl->map.nr; i += n) {
+		n = min_t(unsigned long, fl->map.nr - i, MEMFD_KHO_CLAIM);
+		for (j = 0; j < n; j++)
+			recs[j] = memfd_kho_fill_rec(fl, i + j);
+		mutex_lock(&fl->lock);
+		memfd_kho_fill_recs(fl, recs, n);
+		mutex_unlock(&fl->lock);
+		cond_resched();
+	}
+	set_active_memcg(old);
+
+	pages = atomic_long_read(&fl->in.nr_pages);
+	mutex_lock(&fl->lock);
+	if (fl->lost)
+		pr_err("token %llu: %lu folios could not be put back: reading them gives -EIO\n",
+		       fl->token, fl->lost);
+	else if (pages != fl->nr_pages)
+		pr_err("token %llu: %lu pages put back, %lu recorded\n",
+		       fl->token, pages, fl->nr_pages);
+	else
+		pr_info("token %llu: filled: %lu folios, %lu of them on access\n",
+			fl->token, fl->map.nr, fl->on_access);
+	/* Lost folios are found through the records; else they can go. */
+	if (!fl->lost) {
+		/* Pairs with the acquire of shmem_filling(). */
+		smp_store_release(&fl->fill.done, true);
+		kho_array_unmap(&fl->map);
+	}
+	mutex_unlock(&fl->lock);
+	complete_all(&fl->finished);
+}
+
+static int memfd_kho_fill_thread(void *arg)
+{
+	struct memfd_kho_fill *fl = arg;
+	struct inode *inode = fl->in.inode;
+
+	set_user_nice(current, MAX_NICE);
+	memfd_kho_debug_hold();
+	memfd_kho_fill_all(fl);
+	liveupdate_unhold();
+	/* May evict the inode, and free @fl with it. */
+	iput(inode);
+	return 0;
+}
+
+/*
+ * Take the records of @rec and check them, for @in's file (shmem, inode
+ * locked, size set). Return: the fill to start; NULL when the folios are
+ * in already (the records are in more runs than a lookup searches, so they
+ * were put in here); or an error pointer (the folios are left to
+ * kho_finish()).
+ */
+static struct memfd_kho_fill *memfd_kho_fill_prepare(struct memfd_kho_in *in,
+						     const struct luo_kho_memfd *rec,
+						     u64 token)
+{
+	struct memfd_kho_fill *fl;
+	const char *why;
+	int err;
+
+	fl = kzalloc(sizeof(*fl), GFP_KERNEL);
+	if (!fl)
+		return ERR_PTR(-ENOMEM);
+	fl->in = *in;
+	err = kho_array_map(in->client, rec->folios,
+			    sizeof(struct luo_kho_memfd_folio), &fl->map);
+	if (err) {
+		kfree(fl);
+		return ERR_PTR(err);
+	}
+	fl->fill.ops = &memfd_kho_fill_ops;
+	fl->token = token;
+	fl->nr_pages = rec->nr_pages;
+	mutex_init(&fl->lock);
+	init_completion(&fl->finished);
+	fl->memcg = get_mem_cgroup_from_mm(NULL);
+	why = memfd_kho_fill_check(fl);
+	if (!why && fl->map.nr != rec->nr_folios)
+		why = "bad folio counts";
+	if (why) {
+		pr_err("token %llu: %s\n", token, why);
+		memfd_kho_fill_free(&fl->fill);
+		return ERR_PTR(-EINVAL);
+	}
+	if (fl->nr_runs <= MEMFD_KHO_MAX_RUNS)
+		return fl;
+	memfd_kho_fill_all(fl);
+	err = fl->lost ? -EIO : 0;
+	memfd_kho_fill_free(&fl->fill);
+	return err ? ERR_PTR(err) : NULL;
+}
+
+/*
+ * The file goes out now: start the worker; without one, fill it here.
+ * In ->retrieve(), under luo_lock.
+ */
+static void memfd_kho_fill_start(struct memfd_kho_fill *fl)
+{
+	struct inode *inode = fl->in.inode;
+	struct task_struct *t;
+
+	shmem_set_fill(inode, &fl->fill);
+	t = kthread_create(memfd_kho_fill_thread, fl, "memfd_fill/%llu",
+			   fl->token);
+	if (IS_ERR(t)) {
+		memfd_kho_fill_all(fl);
+		return;
+	}
+	ihold(inode);
+	liveupdate_hold();
+	wake_up_process(t);
+}
+
 #define MEMFD_KHO_FLAGS	(LUO_KHO_MEMFD_NOEXEC | LUO_KHO_MEMFD_HUGETLB | \
 			 LUO_KHO_MEMFD_HUGE_MASK << LUO_KHO_MEMFD_HUGE_SHIFT)
 
@@ -686,6 +1162,7 @@ static void memfd_kho_drop(struct liveupdate_file *lf,
 static int memfd_kho_retrieve(struct liveupdate_file *lf)
 {
 	struct memfd_kho_in in = { .client = lf->client };
+	struct memfd_kho_fill *fl = NULL;
 	struct luo_kho_memfd *rec;
 	struct hstate *h;
 	struct inode *inode;
@@ -732,10 +1209,16 @@ static int memfd_kho_retrieve(struct liveupdate_file *lf)
 
 	inode_lock(inode);
 	i_size_write(inode, rec->size);
-	n = memfd_kho_folios_in(&in, rec, threads);
-	if (n >= 0 && (n != rec->nr_folios ||
-		       atomic_long_read(&in.nr_pages) != rec->nr_pages))
-		n = -EINVAL;
+	if (!h && READ_ONCE(fill_later)) {
+		threads = 1;
+		fl = memfd_kho_fill_prepare(&in, rec, lf->token);
+		n = IS_ERR(fl) ? PTR_ERR(fl) : rec->nr_folios;
+	} else {
+		n = memfd_kho_folios_in(&in, rec, threads);
+		if (n >= 0 && (n != rec->nr_folios ||
+			       atomic_long_read(&in.nr_pages) != rec->nr_pages))
+			n = -EINVAL;
+	}
 	if (n >= 0) {
 		*memfd_kho_seals(file) = rec->seals;
 		if (rec->flags & LUO_KHO_MEMFD_NOEXEC)
@@ -750,6 +1233,10 @@ static int memfd_kho_retrieve(struct liveupdate_file *lf)
 		return n;
 	}
 	lf->file = file;
+	if (!IS_ERR_OR_NULL(fl)) {
+		memfd_kho_fill_start(fl);
+		return 0;
+	}
 	if (threads > 1)
 		pr_info("token %llu: %ld folios restored by %u threads\n",
 			lf->token, n, threads);

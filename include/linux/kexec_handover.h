@@ -117,6 +117,31 @@ struct kho_array {
 	void *tail;
 };
 
+/**
+ * struct kho_array_map - every page of an incoming record array, taken
+ *	at once for random access
+ * @nr: records
+ * @rec_size: bytes per record
+ * @per_page: records in each page (the last may have fewer)
+ * @nr_pages: pages
+ * @pages: the records of each page
+ */
+struct kho_array_map {
+	unsigned long nr;
+	size_t rec_size;
+	unsigned int per_page;
+	unsigned int nr_pages;
+	void **pages;
+};
+
+/* Record @i of @map, which has more than @i records. */
+static inline void *kho_array_map_rec(const struct kho_array_map *map,
+				      unsigned long i)
+{
+	return map->pages[i / map->per_page] +
+	       (i % map->per_page) * map->rec_size;
+}
+
 #ifdef CONFIG_KEXEC_HANDOVER
 
 bool kho_is_enabled(void);
@@ -170,6 +195,9 @@ long kho_array_restore_parallel(struct kho_client *client, phys_addr_t phys,
 				int (*fn)(void *arg, const void *recs,
 					  unsigned int nr, unsigned long first),
 				void *arg, unsigned int threads);
+int kho_array_map(struct kho_client *client, phys_addr_t phys,
+		  size_t rec_size, struct kho_array_map *map);
+void kho_array_unmap(struct kho_array_map *map);
 void kho_finish(struct kho_client *client);
 
 /* For kexec, mm and architecture code, not for clients. */

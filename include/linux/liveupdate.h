@@ -83,6 +83,8 @@ struct liveupdate_file_handler {
 #ifdef CONFIG_LIVEUPDATE
 int liveupdate_register_handler(struct liveupdate_file_handler *fh);
 void liveupdate_unregister_handler(struct liveupdate_file_handler *fh);
+void liveupdate_hold(void);
+void liveupdate_unhold(void);
 #else
 static inline int
 liveupdate_register_handler(struct liveupdate_file_handler *fh)

@@ -115,6 +115,37 @@ void luo_incoming_done(void)
 	}
 }
 
+/**
+ * liveupdate_hold() - keep what the previous kernel handed over after
+ *	a file was retrieved
+ *
+ * A handler whose ->retrieve() leaves work that restores more of the
+ * handover (a memfd filled in the background) takes a hold there: the
+ * memory it still needs is not released when the last incoming session
+ * finishes, but when liveupdate_unhold() drops the last hold.
+ *
+ * Context: in a handler's ->retrieve(), which runs under luo_lock.
+ */
+void liveupdate_hold(void)
+{
+	lockdep_assert_held(&luo_lock);
+	luo_nr_incoming++;
+}
+EXPORT_SYMBOL_GPL(liveupdate_hold);
+
+/**
+ * liveupdate_unhold() - drop a hold of liveupdate_hold()
+ *
+ * Context: process context, without luo_lock; may sleep.
+ */
+void liveupdate_unhold(void)
+{
+	mutex_lock(&luo_lock);
+	luo_incoming_done();
+	mutex_unlock(&luo_lock);
+}
+EXPORT_SYMBOL_GPL(liveupdate_unhold);
+
 /*
  * Right before the jump, while preserving is possible: the handlers
  * preserve what changed (pages written into holes of a memfd, say). An

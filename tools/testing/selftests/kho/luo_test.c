@@ -1362,6 +1362,110 @@ static int t_preserve_fault(int argc, char **argv)
 	return 3;
 }
 
+/* Shmem of /proc/meminfo, in kB. */
+static long shmem_kb(void)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		fail("/proc/meminfo: %s", ename(errno));
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Shmem: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	if (kb < 0)
+		fail("no Shmem in /proc/meminfo");
+	return kb;
+}
+
+/* The 4 KiB of @fd at @off hold luoctl's pattern of @seed. */
+static void check_page(int fd, off_t off, __u64 seed, const char *what)
+{
+	__u64 buf[4096 / 8];
+	size_t i;
+
+	if (pread(fd, buf, sizeof(buf), off) != sizeof(buf))
+		fail("%s: read at %lld: %s", what, (long long)off, ename(errno));
+	for (i = 0; i < 4096 / 8; i++)
+		if (buf[i] != ((off + i * 8) ^ (seed * PATTERN_MUL)))
+			fail("%s: word at %lld is 0x%016llx", what,
+			     (long long)(off + i * 8), (unsigned long long)buf[i]);
+}
+
+static void write_param(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+
+	if (fd < 0 || write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		fail("%s: %s", path, ename(errno));
+	close(fd);
+}
+
+#define FILL_HOLD "/sys/module/memfd_kho/parameters/fill_hold"
+
+/*
+ * fill-later FILE SEED LOSSY LSEED LOST: memfds retrieved while their fill
+ * workers wait (memfd_kho.fill_hold=1). Reading 16 pages spread over FILE
+ * puts 16 pages in, not the file (Shmem grows by less than 4 MiB); LOSSY
+ * (pattern LSEED) reads EIO at page LOST, whose record was damaged, and
+ * its neighbours are fine. Once the workers go on: SEEK_DATA (which waits
+ * for the fill) finds data at 0, FILE holds its whole pattern, a punched
+ * hole reads as zeroes; LOSSY keeps EIO at LOST, the rest of it is intact,
+ * and it can be truncated.
+ */
+static int t_fill_later(int argc, char **argv)
+{
+	int fd = open(argv[1], O_RDWR | O_CLOEXEC);
+	int lossy = open(argv[3], O_RDWR | O_CLOEXEC);
+	const off_t page = sysconf(_SC_PAGESIZE);
+	__u64 seed, lseed, lost;
+	off_t size, lsize, off;
+	long kb0, grown;
+	char buf[4096];
+	int i;
+
+	if (fd < 0 || lossy < 0)
+		fail("open: %s", ename(errno));
+	if (!parse_u64(argv[2], &seed) || !parse_u64(argv[4], &lseed) ||
+	    !parse_u64(argv[5], &lost))
+		fail("bad SEED, LSEED or LOST");
+	size = file_size(fd);
+	lsize = file_size(lossy);
+	kb0 = shmem_kb();
+	for (i = 0; i < 16; i++) {
+		off = (size / 16 * i + (off_t)i * page) & ~(page - 1);
+		check_page(fd, off, seed, "while filling");
+	}
+	grown = shmem_kb() - kb0;
+	printf("luo_test: 16 pages read while filling: Shmem grew by %ld kB\n", grown);
+	if (grown >= 4096)
+		fail("reading 16 pages grew Shmem by %ld kB: the file was filled at once",
+		     grown);
+	expect(err_of(pread(lossy, buf, sizeof(buf), lost * page)), EIO,
+	       "read of the lost page while filling");
+	check_page(lossy, (lost + 1) * page, lseed, "after the lost page");
+
+	write_param(FILL_HOLD, "0");
+	expect(err_of(lseek(fd, 0, SEEK_DATA)), 0, "SEEK_DATA");
+	verify_pattern(fd, seed);
+	expect(err_of(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				1 << 20, 1 << 20)), 0, "punch a hole");
+	if (pread(fd, buf, sizeof(buf), 1 << 20) != sizeof(buf))
+		fail("read of the hole: %s", ename(errno));
+	for (i = 0; i < (int)sizeof(buf); i++)
+		if (buf[i])
+			fail("the punched hole is not zeroes");
+	for (off = 0; off < lsize; off += 4096)
+		if (off / page != (off_t)lost)
+			check_page(lossy, off, lseed, "after the fill");
+	expect(err_of(pread(lossy, buf, sizeof(buf), lost * page)), EIO,
+	       "read of the lost page after the fill");
+	expect(err_of(ftruncate(lossy, 0)), 0, "truncate of the lossy file");
+	return KSFT_PASS;
+}
+
 struct test_case {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -1400,6 +1504,7 @@ static const struct test_case cases[] = {
 	{ "create-incoming-name", t_create_incoming_name, 1, 1, " NAME" },
 	{ "restored", t_restored, 1, 64, " FILE..." },
 	{ "preserve-fault", t_preserve_fault, 1, 1, " N" },
+	{ "fill-later", t_fill_later, 5, 5, " FILE SEED LOSSY LSEED LOST" },
 };
 
 #define NR_CASES ARRAY_SIZE(cases)

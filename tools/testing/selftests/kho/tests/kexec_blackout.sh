@@ -25,8 +25,10 @@
 #       "khomark exec" and kexec -e.
 # gen1: "khomark up" first, then the memfd retrieved between "khomark
 #       retrieve-start" and "retrieve-done" (the blackout ends there) and
-#       its data verified; the marks are checked: present, in order, and
-#       later than gen0's.
+#       its data verified; when a 4 KiB memfd was filled after
+#       RETRIEVE_FD, a diagnostic says when the fill ended ("BLACKOUT
+#       gen=1 fill_after_retrieve_start_us="). The marks are checked:
+#       present, in order, and later than gen0's.
 
 KB_SEED=4242
 
@@ -103,6 +105,18 @@ kb_verify() {
 		"$(awk '$1 == 1 { print $2 }' /tmp/kb.out)" $KB_SEED > /dev/null
 }
 
+# kb_fill: when the memfd was filled (memfd_kho.fill_later), after
+# retrieve-start by the kernel log's clock (instructions under -icount),
+# and how many of its folios came in on access.
+kb_fill() {
+	dmesg | awk '{ t = $0; sub(/^\[ */, "", t); sub(/\].*/, "", t) }
+		/khomark: retrieve-start/ { s = t }
+		/token 1: filled: / { f = t; a = $0; sub(/.*, /, "", a) }
+		END { if (s != "" && f != "")
+			printf "BLACKOUT gen=1 fill_after_retrieve_start_us=%d (%s)\n",
+				(f - s) * 1e6, a }'
+}
+
 kb_gen0() {
 	local c=$1 t0
 
@@ -142,6 +156,7 @@ kb_gen1() {
 		khomark retrieve-done > /dev/null
 		khotest_check "retrieve the $(kb_size) memfd; data verified" \
 			kb_verify $rc
+		khotest_diag "$(kb_fill)"
 	else
 		khotest_skip "retrieve the memfd" "case $c"
 	fi

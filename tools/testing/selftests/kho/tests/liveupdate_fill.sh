@@ -1,0 +1,60 @@
+# SPDX-License-Identifier: GPL-2.0
+# khotest-generations: 2
+# khotest-results: 3 4
+# khotest-machines: small
+# khotest-cmdline: kho=on
+#
+# A memfd handed out before its folios are back in it (memfd_kho.fill_later,
+# the default), caught while its fill worker waits:
+#   gen0: session "fill" is preserved and held: token 1 a 256 MiB memfd
+#         (pattern seed 21), token 2 a 4 MiB one (seed 22) whose sixth folio
+#         record the freeze points at page frame 0 (memfd_kho.lose_folio);
+#   gen1: booted with memfd_kho.fill_hold=1, so only lookups put folios in.
+#         luoctl retrieves and FINISHes fill, and luo_test fill-later checks
+#         that 16 pages read from token 1 come in alone (Shmem grows by less
+#         than 4 MiB), that token 2 reads EIO at page 5 and is fine around
+#         it; then it lets the workers go on, and SEEK_DATA, the whole
+#         pattern of token 1, a punched hole, the rest of token 2 (still
+#         EIO at page 5) and its truncation. The kernel logged the lost
+#         folio, and the handover was released only once the fill was done.
+
+LUOCTL=/usr/bin/luoctl
+LUO_TEST=/kho/luo_test
+LF_PARAMS=/sys/module/memfd_kho/parameters
+
+lf_fill_later() {
+	$LUOCTL retrieve -f fill 1 2 -- $LUO_TEST fill-later @1 21 @2 22 5 \
+		> /tmp/fill.out 2>&1
+}
+
+# The release follows the end of token 2's fill in the kernel log.
+lf_released_after_fill() {
+	dmesg | awk '/token 2: 1 folios could not be put back/ { lost = NR }
+		/liveupdate: every incoming session is finished/ { done = NR }
+		END { exit !(lost && done > lost) }'
+}
+
+khotest_run() {
+	KHOTEST_GEN=$1
+	khotest_ok "booted $(uname -r) on $(cat /etc/kho-arch)"
+	case "$1" in
+	0)
+		khotest_check "session fill preserved and held; token 2 to lose a folio" sh -c \
+			"$LUOCTL preserve -d fill 1=memfd:fill-ram:256M:fill=21 \
+				2=memfd:fill-lossy:4M:fill=22 > /dev/null &&
+			 echo 2 > $LF_PARAMS/lose_folio"
+		khotest_kexec_next "kexec -s -l, the freeze damages a folio record of token 2" \
+			"memfd_kho.fill_hold=1"
+		;;
+	1)
+		khotest_check "filled on access while the workers wait; EIO at the lost page; then SEEK_DATA, the pattern, a punched hole, truncation" \
+			lf_fill_later
+		khotest_diag "$(tr '\n' ' ' < /tmp/fill.out)"
+		khotest_check "the kernel logged the lost folio" \
+			sh -c "dmesg | grep -q 'token 2: 1 folios could not be put back'"
+		# luoctl FINISHed fill before luo_test let the workers go on.
+		khotest_check "the handover was released after the fill, not at FINISH" \
+			lf_released_after_fill
+		;;
+	esac
+}
