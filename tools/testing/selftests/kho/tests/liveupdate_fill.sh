@@ -47,7 +47,7 @@ khotest_run() {
 			"memfd_kho.fill_hold=1"
 		;;
 	1)
-		khotest_check "filled on access while the workers wait; EIO at the lost page; then SEEK_DATA, the pattern, a punched hole, truncation" \
+		khotest_check "filled on access, EIO at the lost page; then the rest" \
 			lf_fill_later
 		khotest_diag "$(tr '\n' ' ' < /tmp/fill.out)"
 		khotest_check "the kernel logged the lost folio" \
