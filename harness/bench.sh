@@ -82,6 +82,9 @@ bo_guest() {
 	local q= words="khotest_blackout=$5 khotest_blackout_size=$6"
 	[ "$4" = icount ] && q="-icount shift=0,sleep=off"
 	[ "$5" = plain ] && words="$words kho=off"
+	# Under -icount the CPUs take turns: the memfd's fill, which runs
+	# on another CPU, is let go only after the blackout.
+	[ "$4:$5" = icount:memfd ] && words="$words khotest_blackout_fill=held"
 	[ "$5" = hugetlb ] &&
 		words="khotest_blackout=memfd khotest_blackout_kind=hugetlb khotest_blackout_size=$6"
 	"$TOP/tools/testing/selftests/kho/vmtest.sh" -a "$2" -M "${3%%:*}" -m "${3#*:}" \
@@ -144,7 +147,7 @@ bo_vm_runs() {
 		q= words="khotest_vm_ram=$1 khotest_vm_fill=4242 initcall_debug log_buf_len=1M"
 		if [ $clock = icount ]; then
 			q="-icount shift=0,sleep=off"
-			words="$words khotest_vm_pause_load=1"
+			words="$words khotest_vm_pause_load=1 khotest_vm_fill_held=1"
 		fi
 		log=$res/blackout-x86_64-$clock-vm-$1.log
 		"$TOP/tools/testing/selftests/kho/vmtest.sh" -a x86_64 -M host -m 8G \

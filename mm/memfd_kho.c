@@ -753,23 +753,31 @@ static struct luo_kho_memfd_folio *memfd_kho_fill_rec(struct memfd_kho_fill *fl,
 /* Check the records and find their sorted runs; a reason if damaged. */
 static const char *memfd_kho_fill_check(struct memfd_kho_fill *fl)
 {
-	struct luo_kho_memfd_folio *rec, *prev = NULL;
-	unsigned long i;
+	const pgoff_t npages = fl->in.npages;
+	struct luo_kho_memfd_folio *rec;
+	unsigned long i = 0, end;
+	unsigned int p;
+	u64 prev = 0;
 
-	for (i = 0; i < fl->map.nr; i++, prev = rec) {
-		rec = memfd_kho_fill_rec(fl, i);
-		if (rec->reserved || !(rec->flags & LUO_KHO_FOLIO_UPTODATE) ||
-		    rec->index >= fl->in.npages)
-			return "bad folio record";
-		if (prev && rec->index > prev->index)
-			continue;
-		if (fl->nr_runs == MEMFD_KHO_MAX_RUNS) {
-			fl->nr_runs++;
-			return NULL;
+	/* A page of records at a time: a terabyte has 2^28 of them. */
+	for (p = 0; p < fl->map.nr_pages; p++) {
+		rec = fl->map.pages[p];
+		end = min(fl->map.nr, i + fl->map.per_page);
+		for (; i < end; i++, prev = rec->index, rec++) {
+			if (unlikely(rec->reserved || rec->index >= npages ||
+				     !(rec->flags & LUO_KHO_FOLIO_UPTODATE)))
+				return "bad folio record";
+			if (likely(i && rec->index > prev))
+				continue;
+			if (fl->nr_runs == MEMFD_KHO_MAX_RUNS) {
+				fl->nr_runs++;
+				return NULL;
+			}
+			if (fl->nr_runs)
+				fl->runs[fl->nr_runs - 1].end = i;
+			fl->runs[fl->nr_runs++].start = i;
 		}
-		if (fl->nr_runs)
-			fl->runs[fl->nr_runs - 1].end = i;
-		fl->runs[fl->nr_runs++].start = i;
+		cond_resched();
 	}
 	if (fl->nr_runs)
 		fl->runs[fl->nr_runs - 1].end = i;

@@ -103,7 +103,19 @@ vm_initrd_base() {
 vm_kexec_load() {
 	# shellcheck disable=SC2046
 	kexec -s -l "${KHOTEST_KERNEL:-/boot/vmlinuz}" --initrd=/tmp/initrd.cpio \
-		--command-line="$(khotest_next_cmdline $(khotest_break_words))"
+		--command-line="$(khotest_next_cmdline $(vm_hold_words) $(khotest_break_words))"
+}
+
+# vm_hold_words: with khotest_vm_fill_held=1 the next kernel holds the
+# memfds' fill (memfd_kho.fill_hold=1) until vm_hold_release, after the
+# VM runs: under -icount the CPUs take turns, and a fill running on
+# another CPU would count inside the blackout (see kexec_blackout.sh).
+vm_hold_words() {
+	[ -n "$(khotest_param khotest_vm_fill_held)" ] && echo memfd_kho.fill_hold=1
+}
+
+vm_hold_release() {
+	[ -z "$(vm_hold_words)" ] || echo 0 > /sys/module/memfd_kho/parameters/fill_hold
 }
 
 # vm_state_put: VM_STATE into the session's state memfd (token 3).

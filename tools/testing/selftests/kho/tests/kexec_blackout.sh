@@ -18,7 +18,12 @@
 #   memfd  (default) kho=on and a memfd of khotest_blackout_size= bytes
 #          (default 64M; khotest_blackout_kind=4k or hugetlb, 2 MiB pages)
 #          filled and preserved through /dev/liveupdate, retrieved and
-#          verified in the next kernel: the stand-in for a VM's RAM
+#          verified in the next kernel: the stand-in for a VM's RAM.
+#          khotest_blackout_fill=held boots the next kernel with
+#          memfd_kho.fill_hold=1 and lets the fill go on after
+#          "retrieve-done": under -icount the CPUs run one at a time, so a
+#          fill running on another CPU would count inside the blackout,
+#          which it is not on a host with CPUs to spare
 #
 # gen0: the memfd is preserved, then the counter is read and passed on the
 #       next command line (khotest_blackout_t0=), the next kernel loaded,
@@ -117,6 +122,11 @@ kb_fill() {
 				(f - s) * 1e6, a }'
 }
 
+# kb_hold: the next kernel's words for khotest_blackout_fill=held.
+kb_hold() {
+	[ "$(khotest_param khotest_blackout_fill)" = held ] && echo memfd_kho.fill_hold=1
+}
+
 kb_gen0() {
 	local c=$1 t0
 
@@ -131,7 +141,7 @@ kb_gen0() {
 		khotest_skip "preserve a filled memfd" "case $c"
 	fi
 	t0=$(khomark load) || t0=0
-	if khotest_kexec_load "khotest_blackout_t0=$t0"; then
+	if khotest_kexec_load "khotest_blackout_t0=$t0" $(kb_hold); then
 		khotest_ok "kexec -s -l"
 	else
 		khotest_fail "kexec -s -l"
@@ -154,6 +164,7 @@ kb_gen1() {
 			"1:size=$(kb_size)"
 		rc=$?
 		khomark retrieve-done > /dev/null
+		[ -z "$(kb_hold)" ] || echo 0 > /sys/module/memfd_kho/parameters/fill_hold
 		khotest_check "retrieve the $(kb_size) memfd; data verified" \
 			kb_verify $rc
 		khotest_diag "$(kb_fill)"

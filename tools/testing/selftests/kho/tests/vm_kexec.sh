@@ -42,6 +42,8 @@
 # pauses the VM while the next kernel is loaded, for runs under -icount:
 # tickvm polls the CMOS clock without a pause, and under -icount's round
 # robin of the vCPUs the load then crawls; the blackout starts after it.
+# khotest_vm_fill_held=1 holds the fill of the memfds until the VM runs,
+# for the same reason (vm_hold_words).
 
 . /kho/vm_lib.sh
 
@@ -214,6 +216,7 @@ vm_kexec_gen1() {
 	vm_mon cont
 	vm_wait 60 vm_running
 	khomark vm-running > /dev/null
+	vm_hold_release
 	last=$(vm_meta last_tick)
 	stop_to_exec=$(vm_meta stop_to_exec)
 	khotest_diag "guest RAM: $path; gen0's last tick $last, state $(vm_meta state_size) bytes"
