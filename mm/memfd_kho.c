@@ -750,37 +750,47 @@ static struct luo_kho_memfd_folio *memfd_kho_fill_rec(struct memfd_kho_fill *fl,
 	return kho_array_map_rec(&fl->map, i);
 }
 
+/* A run of records sorted by index starts at record @i. */
+static void memfd_kho_fill_run(struct memfd_kho_fill *fl, unsigned long i)
+{
+	if (fl->nr_runs < MEMFD_KHO_MAX_RUNS) {
+		if (fl->nr_runs)
+			fl->runs[fl->nr_runs - 1].end = i;
+		fl->runs[fl->nr_runs].start = i;
+	}
+	if (fl->nr_runs <= MEMFD_KHO_MAX_RUNS)
+		fl->nr_runs++;
+}
+
 /* Check the records and find their sorted runs; a reason if damaged. */
 static const char *memfd_kho_fill_check(struct memfd_kho_fill *fl)
 {
+	const struct luo_kho_memfd_folio *first, *rec;
 	const pgoff_t npages = fl->in.npages;
-	struct luo_kho_memfd_folio *rec;
-	unsigned long i = 0, end;
-	unsigned int p;
-	u64 prev = 0;
+	unsigned long base = 0, n;
+	unsigned int p, bad = 0;
+	s64 prev = -1;
 
-	/* A page of records at a time: a terabyte has 2^28 of them. */
-	for (p = 0; p < fl->map.nr_pages; p++) {
-		rec = fl->map.pages[p];
-		end = min(fl->map.nr, i + fl->map.per_page);
-		for (; i < end; i++, prev = rec->index, rec++) {
-			if (unlikely(rec->reserved || rec->index >= npages ||
-				     !(rec->flags & LUO_KHO_FOLIO_UPTODATE)))
-				return "bad folio record";
-			if (likely(i && rec->index > prev))
+	if (fl->map.nr)
+		memfd_kho_fill_run(fl, 0);
+	/* A page of records at a time, tight: a terabyte has 2^28 of them. */
+	for (p = 0; p < fl->map.nr_pages; p++, base += n) {
+		first = fl->map.pages[p];
+		n = min_t(unsigned long, fl->map.nr - base, fl->map.per_page);
+		for (rec = first; rec < first + n; prev = rec->index, rec++) {
+			bad |= rec->reserved | (rec->index >= npages) |
+			       !(rec->flags & LUO_KHO_FOLIO_UPTODATE);
+			if (likely((s64)rec->index > prev))
 				continue;
-			if (fl->nr_runs == MEMFD_KHO_MAX_RUNS) {
-				fl->nr_runs++;
-				return NULL;
-			}
-			if (fl->nr_runs)
-				fl->runs[fl->nr_runs - 1].end = i;
-			fl->runs[fl->nr_runs++].start = i;
+			/* A new run; past the last one searched, only counted. */
+			memfd_kho_fill_run(fl, base + (rec - first));
 		}
 		cond_resched();
 	}
-	if (fl->nr_runs)
-		fl->runs[fl->nr_runs - 1].end = i;
+	if (bad)
+		return "bad folio record";
+	if (fl->nr_runs && fl->nr_runs <= MEMFD_KHO_MAX_RUNS)
+		fl->runs[fl->nr_runs - 1].end = base;
 	return NULL;
 }
 

@@ -107,9 +107,11 @@ vm_kexec_load() {
 }
 
 # vm_hold_words: with khotest_vm_fill_held=1 the next kernel holds the
-# memfds' fill (memfd_kho.fill_hold=1) until vm_hold_release, after the
-# VM runs: under -icount the CPUs take turns, and a fill running on
-# another CPU would count inside the blackout (see kexec_blackout.sh).
+# memfds' fill (memfd_kho.fill_hold=1) until vm_hold_release, once the
+# VM has run and quit: under -icount the CPUs take turns, so a fill
+# running on another CPU would count inside the blackout (see
+# kexec_blackout.sh), and beside the nested VM both crawled (lock
+# waiters spin through whole turns), until RCU stalled.
 vm_hold_words() {
 	[ -n "$(khotest_param khotest_vm_fill_held)" ] && echo memfd_kho.fill_hold=1
 }
