@@ -113,7 +113,10 @@ void kho_array_destroy(struct kho_array *array)
 }
 EXPORT_SYMBOL_GPL(kho_array_destroy);
 
-/* One walk of an array, shared by the threads that restore it. */
+/*
+ * One walk of an array, shared by the threads that read it: a chain of
+ * preserved pages taken one at a time, or the pages of a map.
+ */
 struct kho_array_job {
 	struct kho_client *client;
 	size_t rec_size;
@@ -121,9 +124,11 @@ struct kho_array_job {
 		  unsigned long first);
 	void *arg;
 	struct mem_cgroup *memcg;
+	const struct kho_array_map *map;	/* or NULL: the chain at next */
 	struct mutex lock;	/* protects next and n */
 	phys_addr_t next;	/* the next page of the chain, 0 at its end */
-	unsigned long n;	/* records handed out */
+	unsigned long n;	/* records of the chain handed out */
+	atomic_t page;		/* the next page of the map */
 	int err;		/* the first error, which stops every thread */
 };
 
@@ -137,51 +142,77 @@ static void kho_array_fail(struct kho_array_job *job, int err)
 	cmpxchg(&job->err, 0, err);
 }
 
-/*
- * Take the next page of the chain and the index of its first record in
- * *@base; NULL at the end of the chain or after an error.
- */
-static struct kho_array_page *kho_array_next(struct kho_array_job *job,
-					     unsigned long *base)
+/* Take the next page of the chain; NULL at its end or when it is damaged. */
+static struct kho_array_page *kho_array_take(struct kho_array_job *job)
 {
-	struct kho_array_page *h = NULL;
+	struct kho_array_page *h;
 
-	mutex_lock(&job->lock);
-	if (!job->next || READ_ONCE(job->err))
-		goto out;
+	if (!job->next)
+		return NULL;
 	h = kho_restore_preserved(job->client, job->next, PAGE_SIZE);
 	if (IS_ERR(h)) {
 		kho_array_fail(job, PTR_ERR(h));
-		h = NULL;
-		goto out;
+		return NULL;
 	}
 	if (h->magic != KHO_ARRAY_MAGIC || h->rec_size != job->rec_size ||
 	    (u64)h->nr * job->rec_size > KHO_ARRAY_ROOM) {
 		kho_array_fail(job, -EINVAL);
 		folio_put(virt_to_folio(h));
-		h = NULL;
-		goto out;
+		return NULL;
 	}
 	job->next = h->next;
-	*base = job->n;
-	job->n += h->nr;
-out:
-	mutex_unlock(&job->lock);
 	return h;
 }
 
-/* Read pages of the chain until there are none left or one failed. */
+/*
+ * The records of the next page, how many in *@nr and the index of the
+ * first in *@base; the chain's page to free after them in *@hp (NULL for a
+ * map). NULL at the end, or after an error.
+ */
+static void *kho_array_next(struct kho_array_job *job, unsigned int *nr,
+			    unsigned long *base, struct kho_array_page **hp)
+{
+	const struct kho_array_map *map = job->map;
+	unsigned int p;
+
+	*hp = NULL;
+	if (READ_ONCE(job->err))
+		return NULL;
+	if (map) {
+		/* Random access: no lock. */
+		p = atomic_fetch_inc(&job->page);
+		if (p >= map->nr_pages)
+			return NULL;
+		*base = (unsigned long)p * map->per_page;
+		*nr = min_t(unsigned long, map->nr - *base, map->per_page);
+		return map->pages[p];
+	}
+	mutex_lock(&job->lock);
+	*hp = kho_array_take(job);
+	if (*hp) {
+		*nr = (*hp)->nr;
+		*base = job->n;
+		job->n += *nr;
+	}
+	mutex_unlock(&job->lock);
+	return *hp ? kho_array_records(*hp) : NULL;
+}
+
+/* Read pages until there are none left or one failed. */
 static void kho_array_run(struct kho_array_job *job)
 {
 	struct kho_array_page *h;
 	unsigned long base;
+	unsigned int nr;
+	void *recs;
 	int err;
 
-	while ((h = kho_array_next(job, &base))) {
-		err = job->fn(job->arg, kho_array_records(h), h->nr, base);
+	while ((recs = kho_array_next(job, &nr, &base, &h))) {
+		err = job->fn(job->arg, recs, nr, base);
 		if (err)
 			kho_array_fail(job, err);
-		folio_put(virt_to_folio(h));
+		if (h)
+			folio_put(virt_to_folio(h));
 		/* Possibly a terabyte of records: let others run. */
 		cond_resched();
 	}
@@ -195,6 +226,57 @@ static void kho_array_work(struct work_struct *work)
 
 	kho_array_run(w->job);
 	set_active_memcg(old);
+}
+
+/*
+ * Run @job in the caller and in up to @threads - 1 workqueue workers, and
+ * wait for them. Return: the records of the chain read, or the first
+ * error.
+ */
+static long kho_array_walk(struct kho_array_job *job, unsigned int threads)
+{
+	struct kho_array_worker *w = NULL;
+	unsigned int nr = 0, i;
+	cpumask_var_t busy;
+	int nid, cpu;
+
+	mutex_init(&job->lock);
+	if (threads > 1 && zalloc_cpumask_var(&busy, GFP_KERNEL)) {
+		w = kcalloc(threads - 1, sizeof(*w), GFP_KERNEL);
+		cpu = raw_smp_processor_id();
+		nid = cpu_to_node(cpu);
+		__cpumask_set_cpu(cpu, busy);
+		job->memcg = w ? get_mem_cgroup_from_mm(NULL) : NULL;
+		/*
+		 * Each worker on a CPU of its own, bound to it, the nodes with
+		 * CPUs taken in turn: unbound workers may be woken next to the
+		 * caller and stay there. A CPU going offline meanwhile only
+		 * moves its worker.
+		 */
+		for (nr = 0; w && nr < threads - 1; nr++) {
+			nid = next_node_in(nid, node_states[N_CPU]);
+			cpu = cpumask_nth_and_andnot(0, cpumask_of_node(nid),
+						     cpu_online_mask, busy);
+			if (cpu >= nr_cpu_ids)
+				cpu = cpumask_nth_andnot(0, cpu_online_mask,
+							 busy);
+			if (cpu >= nr_cpu_ids)
+				break;
+			__cpumask_set_cpu(cpu, busy);
+			w[nr].job = job;
+			INIT_WORK(&w[nr].work, kho_array_work);
+			queue_work_on(cpu, system_long_wq, &w[nr].work);
+		}
+		free_cpumask_var(busy);
+	}
+	/* Without memory for the workers, the caller reads it all. */
+	kho_array_run(job);
+	for (i = 0; i < nr; i++)
+		flush_work(&w[i].work);
+	mem_cgroup_put(job->memcg);
+	kfree(w);
+	mutex_destroy(&job->lock);
+	return job->err ? job->err : (long)job->n;
 }
 
 /**
@@ -234,48 +316,8 @@ long kho_array_restore_parallel(struct kho_client *client, phys_addr_t phys,
 		.client = client, .rec_size = rec_size, .fn = fn, .arg = arg,
 		.next = phys,
 	};
-	struct kho_array_worker *w = NULL;
-	unsigned int nr = 0, i;
-	cpumask_var_t busy;
-	int nid, cpu;
 
-	mutex_init(&job.lock);
-	if (threads > 1 && phys && zalloc_cpumask_var(&busy, GFP_KERNEL)) {
-		w = kcalloc(threads - 1, sizeof(*w), GFP_KERNEL);
-		cpu = raw_smp_processor_id();
-		nid = cpu_to_node(cpu);
-		__cpumask_set_cpu(cpu, busy);
-		job.memcg = w ? get_mem_cgroup_from_mm(NULL) : NULL;
-		/*
-		 * Each worker on a CPU of its own, bound to it, the nodes with
-		 * CPUs taken in turn: unbound workers may be woken next to the
-		 * caller and stay there. A CPU going offline meanwhile only
-		 * moves its worker.
-		 */
-		for (nr = 0; w && nr < threads - 1; nr++) {
-			nid = next_node_in(nid, node_states[N_CPU]);
-			cpu = cpumask_nth_and_andnot(0, cpumask_of_node(nid),
-						     cpu_online_mask, busy);
-			if (cpu >= nr_cpu_ids)
-				cpu = cpumask_nth_andnot(0, cpu_online_mask,
-							 busy);
-			if (cpu >= nr_cpu_ids)
-				break;
-			__cpumask_set_cpu(cpu, busy);
-			w[nr].job = &job;
-			INIT_WORK(&w[nr].work, kho_array_work);
-			queue_work_on(cpu, system_long_wq, &w[nr].work);
-		}
-		free_cpumask_var(busy);
-	}
-	/* Without memory for the workers, the caller reads it all. */
-	kho_array_run(&job);
-	for (i = 0; i < nr; i++)
-		flush_work(&w[i].work);
-	mem_cgroup_put(job.memcg);
-	kfree(w);
-	mutex_destroy(&job.lock);
-	return job.err ? job.err : (long)job.n;
+	return kho_array_walk(&job, phys ? threads : 1);
 }
 EXPORT_SYMBOL_GPL(kho_array_restore_parallel);
 
@@ -359,13 +401,13 @@ int kho_array_map(struct kho_client *client, phys_addr_t phys,
 
 		if (map->nr_pages == cap) {
 			cap = cap ? 2 * cap : 16;
-			pages = kvmalloc_array(cap, sizeof(*pages), GFP_KERNEL);
-			if (!pages)
-				goto nomem;
-			if (map->nr_pages)
-				memcpy(pages, map->pages,
-				       map->nr_pages * sizeof(*pages));
-			kvfree(map->pages);
+			pages = kvrealloc(map->pages,
+					  array_size(cap, sizeof(*pages)),
+					  GFP_KERNEL);
+			if (!pages) {
+				kho_array_unmap(map);
+				return -ENOMEM;
+			}
 			map->pages = pages;
 		}
 		h = kho_restore_preserved(client, phys, PAGE_SIZE);
@@ -386,12 +428,39 @@ int kho_array_map(struct kho_client *client, phys_addr_t phys,
 		cond_resched();
 	}
 	return 0;
-
-nomem:
-	kho_array_unmap(map);
-	return -ENOMEM;
 }
 EXPORT_SYMBOL_GPL(kho_array_map);
+
+/**
+ * kho_array_map_parallel() - read the records of a map, a page at a time,
+ *	with several threads
+ * @map: from kho_array_map()
+ * @fn: called with @arg for the @nr records at @recs of one page of @map,
+ *	the first of them record number @first; a non-zero return stops the
+ *	walk and is returned
+ * @arg: passed to @fn
+ * @threads: at most this many threads, the caller included; 1 reads the
+ *	pages in order in the caller
+ *
+ * As kho_array_restore_parallel(), over pages kho_array_map() took: they
+ * stay taken. Reading a terabyte of records takes a second on one CPU.
+ *
+ * Context: process context; may sleep.
+ * Return: the number of records read, or the first error of @fn.
+ */
+long kho_array_map_parallel(const struct kho_array_map *map,
+			    int (*fn)(void *arg, const void *recs,
+				      unsigned int nr, unsigned long first),
+			    void *arg, unsigned int threads)
+{
+	struct kho_array_job job = {
+		.rec_size = map->rec_size, .fn = fn, .arg = arg, .map = map,
+	};
+	long err = kho_array_walk(&job, map->nr_pages > 1 ? threads : 1);
+
+	return err < 0 ? err : (long)map->nr;
+}
+EXPORT_SYMBOL_GPL(kho_array_map_parallel);
 
 /**
  * kho_array_unmap() - free the pages kho_array_map() took

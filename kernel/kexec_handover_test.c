@@ -655,7 +655,7 @@ struct kho_test_state {
 	u64 folio;	/* order 2, client A */
 	u64 pages;	/* order-1 folio preserved as 2 pages, client A */
 	u64 other;	/* order 0, client B */
-	u64 array[2];	/* kho_array_phys() of two arrays, client A */
+	u64 array[3];	/* kho_array_phys() of three arrays, client A */
 };
 
 /* Fill @n arrays of KT_ARRAY_NR records for the next kernel. */
@@ -708,9 +708,38 @@ static int kho_test_array_page(void *arg, const void *recs, unsigned int nr,
 }
 
 /*
- * Both arrays of the previous kernel, read by two threads at most: the
+ * The third array, mapped: read by two threads, each record once, then
+ * again until an error; its pages stay taken until unmapped.
+ */
+static void kho_test_map_array(struct kunit *test, struct kho_client *c,
+			       u64 phys, struct kho_test_seen *s)
+{
+	struct kho_array_map map;
+
+	KUNIT_ASSERT_EQ(test, kho_array_map(c, phys, sizeof(u64), &map), 0);
+	KUNIT_EXPECT_EQ(test, map.nr, KT_ARRAY_NR);
+	s->fail_at = ULONG_MAX;
+	bitmap_zero(s->bits, KT_ARRAY_NR);
+	KUNIT_EXPECT_EQ(test, kho_array_map_parallel(&map, kho_test_array_page,
+						     s, 2),
+			KT_ARRAY_NR);
+	KUNIT_EXPECT_EQ(test, atomic_read(&s->bad), 0);
+	KUNIT_EXPECT_TRUE(test, bitmap_full(s->bits, KT_ARRAY_NR));
+	s->fail_at = KT_ARRAY_FAIL;
+	bitmap_zero(s->bits, KT_ARRAY_NR);
+	KUNIT_EXPECT_EQ(test, kho_array_map_parallel(&map, kho_test_array_page,
+						     s, 2),
+			-EIO);
+	KUNIT_EXPECT_EQ(test, *(u64 *)kho_array_map_rec(&map, KT_ARRAY_NR - 1),
+			KT_ARRAY_NR - 1);
+	kho_array_unmap(&map);
+	KUNIT_EXPECT_EQ(test, map.nr, 0);
+}
+
+/*
+ * The arrays of the previous kernel, read by two threads at most: the
  * first whole, each record once; the second stops at an error, its
- * unread pages are left to kho_finish().
+ * unread pages are left to kho_finish(); the third mapped.
  */
 static void kho_test_restore_arrays(struct kunit *test, struct kho_client *c,
 				    const u64 *phys)
@@ -738,6 +767,7 @@ static void kho_test_restore_arrays(struct kunit *test, struct kho_client *c,
 			-EIO);
 	KUNIT_EXPECT_EQ(test, atomic_read(&s.bad), 0);
 	KUNIT_EXPECT_FALSE(test, test_bit(KT_ARRAY_FAIL, s.bits));
+	kho_test_map_array(test, c, phys[2], &s);
 }
 
 static struct kho_client *kho_test_in_a, *kho_test_in_b;

@@ -198,6 +198,10 @@ long kho_array_restore_parallel(struct kho_client *client, phys_addr_t phys,
 int kho_array_map(struct kho_client *client, phys_addr_t phys,
 		  size_t rec_size, struct kho_array_map *map);
 void kho_array_unmap(struct kho_array_map *map);
+long kho_array_map_parallel(const struct kho_array_map *map,
+			    int (*fn)(void *arg, const void *recs,
+				      unsigned int nr, unsigned long first),
+			    void *arg, unsigned int threads);
 void kho_finish(struct kho_client *client);
 
 /* For kexec, mm and architecture code, not for clients. */
