@@ -697,15 +697,16 @@ static long memfd_kho_folios_in(struct memfd_kho_in *in,
 /*
  * Filling a shmem memfd after it is handed out.
  *
- * RETRIEVE_FD takes the pages of folio records and checks every record,
- * then hands the file out with its size and seals, holding none of its
- * folios yet. A worker thread puts them in, in the order of the records.
- * A lookup that finds a hole meanwhile (a fault, a read, a write) first
- * puts in the folio whose record is the last at or before that index in
- * each run of records sorted by index (the first scan at PRESERVE_FD
- * makes one run, each sync step one more), so a VMM can run its VM while
- * the rest comes in. A record is taken once, under the fill's lock.
- * Until the worker is done, liveupdate keeps the handover's memory.
+ * RETRIEVE_FD takes the pages of folio records and checks every record
+ * (with the threads a restore would use), then hands the file out with
+ * its size and seals, holding none of its folios yet. Worker threads put
+ * them in, each a part of the records in their order. A lookup that finds
+ * a hole meanwhile (a fault, a read, a write) first puts in the folio
+ * whose record is the last at or before that index in each run of records
+ * sorted by index (the first scan at PRESERVE_FD makes one run, each sync
+ * step one more), so a VMM can run its VM while the rest comes in. A
+ * record is taken once, under the lock of its part. Until the workers are
+ * done, liveupdate keeps the handover's memory.
  *
  * A folio that cannot be put in is lost: its index reads as -EIO, and the
  * rest of the file is fine. RETRIEVE_FD refuses what it can check before:
@@ -729,14 +730,24 @@ struct memfd_kho_fill {
 	struct {
 		unsigned long start, end;
 	} runs[MEMFD_KHO_MAX_RUNS];	/* of records sorted by index */
-	unsigned int nr_runs;
-	struct mutex lock;	/* record states, and putting folios in */
+	unsigned int nr_runs;	/* more than MEMFD_KHO_MAX_RUNS: not kept */
+	spinlock_t runs_lock;	/* finding the runs */
+	/* Lookups read the records (read), the end of the fill frees them. */
+	struct rw_semaphore map_sem;
+	struct mutex *locks;	/* of each part: its records' states */
+	struct memfd_kho_worker {
+		struct memfd_kho_fill *fl;
+		unsigned int part;
+	} *workers;		/* of each part */
+	unsigned int nr_parts;
+	unsigned long per_part;	/* records */
+	atomic_t running;	/* workers still putting folios in */
 	struct mem_cgroup *memcg;	/* the retriever's */
 	struct completion finished;
 	u64 token;
 	unsigned long nr_pages;	/* recorded */
-	unsigned long lost;	/* folios */
-	unsigned long on_access;	/* folios put in by lookups */
+	atomic_long_t lost;	/* folios */
+	atomic_long_t on_access;	/* folios put in by lookups */
 };
 
 static struct memfd_kho_fill *to_fill(struct shmem_fill *fill)
@@ -750,47 +761,91 @@ static struct luo_kho_memfd_folio *memfd_kho_fill_rec(struct memfd_kho_fill *fl,
 	return kho_array_map_rec(&fl->map, i);
 }
 
-/* A run of records sorted by index starts at record @i. */
-static void memfd_kho_fill_run(struct memfd_kho_fill *fl, unsigned long i)
+/* The lock of the part that has record @i. */
+static struct mutex *memfd_kho_fill_lock(struct memfd_kho_fill *fl,
+					 unsigned long i)
 {
-	if (fl->nr_runs < MEMFD_KHO_MAX_RUNS) {
-		if (fl->nr_runs)
-			fl->runs[fl->nr_runs - 1].end = i;
-		fl->runs[fl->nr_runs].start = i;
-	}
-	if (fl->nr_runs <= MEMFD_KHO_MAX_RUNS)
-		fl->nr_runs++;
+	return &fl->locks[i / fl->per_part];
 }
 
-/* Check the records and find their sorted runs; a reason if damaged. */
-static const char *memfd_kho_fill_check(struct memfd_kho_fill *fl)
+/* A run of records sorted by index starts at record @i (not the first). */
+static void memfd_kho_fill_run(struct memfd_kho_fill *fl, unsigned long i)
 {
-	const struct luo_kho_memfd_folio *first, *rec;
+	spin_lock(&fl->runs_lock);
+	if (fl->nr_runs < MEMFD_KHO_MAX_RUNS)
+		fl->runs[fl->nr_runs].start = i;
+	if (fl->nr_runs <= MEMFD_KHO_MAX_RUNS)
+		fl->nr_runs++;
+	spin_unlock(&fl->runs_lock);
+}
+
+/*
+ * Check the @nr records at @data, records @first on; note where a run
+ * starts inside them. Pages are checked in any order, by several threads.
+ */
+static int memfd_kho_check_page(void *arg, const void *data, unsigned int nr,
+				unsigned long first)
+{
+	const struct luo_kho_memfd_folio *recs = data, *rec;
+	struct memfd_kho_fill *fl = arg;
 	const pgoff_t npages = fl->in.npages;
-	unsigned long base = 0, n;
-	unsigned int p, bad = 0;
+	unsigned int bad = 0;
 	s64 prev = -1;
 
-	if (fl->map.nr)
-		memfd_kho_fill_run(fl, 0);
-	/* A page of records at a time, tight: a terabyte has 2^28 of them. */
-	for (p = 0; p < fl->map.nr_pages; p++, base += n) {
-		first = fl->map.pages[p];
-		n = min_t(unsigned long, fl->map.nr - base, fl->map.per_page);
-		for (rec = first; rec < first + n; prev = rec->index, rec++) {
-			bad |= rec->reserved | (rec->index >= npages) |
-			       !(rec->flags & LUO_KHO_FOLIO_UPTODATE);
-			if (likely((s64)rec->index > prev))
-				continue;
-			/* A new run; past the last one searched, only counted. */
-			memfd_kho_fill_run(fl, base + (rec - first));
-		}
-		cond_resched();
+	/* Tight: a terabyte has 2^28 records. */
+	for (rec = recs; rec < recs + nr; prev = rec->index, rec++) {
+		bad |= rec->reserved | (rec->index >= npages) |
+		       !(rec->flags & LUO_KHO_FOLIO_UPTODATE);
+		if (unlikely((s64)rec->index <= prev))
+			memfd_kho_fill_run(fl, first + (rec - recs));
 	}
-	if (bad)
+	return bad ? -EINVAL : 0;
+}
+
+/* Sort the starts of the runs found and set where each ends. */
+static void memfd_kho_fill_runs(struct memfd_kho_fill *fl)
+{
+	unsigned long start;
+	unsigned int r, j;
+
+	for (r = 1; r < fl->nr_runs; r++) {
+		start = fl->runs[r].start;
+		for (j = r; j > 1 && fl->runs[j - 1].start > start; j--)
+			fl->runs[j].start = fl->runs[j - 1].start;
+		fl->runs[j].start = start;
+	}
+	for (r = 0; r < fl->nr_runs; r++)
+		fl->runs[r].end = r + 1 < fl->nr_runs ?
+				  fl->runs[r + 1].start : fl->map.nr;
+}
+
+/*
+ * Check the records and find their sorted runs, with @threads; a reason
+ * if damaged.
+ */
+static const char *memfd_kho_fill_check(struct memfd_kho_fill *fl,
+					unsigned int threads)
+{
+	unsigned long i;
+	unsigned int p;
+	long n;
+
+	if (!fl->map.nr)
+		return NULL;
+	fl->nr_runs = 1;	/* runs[0] starts at record 0 */
+	n = kho_array_map_parallel(&fl->map, memfd_kho_check_page, fl,
+				   threads);
+	if (n < 0)
 		return "bad folio record";
-	if (fl->nr_runs && fl->nr_runs <= MEMFD_KHO_MAX_RUNS)
-		fl->runs[fl->nr_runs - 1].end = base;
+	/* Where a page of records meets the next one. */
+	for (p = 1; p < fl->map.nr_pages; p++) {
+		i = (unsigned long)p * fl->map.per_page;
+		if (memfd_kho_fill_rec(fl, i)->index <=
+		    memfd_kho_fill_rec(fl, i - 1)->index)
+			memfd_kho_fill_run(fl, i);
+	}
+	if (fl->nr_runs <= MEMFD_KHO_MAX_RUNS)
+		memfd_kho_fill_runs(fl);
 	return NULL;
 }
 
@@ -819,14 +874,15 @@ static void memfd_kho_fill_lose(struct memfd_kho_fill *fl,
 				struct folio *folio)
 {
 	memfd_kho_fill_mark(rec, MEMFD_KHO_REC_LOST, folio);
-	fl->lost++;
+	atomic_long_inc(&fl->lost);
 	if (!IS_ERR(folio))
 		memfd_kho_discard(&fl->in, folio);
 }
 
 /*
  * Put the folios of the records of @recs not taken yet into the file, in
- * runs of the same dirty state; fl->lock held. Return: how many went in.
+ * runs of the same dirty state; the lock of the part of each record held.
+ * Return: how many went in.
  */
 static unsigned int memfd_kho_fill_recs(struct memfd_kho_fill *fl,
 					struct luo_kho_memfd_folio **recs,
@@ -885,8 +941,7 @@ static unsigned int memfd_kho_fill_recs(struct memfd_kho_fill *fl,
  * @found; how many.
  */
 static unsigned int memfd_kho_fill_find(struct memfd_kho_fill *fl,
-					pgoff_t index,
-					struct luo_kho_memfd_folio **found)
+					pgoff_t index, unsigned long *found)
 {
 	unsigned long lo, hi, mid;
 	unsigned int r, n = 0;
@@ -902,9 +957,20 @@ static unsigned int memfd_kho_fill_find(struct memfd_kho_fill *fl,
 				hi = mid;
 		}
 		if (lo > fl->runs[r].start)
-			found[n++] = memfd_kho_fill_rec(fl, lo - 1);
+			found[n++] = lo - 1;
 	}
 	return n;
+}
+
+/*
+ * Nothing more goes in and no folio is lost: the records can go. map_sem
+ * held for writing.
+ */
+static void memfd_kho_fill_done(struct memfd_kho_fill *fl)
+{
+	/* Pairs with the acquire of shmem_filling(). */
+	smp_store_release(&fl->fill.done, true);
+	kho_array_unmap(&fl->map);
 }
 
 /*
@@ -916,34 +982,41 @@ static unsigned int memfd_kho_fill_find(struct memfd_kho_fill *fl,
  */
 static int memfd_kho_fill_index(struct shmem_fill *fill, pgoff_t index)
 {
-	struct luo_kho_memfd_folio *found[MEMFD_KHO_MAX_RUNS];
 	struct memfd_kho_fill *fl = to_fill(fill);
+	unsigned long found[MEMFD_KHO_MAX_RUNS];
+	struct luo_kho_memfd_folio *rec;
 	struct mem_cgroup *old;
-	unsigned int i, n;
-	u32 state;
+	unsigned int i, n, in = 0;
 	int ret = 0;
+	u32 state;
 
-	mutex_lock(&fl->lock);
+	down_read(&fl->map_sem);
 	if (fl->fill.done) {
-		ret = 1;
-		goto out;
+		up_read(&fl->map_sem);
+		return 1;
 	}
 	n = memfd_kho_fill_find(fl, index, found);
 	old = set_active_memcg(fl->memcg);
-	i = memfd_kho_fill_recs(fl, found, n);
-	if (i) {
-		fl->on_access += i;
-		ret = 1;
+	for (i = 0; i < n; i++) {
+		rec = memfd_kho_fill_rec(fl, found[i]);
+		mutex_lock(memfd_kho_fill_lock(fl, found[i]));
+		in += memfd_kho_fill_recs(fl, &rec, 1);
+		mutex_unlock(memfd_kho_fill_lock(fl, found[i]));
 	}
 	set_active_memcg(old);
+	if (in) {
+		atomic_long_add(in, &fl->on_access);
+		ret = 1;
+	}
+	/* Taken now, by this lookup or by whoever held the lock before. */
 	for (i = 0; i < n && !ret; i++) {
-		if (!memfd_kho_fill_holds(found[i], index))
+		rec = memfd_kho_fill_rec(fl, found[i]);
+		if (!memfd_kho_fill_holds(rec, index))
 			continue;
-		state = found[i]->reserved & MEMFD_KHO_REC_STATE;
+		state = READ_ONCE(rec->reserved) & MEMFD_KHO_REC_STATE;
 		ret = state == MEMFD_KHO_REC_LOST ? -EIO : 1;
 	}
-out:
-	mutex_unlock(&fl->lock);
+	up_read(&fl->map_sem);
 	return ret;
 }
 
@@ -952,7 +1025,10 @@ static void memfd_kho_fill_wait(struct shmem_fill *fill)
 	wait_for_completion(&to_fill(fill)->finished);
 }
 
-/* The file's pages in [@start, @end) are gone: so are the losses there. */
+/*
+ * The file's pages in [@start, @end) are gone: so are the losses there.
+ * After the fill's end.
+ */
 static void memfd_kho_fill_punch(struct shmem_fill *fill, pgoff_t start,
 				 pgoff_t end)
 {
@@ -960,30 +1036,31 @@ static void memfd_kho_fill_punch(struct shmem_fill *fill, pgoff_t start,
 	struct luo_kho_memfd_folio *rec;
 	unsigned long i;
 
-	mutex_lock(&fl->lock);
-	for (i = 0; i < fl->map.nr && fl->lost; i++) {
+	down_write(&fl->map_sem);
+	for (i = 0; i < fl->map.nr && atomic_long_read(&fl->lost); i++) {
 		rec = memfd_kho_fill_rec(fl, i);
 		if ((rec->reserved & MEMFD_KHO_REC_STATE) != MEMFD_KHO_REC_LOST ||
 		    rec->index < start || rec->index >= end)
 			continue;
 		rec->reserved = MEMFD_KHO_REC_IN;
-		fl->lost--;
+		atomic_long_dec(&fl->lost);
 	}
-	if (!fl->lost) {
-		/* Pairs with the acquire of shmem_filling(). */
-		smp_store_release(&fl->fill.done, true);
-		kho_array_unmap(&fl->map);
-	}
-	mutex_unlock(&fl->lock);
+	if (!fl->fill.done && !atomic_long_read(&fl->lost))
+		memfd_kho_fill_done(fl);
+	up_write(&fl->map_sem);
 }
 
 static void memfd_kho_fill_free(struct shmem_fill *fill)
 {
 	struct memfd_kho_fill *fl = to_fill(fill);
+	unsigned int i;
 
 	kho_array_unmap(&fl->map);
 	mem_cgroup_put(fl->memcg);
-	mutex_destroy(&fl->lock);
+	for (i = 0; i < fl->nr_parts; i++)
+		mutex_destroy(&fl->locks[i]);
+	kfree(fl->locks);
+	kfree(fl->workers);
 	kfree(fl);
 }
 
@@ -994,73 +1071,93 @@ static const struct shmem_fill_ops memfd_kho_fill_ops = {
 	.free = memfd_kho_fill_free,
 };
 
-/* Put every folio in, in the order of the records. */
-static void memfd_kho_fill_all(struct memfd_kho_fill *fl)
+/* Put every folio of part @part in, in the order of the records. */
+static void memfd_kho_fill_part(struct memfd_kho_fill *fl, unsigned int part)
 {
 	struct luo_kho_memfd_folio *recs[MEMFD_KHO_CLAIM];
 	struct mem_cgroup *old = set_active_memcg(fl->memcg);
-	unsigned long i, n, pages;
+	unsigned long i = part * fl->per_part, n, end;
 	unsigned int j;
 
-	for (i = 0; i < fl->map.nr; i += n) {
-		n = min_t(unsigned long, fl->map.nr - i, MEMFD_KHO_CLAIM);
+	end = min(fl->map.nr, i + fl->per_part);
+	for (; i < end; i += n) {
+		n = min_t(unsigned long, end - i, MEMFD_KHO_CLAIM);
 		for (j = 0; j < n; j++)
 			recs[j] = memfd_kho_fill_rec(fl, i + j);
-		mutex_lock(&fl->lock);
+		mutex_lock(&fl->locks[part]);
 		memfd_kho_fill_recs(fl, recs, n);
-		mutex_unlock(&fl->lock);
+		mutex_unlock(&fl->locks[part]);
 		cond_resched();
 	}
 	set_active_memcg(old);
+}
 
-	pages = atomic_long_read(&fl->in.nr_pages);
-	mutex_lock(&fl->lock);
-	if (fl->lost)
+/* The last worker is done: say how it went, and let waiters go. */
+static void memfd_kho_fill_end(struct memfd_kho_fill *fl)
+{
+	unsigned long pages = atomic_long_read(&fl->in.nr_pages);
+	unsigned long lost = atomic_long_read(&fl->lost);
+
+	if (lost)
 		pr_err("token %llu: %lu folios could not be put back: reading them gives -EIO\n",
-		       fl->token, fl->lost);
+		       fl->token, lost);
 	else if (pages != fl->nr_pages)
 		pr_err("token %llu: %lu pages put back, %lu recorded\n",
 		       fl->token, pages, fl->nr_pages);
 	else
-		pr_info("token %llu: filled: %lu folios, %lu of them on access\n",
-			fl->token, fl->map.nr, fl->on_access);
+		pr_info("token %llu: filled: %lu folios in %u parts, %lu of them on access\n",
+			fl->token, fl->map.nr, fl->nr_parts,
+			atomic_long_read(&fl->on_access));
 	/* Lost folios are found through the records; else they can go. */
-	if (!fl->lost) {
-		/* Pairs with the acquire of shmem_filling(). */
-		smp_store_release(&fl->fill.done, true);
-		kho_array_unmap(&fl->map);
-	}
-	mutex_unlock(&fl->lock);
+	down_write(&fl->map_sem);
+	if (!lost)
+		memfd_kho_fill_done(fl);
+	up_write(&fl->map_sem);
 	complete_all(&fl->finished);
+}
+
+/* Fill it in the caller. */
+static void memfd_kho_fill_all(struct memfd_kho_fill *fl)
+{
+	unsigned int part;
+
+	for (part = 0; part < fl->nr_parts; part++)
+		memfd_kho_fill_part(fl, part);
+	memfd_kho_fill_end(fl);
 }
 
 static int memfd_kho_fill_thread(void *arg)
 {
-	struct memfd_kho_fill *fl = arg;
+	struct memfd_kho_worker *w = arg;
+	struct memfd_kho_fill *fl = w->fl;
 	struct inode *inode = fl->in.inode;
 
 	set_user_nice(current, MAX_NICE);
 	memfd_kho_debug_hold();
-	memfd_kho_fill_all(fl);
-	liveupdate_unhold();
+	memfd_kho_fill_part(fl, w->part);
+	if (atomic_dec_and_test(&fl->running)) {
+		memfd_kho_fill_end(fl);
+		liveupdate_unhold();
+	}
 	/* May evict the inode, and free @fl with it. */
 	iput(inode);
 	return 0;
 }
 
 /*
- * Take the records of @rec and check them, for @in's file (shmem, inode
- * locked, size set). Return: the fill to start; NULL when the folios are
- * in already (the records are in more runs than a lookup searches, so they
- * were put in here); or an error pointer (the folios are left to
- * kho_finish()).
+ * Take the records of @rec and check them with @threads, for @in's file
+ * (shmem, inode locked, size set), to fill it in as many parts. Return:
+ * the fill to start; NULL when the folios are in already (the records are
+ * in more runs than a lookup searches, so they were put in here); or an
+ * error pointer (the folios are left to kho_finish()).
  */
 static struct memfd_kho_fill *memfd_kho_fill_prepare(struct memfd_kho_in *in,
 						     const struct luo_kho_memfd *rec,
-						     u64 token)
+						     u64 token, unsigned int threads)
 {
 	struct memfd_kho_fill *fl;
 	const char *why;
+	unsigned int i;
 	int err;
 
 	fl = kzalloc(sizeof(*fl), GFP_KERNEL);
@@ -1069,17 +1166,36 @@ static struct memfd_kho_fill *memfd_kho_fill_prepare(struct memfd_kho_in *in,
 	fl->in = *in;
 	err = kho_array_map(in->client, rec->folios,
 			    sizeof(struct luo_kho_memfd_folio), &fl->map);
+	if (!err) {
+		/* A part of one record at least, and at least one part. */
+		fl->nr_parts = clamp_t(unsigned long, fl->map.nr, 1,
+				       max(threads, 1U));
+		fl->locks = kcalloc(fl->nr_parts, sizeof(*fl->locks),
+				    GFP_KERNEL);
+		fl->workers = kcalloc(fl->nr_parts, sizeof(*fl->workers),
+				      GFP_KERNEL);
+		if (!fl->locks || !fl->workers) {
+			kfree(fl->locks);
+			kfree(fl->workers);
+			kho_array_unmap(&fl->map);
+			err = -ENOMEM;
+		}
+	}
 	if (err) {
 		kfree(fl);
 		return ERR_PTR(err);
 	}
+	fl->per_part = max(DIV_ROUND_UP(fl->map.nr, fl->nr_parts), 1UL);
+	for (i = 0; i < fl->nr_parts; i++)
+		mutex_init(&fl->locks[i]);
 	fl->fill.ops = &memfd_kho_fill_ops;
 	fl->token = token;
 	fl->nr_pages = rec->nr_pages;
-	mutex_init(&fl->lock);
+	spin_lock_init(&fl->runs_lock);
+	init_rwsem(&fl->map_sem);
 	init_completion(&fl->finished);
 	fl->memcg = get_mem_cgroup_from_mm(NULL);
-	why = memfd_kho_fill_check(fl);
+	why = memfd_kho_fill_check(fl, threads);
 	if (!why && fl->map.nr != rec->nr_folios)
 		why = "bad folio counts";
 	if (why) {
@@ -1090,30 +1206,50 @@ static struct memfd_kho_fill *memfd_kho_fill_prepare(struct memfd_kho_in *in,
 	if (fl->nr_runs <= MEMFD_KHO_MAX_RUNS)
 		return fl;
 	memfd_kho_fill_all(fl);
-	err = fl->lost ? -EIO : 0;
+	err = atomic_long_read(&fl->lost) ? -EIO : 0;
 	memfd_kho_fill_free(&fl->fill);
 	return err ? ERR_PTR(err) : NULL;
 }
 
 /*
- * The file goes out now: start the worker; without one, fill it here.
- * In ->retrieve(), under luo_lock.
+ * The file goes out now: start a worker for each part, each on an online
+ * CPU of its own while there are enough (at the lowest priority, a worker
+ * left to the scheduler may stay beside another); without them, fill it
+ * here. In ->retrieve(), under luo_lock.
  */
 static void memfd_kho_fill_start(struct memfd_kho_fill *fl)
 {
 	struct inode *inode = fl->in.inode;
-	struct task_struct *t;
+	unsigned int i, n = 0, cpu;
+	struct task_struct **t;
 
 	shmem_set_fill(inode, &fl->fill);
-	t = kthread_create(memfd_kho_fill_thread, fl, "memfd_fill/%llu",
-			   fl->token);
-	if (IS_ERR(t)) {
+	t = kcalloc(fl->nr_parts, sizeof(*t), GFP_KERNEL);
+	for (; t && n < fl->nr_parts; n++) {
+		fl->workers[n] = (struct memfd_kho_worker){ .fl = fl, .part = n };
+		t[n] = kthread_create(memfd_kho_fill_thread, &fl->workers[n],
+				      "memfd_fill/%llu:%u", fl->token, n);
+		if (IS_ERR(t[n]))
+			break;
+		cpu = cpumask_nth(n % num_online_cpus(), cpu_online_mask);
+		if (fl->nr_parts > 1 && cpu < nr_cpu_ids)
+			kthread_bind(t[n], cpu);
+	}
+	if (n < fl->nr_parts) {
+		/* Stopped before they ran, they touch nothing. */
+		for (i = 0; i < n; i++)
+			kthread_stop(t[i]);
+		kfree(t);
 		memfd_kho_fill_all(fl);
 		return;
 	}
-	ihold(inode);
+	atomic_set(&fl->running, n);
 	liveupdate_hold();
-	wake_up_process(t);
+	for (i = 0; i < n; i++) {
+		ihold(inode);
+		wake_up_process(t[i]);
+	}
+	kfree(t);
 }
 
 #define MEMFD_KHO_FLAGS	(LUO_KHO_MEMFD_NOEXEC | LUO_KHO_MEMFD_HUGETLB | \
@@ -1228,8 +1364,8 @@ static int memfd_kho_retrieve(struct liveupdate_file *lf)
 	inode_lock(inode);
 	i_size_write(inode, rec->size);
 	if (!h && READ_ONCE(fill_later)) {
+		fl = memfd_kho_fill_prepare(&in, rec, lf->token, threads);
 		threads = 1;
-		fl = memfd_kho_fill_prepare(&in, rec, lf->token);
 		n = IS_ERR(fl) ? PTR_ERR(fl) : rec->nr_folios;
 	} else {
 		n = memfd_kho_folios_in(&in, rec, threads);

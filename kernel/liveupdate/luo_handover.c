@@ -110,7 +110,7 @@ int luo_session_out_add(struct luo_session *s, struct luo_file *f)
 void luo_incoming_done(void)
 {
 	if (!WARN_ON_ONCE(!luo_nr_incoming) && !--luo_nr_incoming) {
-		pr_info("every incoming session is finished\n");
+		pr_info("every incoming session is finished and no restore needs the handover: it is released\n");
 		kho_finish(luo_client);
 	}
 }

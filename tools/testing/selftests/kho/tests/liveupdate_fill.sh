@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # khotest-generations: 2
-# khotest-results: 3 4
+# khotest-results: 3 5
 # khotest-machines: small
 # khotest-cmdline: kho=on
 #
@@ -16,7 +16,10 @@
 #         it; then it lets the workers go on, and SEEK_DATA, the whole
 #         pattern of token 1, a punched hole, the rest of token 2 (still
 #         EIO at page 5) and its truncation. The kernel logged the lost
-#         folio, and the handover was released only once the fill was done.
+#         folio; token 1 was filled by as many workers as restore_threads
+#         picks (one per 2048 folios, at most 8, at most the CPUs: 2 here),
+#         each its part of the records; and the handover was released only
+#         once the fill was done.
 
 LUOCTL=/usr/bin/luoctl
 LUO_TEST=/kho/luo_test
@@ -27,10 +30,28 @@ lf_fill_later() {
 		> /tmp/fill.out 2>&1
 }
 
+# lf_parts: token 1 (256 MiB of 4 KiB folios) was filled in as many parts
+# as the online CPUs, 8 at most, and no fill worker is left.
+lf_parts() {
+	local cpus parts
+
+	cpus=$(nproc)
+	[ "$cpus" -gt 8 ] && cpus=8
+	parts=$(dmesg | sed -n 's/.*token 1: filled: [0-9]* folios in \([0-9]*\) parts.*/\1/p')
+	echo "token 1: $parts parts, $cpus CPUs"
+	[ "$parts" = "$cpus" ] || return 1
+	# The last worker exits right after the fill's end.
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		grep -qs memfd_fill /proc/[0-9]*/comm || return 0
+		sleep 0.5
+	done
+	return 1
+}
+
 # The release follows the end of token 2's fill in the kernel log.
 lf_released_after_fill() {
 	dmesg | awk '/token 2: 1 folios could not be put back/ { lost = NR }
-		/liveupdate: every incoming session is finished/ { done = NR }
+		/liveupdate: every incoming session is finished and no restore needs the handover/ { done = NR }
 		END { exit !(lost && done > lost) }'
 }
 
@@ -52,6 +73,8 @@ khotest_run() {
 		khotest_diag "$(tr '\n' ' ' < /tmp/fill.out)"
 		khotest_check "the kernel logged the lost folio" \
 			sh -c "dmesg | grep -q 'token 2: 1 folios could not be put back'"
+		khotest_check "token 1 filled in a part per CPU, its workers gone" \
+			lf_parts
 		# luoctl FINISHed fill before luo_test let the workers go on.
 		khotest_check "the handover was released after the fill, not at FINISH" \
 			lf_released_after_fill
