@@ -41,6 +41,7 @@
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/timekeeping.h>
 
 #define MEMFD_PREFIX	"memfd:"
 #define MEMFD_KHO_BATCH	(PAGE_SIZE / sizeof(struct folio *))
@@ -745,6 +746,7 @@ struct memfd_kho_fill {
 	struct mem_cgroup *memcg;	/* the retriever's */
 	struct completion finished;
 	u64 token;
+	u64 map_ns, check_ns;	/* taking the records, checking them */
 	unsigned long nr_pages;	/* recorded */
 	atomic_long_t lost;	/* folios */
 	atomic_long_t on_access;	/* folios put in by lookups */
@@ -1105,9 +1107,10 @@ static void memfd_kho_fill_end(struct memfd_kho_fill *fl)
 		pr_err("token %llu: %lu pages put back, %lu recorded\n",
 		       fl->token, pages, fl->nr_pages);
 	else
-		pr_info("token %llu: filled: %lu folios in %u parts, %lu of them on access\n",
+		pr_info("token %llu: filled: %lu folios in %u parts, %lu of them on access; records taken in %llu ns, checked in %llu ns\n",
 			fl->token, fl->map.nr, fl->nr_parts,
-			atomic_long_read(&fl->on_access));
+			atomic_long_read(&fl->on_access), fl->map_ns,
+			fl->check_ns);
 	/* Lost folios are found through the records; else they can go. */
 	down_write(&fl->map_sem);
 	if (!lost)
@@ -1155,6 +1158,7 @@ static struct memfd_kho_fill *memfd_kho_fill_prepare(struct memfd_kho_in *in,
 						     const struct luo_kho_memfd *rec,
 						     u64 token, unsigned int threads)
 {
+	u64 start = ktime_get_ns();
 	struct memfd_kho_fill *fl;
 	const char *why;
 	unsigned int i;
@@ -1166,6 +1170,7 @@ static struct memfd_kho_fill *memfd_kho_fill_prepare(struct memfd_kho_in *in,
 	fl->in = *in;
 	err = kho_array_map(in->client, rec->folios,
 			    sizeof(struct luo_kho_memfd_folio), &fl->map);
+	fl->map_ns = ktime_get_ns() - start;
 	if (!err) {
 		/* A part of one record at least, and at least one part. */
 		fl->nr_parts = clamp_t(unsigned long, fl->map.nr, 1,
@@ -1195,7 +1200,9 @@ static struct memfd_kho_fill *memfd_kho_fill_prepare(struct memfd_kho_in *in,
 	init_rwsem(&fl->map_sem);
 	init_completion(&fl->finished);
 	fl->memcg = get_mem_cgroup_from_mm(NULL);
+	start = ktime_get_ns();
 	why = memfd_kho_fill_check(fl, threads);
+	fl->check_ns = ktime_get_ns() - start;
 	if (!why && fl->map.nr != rec->nr_folios)
 		why = "bad folio counts";
 	if (why) {
