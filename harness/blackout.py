@@ -170,13 +170,16 @@ GROWING = ("client freeze", "mm_core_init", "deferred init", "initcalls", "retri
 
 
 def load_runs(specs):
-    """--kexec-blackout ARCH:CLOCK:CASE:SIZE=LOG arguments, parsed:
+    """--kexec-blackout ARCH:CLOCK:CASE:SIZE[:RUN]=LOG arguments, parsed:
     {(arch, clock, case, size): {"log", "passed", "marks", "pieces",
-    "problems"}}."""
-    runs = {}
+    "problems", "totals"}}. Of several runs of a case, the one of the
+    median blackout stands for it (the lower of the two middle ones);
+    "totals" holds the blackout of every run that passed, and a run that
+    failed is a problem of the case."""
+    groups = {}
     for spec in specs:
         key, path = spec.split("=", 1)
-        arch, clock, case, size = key.split(":")
+        arch, clock, case, size = key.split(":")[:4]
         r = {"log": path, "passed": False, "marks": parse(path)}
         try:
             with open(path + ".ktap") as f:
@@ -187,7 +190,19 @@ def load_runs(specs):
             r["pieces"], r["problems"] = pieces(r["marks"])
         else:
             r["pieces"], r["problems"] = [], ["no kexec marks in the log"]
-        runs[(arch, clock, case, size)] = r
+        groups.setdefault((arch, clock, case, size), []).append(r)
+    runs = {}
+    for k, rs in groups.items():
+        ok = sorted((r for r in rs if figure(r) is not None and not r["problems"]),
+                    key=figure)
+        if not ok:
+            runs[k] = dict(rs[0], totals=[])
+            continue
+        runs[k] = dict(ok[(len(ok) - 1) // 2], totals=[figure(r) for r in ok])
+        bad = [r["log"] for r in rs if all(r is not o for o in ok)]
+        if bad:
+            runs[k]["problems"] = runs[k]["problems"] + [
+                "%d of %d runs failed: %s" % (len(bad), len(rs), " ".join(bad))]
     return runs
 
 
@@ -241,6 +256,12 @@ def report(runs, out, targets):
                 "%16s" % ("failed" if v is None else "%.1f" % (v / scale)) for v in vals))
             out("%-18s" % "copied at jump B" + "".join(
                 "%16s" % (r["marks"].get("copy", "-") if r["marks"] else "-") for _, r in cols))
+            if any(len(r["totals"]) > 1 for _, r in cols):
+                out("%-18s" % "runs: min-max" + "".join(
+                    "%16s" % ("%d: %.0f-%.0f" % (len(r["totals"]), min(r["totals"]) / scale,
+                                                 max(r["totals"]) / scale)
+                              if r["totals"] else "-") for _, r in cols))
+                out("  (each column is its run of the median blackout)")
             out("")
             bars[(arch, clock)] = [(h, {n: (figure(r, n) or 0) / scale for n, _, _, _ in PIECES})
                                    for h, r in cols if figure(r) is not None]

@@ -95,6 +95,7 @@ static int status_fd = -1;	/* write end of the daemon's status pipe */
 static const char *exec_name;	/* CMD, for the parent's error message */
 static char *pidfile;		/* absolute, removed at exit */
 static bool timed;		/* -t: print how long each file's ioctl took */
+static bool wait_fill;		/* -w: wait until each file is filled */
 
 static void die(const char *fmt, ...)
 {
@@ -113,7 +114,7 @@ static void show_usage(FILE *f, int status)
 {
 	fputs("usage:\n"
 	      "  luoctl preserve [-d] [-p PIDFILE] [-t] SESSION TOKEN=FILE...\n"
-	      "  luoctl retrieve [-d] [-p PIDFILE] [-t] [-f] [-r] [-x SEED[:sparse=STRIDE]]\n"
+	      "  luoctl retrieve [-d] [-p PIDFILE] [-t] [-w] [-f] [-r] [-x SEED[:sparse=STRIDE]]\n"
 	      "                  [--size BYTES] SESSION [TOKEN[:OPT]...] [-- CMD [ARG]...]\n"
 	      "  luoctl fill FILE SEED [sparse=STRIDE]\n"
 	      "  luoctl verify FILE SEED [sparse=STRIDE]\n"
@@ -138,6 +139,9 @@ static void show_usage(FILE *f, int status)
 	      "    --size BYTES             check the size of every file\n"
 	      "    TOKEN:x=SEED[:sparse=STRIDE][:size=BYTES]  the same for one file\n"
 	      "    TOKEN:hugetlb=PAGE  check that the file is on hugetlbfs pages of PAGE\n"
+	      "    -w   wait until each file is filled (a memfd is handed out before\n"
+	      "         its data is back in it); with -t print how long from the\n"
+	      "         start of its RETRIEVE_FD, \"luoctl: filled token N: T ns\"\n"
 	      "    -f   FINISH the session once the files are retrieved and checked\n"
 	      "    -r   FINISH (implies -f), then preserve the files again under the\n"
 	      "         same tokens, for the next kernel\n"
@@ -617,6 +621,16 @@ static int retrieve_fd(int session, const char *name, u64 token)
 	if (ioctl(session, LIVEUPDATE_SESSION_RETRIEVE_FD, &arg) < 0)
 		die("RETRIEVE_FD %s %llu: %s", name, token, strerror(errno));
 	print_time("RETRIEVE_FD", token, start);
+	/*
+	 * A memfd may be handed out before its data is back in it; SEEK_DATA
+	 * waits for that. ENXIO: no data at all, fine; other files may not
+	 * seek.
+	 */
+	if (wait_fill && lseek(arg.fd, 0, SEEK_DATA) < 0 && errno != ENXIO &&
+	    errno != ESPIPE && errno != EINVAL)
+		die("SEEK_DATA %s %llu: %s", name, token, strerror(errno));
+	if (wait_fill)
+		print_time("filled", token, start);
 	return arg.fd;
 }
 
@@ -1102,7 +1116,7 @@ static int cmd_retrieve(int argc, char **argv)
 	struct item *items;
 	int i, n, ncmd = 0, opt, sfd;
 
-	while ((opt = getopt_long(argc, argv, "+dp:tfrx:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+dp:twfrx:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'd':
 			daemon = true;
@@ -1112,6 +1126,9 @@ static int cmd_retrieve(int argc, char **argv)
 			break;
 		case 't':
 			timed = true;
+			break;
+		case 'w':
+			wait_fill = true;
 			break;
 		case 'f':
 			finish = true;

@@ -25,6 +25,14 @@
 #       its data and size verified, the restored memfd still on folios
 #       of the kind's size, and restored by as many threads as
 #       memfd_kho.restore_threads picks (threads_KIND; hugetlb: 1).
+#       With khotest_lubench_fill=later, booted with the default
+#       memfd_kho.fill_later=1: RETRIEVE_FD checks the records with those
+#       threads and hands the memfd out (restore_KIND_ns), as many workers
+#       fill it, and luoctl -w waits for them (fill_KIND_ns, from the start
+#       of RETRIEVE_FD; "threads" are then the fill's parts; not hugetlb,
+#       which is restored in RETRIEVE_FD). The kernel logs the two steps
+#       of RETRIEVE_FD: taking the pages of records, one after the other
+#       (map_KIND_ns), and checking them with the threads (check_KIND_ns).
 #
 # Under QEMU's -icount shift=0 the guest clock counts instructions (1 ns
 # each; see kho_bench's calibration): the figures are then instruction
@@ -139,9 +147,23 @@ lb_describe() {
 	echo "$1 pages in $2 folios, $3 of 2 MiB"
 }
 
-# The threads of every restore of token 1 the kernel logged, in order.
+# The threads of every restore of token 1 the kernel logged, in order:
+# "restored by N threads" (none: 1), or a fill "in N parts".
 lb_threads_logged() {
-	dmesg | sed -n 's/.*token 1: [0-9]* folios restored by \([0-9]*\) threads$/\1/p'
+	dmesg | sed -n -e 's/.*token 1: [0-9]* folios restored by \([0-9]*\) threads$/\1/p' \
+		-e 's/.*token 1: filled: [0-9]* folios in \([0-9]*\) parts.*/\1/p'
+}
+
+# "TAKEN CHECKED": the steps of the last RETRIEVE_FD of token 1 that the
+# fill's end logged, in ns.
+lb_fill_steps() {
+	dmesg | sed -n 's/.*token 1: filled: .*records taken in \([0-9]*\) ns, checked in \([0-9]*\) ns$/\1 \2/p' |
+		tail -n 1
+}
+
+# lb_later KIND: its memfd is filled after RETRIEVE_FD.
+lb_later() {
+	[ "$(lb_param fill)" = later ] && [ "$1" != hugetlb ]
 }
 
 # lb_threads_expected KIND FOLIOS: what memfd_kho.restore_threads picks
@@ -163,7 +185,7 @@ lb_threads_expected() {
 
 # lb_retrieve KIND SIZE: retrieve, timed, and verify; three results.
 lb_retrieve() {
-	local kind=$1 size=$2 huge0 f ns logged threads want what
+	local kind=$1 size=$2 huge0 f ns logged threads want what wait= fill= steps
 
 	if ! lb_selected "$kind"; then
 		khotest_skip "$kind: retrieve the $size memfd, timed; data verified" \
@@ -176,7 +198,8 @@ lb_retrieve() {
 	fi
 	huge0=$(lb_huge_kb "$kind")
 	logged=$(lb_threads_logged | wc -l)
-	if ! lb_luoctl "$kind" retrieve -d -t -f -p /tmp/$kind.pid "lb-$kind" \
+	lb_later "$kind" && wait=-w
+	if ! lb_luoctl "$kind" retrieve -d -t $wait -f -p /tmp/$kind.pid "lb-$kind" \
 		"1:x=$(lb_seed "$kind"):size=$size"; then
 		khotest_fail "$kind: retrieve the $size memfd, timed; data verified"
 		khotest_fail "$kind: restored on the same folios"
@@ -187,6 +210,13 @@ lb_retrieve() {
 	threads=$(lb_threads_logged | sed -n "$((logged + 1))p")
 	threads=${threads:-1}
 	ns=$(lb_ns "$kind" RETRIEVE_FD)
+	if [ -n "$wait" ]; then
+		# Waited for the fill: its time and steps are part of the figures.
+		fill=$(lb_ns "$kind" filled)
+		steps=$(lb_fill_steps)
+		[ -n "$fill" ] && [ -n "$steps" ] || ns=
+		fill="$fill map_${kind}_ns=${steps% *} check_${kind}_ns=${steps#* }"
+	fi
 	khotest_check "$kind: retrieve the $size memfd, timed; data verified" \
 		test -n "$ns"
 	if f=$(lb_folios "$kind" "$(khotest_bytes "$size")" \
@@ -204,7 +234,7 @@ lb_retrieve() {
 		khotest_fail "$what, not $want"
 	fi
 	khotest_diag "BENCH gen=1 restore_${kind}_ns=$ns pages_$kind=$1 folios_$kind=$2" \
-		"threads_$kind=$threads"
+		"threads_$kind=$threads${fill:+ fill_${kind}_ns=$fill}"
 	khotest_diag "$kind: RETRIEVE_FD $ns ns: $((ns / $2)) ns per folio," \
 		"$((ns / $1)) ns per 4 KiB page"
 	# Its memory goes back before the next kind is retrieved.
@@ -228,8 +258,12 @@ khotest_run() {
 		done
 		# The restore itself is measured: RETRIEVE_FD puts every
 		# folio in before it returns.
-		khotest_kexec_next "kexec -s -l with the sessions held" \
-			"memfd_kho.fill_later=0"
+		if [ "$(lb_param fill)" = later ]; then
+			khotest_kexec_next "kexec -s -l with the sessions held"
+		else
+			khotest_kexec_next "kexec -s -l with the sessions held" \
+				"memfd_kho.fill_later=0"
+		fi
 		;;
 	1)
 		for kind in $LB_KINDS; do
