@@ -406,11 +406,13 @@ static int memfd_kho_sync(struct liveupdate_file *lf)
  * For the tests of a fill that loses a folio and of one caught in the act:
  * memfd_kho.lose_folio=TOKEN makes the freeze point the sixth folio record
  * of the memfd preserved under TOKEN (0: none) at page frame 0, which is
- * never preserved; memfd_kho.fill_hold=1 makes fill workers wait until it
- * is 0 again, so that only lookups put folios in.
+ * never preserved; memfd_kho.bad_index=TOKEN moves that record's index
+ * past the end of the file; memfd_kho.fill_hold=1 makes fill workers wait
+ * until it is 0 again, so that only lookups put folios in.
  */
-static unsigned long long lose_folio;
+static unsigned long long lose_folio, bad_index;
 module_param(lose_folio, ullong, 0600);
+module_param(bad_index, ullong, 0600);
 static bool fill_hold;
 module_param(fill_hold, bool, 0600);
 
@@ -419,14 +421,17 @@ static void memfd_kho_debug_lose(struct liveupdate_file *lf,
 {
 	struct luo_kho_memfd_folio *rec;
 
-	if (!lose_folio || lf->token != lose_folio || sk->nr < 6)
+	if (sk->nr < 6 || (lf->token != lose_folio && lf->token != bad_index))
 		return;
 	/* The sixth record, in the first page of the array. */
 	rec = (void *)((struct kho_array_page *)sk->folios.head + 1);
 	rec += 5;
 	pr_warn("token %llu: folio at index %llu damaged on request\n",
 		lf->token, rec->index);
-	rec->pfn = 0;
+	if (lf->token == lose_folio)
+		rec->pfn = 0;
+	if (lf->token == bad_index)
+		rec->index = DIV_ROUND_UP(sk->rec->size, PAGE_SIZE);
 }
 
 static void memfd_kho_debug_hold(void)
@@ -784,6 +789,9 @@ static void memfd_kho_fill_run(struct memfd_kho_fill *fl, unsigned long i)
 /*
  * Check the @nr records at @data, records @first on; note where a run
  * starts inside them. Pages are checked in any order, by several threads.
+ * Tight, a terabyte has 2^28 records: flags and reserved bits are folded
+ * over the page, and an index is checked against the size only as the
+ * last of its run, the largest there.
  */
 static int memfd_kho_check_page(void *arg, const void *data, unsigned int nr,
 				unsigned long first)
@@ -791,17 +799,23 @@ static int memfd_kho_check_page(void *arg, const void *data, unsigned int nr,
 	const struct luo_kho_memfd_folio *recs = data, *rec;
 	struct memfd_kho_fill *fl = arg;
 	const pgoff_t npages = fl->in.npages;
-	unsigned int bad = 0;
-	s64 prev = -1;
+	u32 flags = recs->flags, reserved = recs->reserved;
+	u64 prev = recs->index;
+	bool bad = false;
 
-	/* Tight: a terabyte has 2^28 records. */
-	for (rec = recs; rec < recs + nr; prev = rec->index, rec++) {
-		bad |= rec->reserved | (rec->index >= npages) |
-		       !(rec->flags & LUO_KHO_FOLIO_UPTODATE);
-		if (unlikely((s64)rec->index <= prev))
-			memfd_kho_fill_run(fl, first + (rec - recs));
+	/* A page holds one record at least. */
+	for (rec = recs + 1; rec < recs + nr; prev = rec->index, rec++) {
+		flags &= rec->flags;
+		reserved |= rec->reserved;
+		if (likely(rec->index > prev))
+			continue;
+		bad |= prev >= npages;
+		memfd_kho_fill_run(fl, first + (rec - recs));
 	}
-	return bad ? -EINVAL : 0;
+	bad |= prev >= npages;
+	if (bad || reserved || !(flags & LUO_KHO_FOLIO_UPTODATE))
+		return -EINVAL;
+	return 0;
 }
 
 /* Sort the starts of the runs found and set where each ends. */

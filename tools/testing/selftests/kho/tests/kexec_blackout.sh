@@ -116,7 +116,7 @@ kb_verify() {
 kb_fill() {
 	dmesg | awk '{ t = $0; sub(/^\[ */, "", t); sub(/\].*/, "", t) }
 		/khomark: retrieve-start/ { s = t }
-		/token 1: filled: / { f = t; a = $0; sub(/.*, /, "", a) }
+		/token 1: filled: / { f = t; a = $0; sub(/.*parts, /, "", a); sub(/;.*/, "", a) }
 		END { if (s != "" && f != "")
 			printf "BLACKOUT gen=1 fill_after_retrieve_start_us=%d (%s)\n",
 				(f - s) * 1e6, a }'

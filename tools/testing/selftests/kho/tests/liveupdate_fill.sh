@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # khotest-generations: 2
-# khotest-results: 3 5
+# khotest-results: 4 6
 # khotest-machines: small
 # khotest-cmdline: kho=on
 #
@@ -9,7 +9,11 @@
 #   gen0: session "fill" is preserved and held: token 1 a 256 MiB memfd
 #         (pattern seed 21), token 2 a 4 MiB one (seed 22) whose sixth folio
 #         record the freeze points at page frame 0 (memfd_kho.lose_folio);
+#         session "badidx" holds token 3, a 1 MiB memfd whose sixth folio
+#         record the freeze moves past the end of the file
+#         (memfd_kho.bad_index);
 #   gen1: booted with memfd_kho.fill_hold=1, so only lookups put folios in.
+#         RETRIEVE_FD of token 3 fails with EINVAL, the kernel saying why.
 #         luoctl retrieves and FINISHes fill, and luo_test fill-later checks
 #         that 16 pages read from token 1 come in alone (Shmem grows by less
 #         than 4 MiB), that token 2 reads EIO at page 5 and is fine around
@@ -28,6 +32,14 @@ LF_PARAMS=/sys/module/memfd_kho/parameters
 lf_fill_later() {
 	$LUOCTL retrieve -f fill 1 2 -- $LUO_TEST fill-later @1 21 @2 22 5 \
 		> /tmp/fill.out 2>&1
+}
+
+# lf_bad_index: RETRIEVE_FD refuses the memfd with a record past its end;
+# closing the session releases it.
+lf_bad_index() {
+	! $LUOCTL retrieve badidx 3 > /dev/null 2> /tmp/badidx.err &&
+		grep -q "RETRIEVE_FD badidx 3: Invalid argument" /tmp/badidx.err &&
+		dmesg | grep -q "token 3: bad folio record"
 }
 
 # lf_parts: token 1 (256 MiB of 4 KiB folios) was filled in as many parts
@@ -64,10 +76,15 @@ khotest_run() {
 			"$LUOCTL preserve -d fill 1=memfd:fill-ram:256M:fill=21 \
 				2=memfd:fill-lossy:4M:fill=22 > /dev/null &&
 			 echo 2 > $LF_PARAMS/lose_folio"
-		khotest_kexec_next "kexec -s -l, the freeze damages a folio record of token 2" \
+		khotest_check "session badidx preserved and held; token 3 to get a bad index" sh -c \
+			"$LUOCTL preserve -d badidx 3=memfd:fill-badidx:1M:fill=23 > /dev/null &&
+			 echo 3 > $LF_PARAMS/bad_index"
+		khotest_kexec_next "kexec -s -l, the freeze damages a folio record of tokens 2 and 3" \
 			"memfd_kho.fill_hold=1"
 		;;
 	1)
+		khotest_check "a record past the end fails RETRIEVE_FD with EINVAL" \
+			lf_bad_index
 		khotest_check "filled on access, EIO at the lost page; then the rest" \
 			lf_fill_later
 		khotest_diag "$(tr '\n' ' ' < /tmp/fill.out)"
