@@ -157,7 +157,9 @@ lb_threads_logged() {
 # "TAKEN CHECKED": the steps of the last RETRIEVE_FD of token 1 that the
 # fill's end logged, in ns.
 lb_fill_steps() {
-	dmesg | sed -n 's/.*token 1: filled: .*records taken in \([0-9]*\) ns, checked in \([0-9]*\) ns$/\1 \2/p' |
+	local n='\([0-9]*\) ns'
+
+	dmesg | sed -n "s/.*token 1: filled: .*records taken in $n, checked in $n\$/\1 \2/p" |
 		tail -n 1
 }
 

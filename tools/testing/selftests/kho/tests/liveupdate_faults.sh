@@ -97,7 +97,7 @@ khotest_run() {
 		khotest_check "session good came through intact" \
 			$LUOCTL retrieve -f -x 3 --size 4194304 good 1 -- true
 		khotest_check "every incoming session is finished: the rest is released" \
-			sh -c "dmesg | grep -q 'liveupdate: every incoming session is finished and no restore needs the handover'"
+			sh -c "dmesg | grep -q 'session is finished and no restore needs'"
 		;;
 	esac
 }

@@ -63,7 +63,7 @@ lf_parts() {
 # The release follows the end of token 2's fill in the kernel log.
 lf_released_after_fill() {
 	dmesg | awk '/token 2: 1 folios could not be put back/ { lost = NR }
-		/liveupdate: every incoming session is finished and no restore needs the handover/ { done = NR }
+		/every incoming session is finished and no restore needs/ { done = NR }
 		END { exit !(lost && done > lost) }'
 }
 
@@ -76,10 +76,10 @@ khotest_run() {
 			"$LUOCTL preserve -d fill 1=memfd:fill-ram:256M:fill=21 \
 				2=memfd:fill-lossy:4M:fill=22 > /dev/null &&
 			 echo 2 > $LF_PARAMS/lose_folio"
-		khotest_check "session badidx preserved and held; token 3 to get a bad index" sh -c \
+		khotest_check "session badidx preserved and held; token 3 to be damaged" sh -c \
 			"$LUOCTL preserve -d badidx 3=memfd:fill-badidx:1M:fill=23 > /dev/null &&
 			 echo 3 > $LF_PARAMS/bad_index"
-		khotest_kexec_next "kexec -s -l, the freeze damages a folio record of tokens 2 and 3" \
+		khotest_kexec_next "kexec -s -l, the freeze damages records of tokens 2 and 3" \
 			"memfd_kho.fill_hold=1"
 		;;
 	1)
