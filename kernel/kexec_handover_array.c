@@ -443,7 +443,7 @@ EXPORT_SYMBOL_GPL(kho_array_map);
  *	pages in order in the caller
  *
  * As kho_array_restore_parallel(), over pages kho_array_map() took: they
- * stay taken. Reading a terabyte of records takes a second on one CPU.
+ * stay taken.
  *
  * Context: process context; may sleep.
  * Return: the number of records read, or the first error of @fn.

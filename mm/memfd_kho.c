@@ -419,18 +419,20 @@ module_param(fill_hold, bool, 0600);
 static void memfd_kho_debug_lose(struct liveupdate_file *lf,
 				 struct memfd_kho *sk)
 {
+	bool lose = lose_folio && lf->token == lose_folio;
+	bool past = bad_index && lf->token == bad_index;
 	struct luo_kho_memfd_folio *rec;
 
-	if (sk->nr < 6 || (lf->token != lose_folio && lf->token != bad_index))
+	if (sk->nr < 6 || (!lose && !past))
 		return;
 	/* The sixth record, in the first page of the array. */
 	rec = (void *)((struct kho_array_page *)sk->folios.head + 1);
 	rec += 5;
 	pr_warn("token %llu: folio at index %llu damaged on request\n",
 		lf->token, rec->index);
-	if (lf->token == lose_folio)
+	if (lose)
 		rec->pfn = 0;
-	if (lf->token == bad_index)
+	if (past)
 		rec->index = DIV_ROUND_UP(sk->rec->size, PAGE_SIZE);
 }
 
