@@ -13,8 +13,10 @@ khotest_log() {
 }
 
 khotest_param() {
-	local word
-	for word in $(cat /proc/cmdline); do
+	local word line
+
+	read -r line < /proc/cmdline
+	for word in $line; do
 		case "$word" in
 		"$1="*) echo "${word#*=}"; return 0 ;;
 		esac
@@ -50,7 +52,8 @@ khotest_finish() {
 # and any extra words appended.
 khotest_next_cmdline() {
 	local word out=""
-	for word in $(cat /proc/cmdline); do
+	read -r line < /proc/cmdline
+	for word in $line; do
 		case "$word" in
 		khotest_gen=*) ;;
 		*) out="$out $word" ;;
