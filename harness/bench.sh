@@ -50,8 +50,9 @@
 #    (default 3), each stood for by its run of the median blackout; and
 #    on x86_64 a VM (scenario vm_kexec) with
 #    BENCH_BO_SIZE of RAM, all written, from its stop to its running again
-#    after the kexec. Smoke: one TCG run on the small x86_64 machine with a
-#    64 MiB memfd, its pieces checked.
+#    after the kexec (BENCH_BO_VM_ONLY=1: the VM and its plain kexec
+#    alone). Smoke: one TCG run on the small x86_64 machine with a 64 MiB
+#    memfd, its pieces checked.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -117,6 +118,7 @@ blackout_runs() {
 	else
 		bo_size=${BENCH_BO_SIZE:-4G}
 		for arch in x86_64 arm64; do
+			[ -n "${BENCH_BO_VM_ONLY:-}" ] && break
 			# x86_64: the host machine; arm64: the small one with 8 GiB,
 			# booted directly (firmware is not part of the blackout).
 			machine=host:8G
@@ -168,9 +170,7 @@ bo_vm_runs() {
 		n=1
 		if [ $clock = icount ]; then
 			q="-icount shift=0,sleep=off"
-			words="$words khotest_vm_pause_load=1 khotest_vm_fill_held=1"
-			# QEMU's resume under nested TCG moves by up to a
-			# billion instructions from run to run.
+			words="$words khotest_vm_fill_held=1"
 			n=${BENCH_BO_RUNS:-3}
 		fi
 		for r in $(seq "$n"); do

@@ -29,7 +29,8 @@ import sys
 PIECES = (
     ("VM stop, save", "vm-stop", "vm-saved",
      "QEMU stops the VM, saves its device state into a memfd, quits"),
-    ("to kexec -e", "vm-saved", "exec", "the scenario's checks of the stopped VM"),
+    ("to kexec -e", "vm-saved", "exec",
+     "the VM's console checked, what the next kernel's scenario needs written"),
     ("to reboot()", "exec", "reboot", "kexec -e in user space"),
     ("client freeze", "reboot", "frozen", "KHO clients freeze and sync"),
     ("device shutdown", "frozen", "devices", "reboot notifiers, device_shutdown()"),
@@ -50,7 +51,7 @@ PIECES = (
     ("retrieve", "retrieve-start", "retrieve-done", "RETRIEVE_FD of the memfd: its folios restored"),
     ("VMM start, load", "retrieve-done", "vm-loaded",
      "a new QEMU maps the memfd and loads the device state"),
-    ("VM resume", "vm-loaded", "vm-running", "cont, until QEMU's monitor says the VM runs"),
+    ("VM resume", "vm-loaded", "vm-running", "QMP cont, until QEMU's RESUME event"),
 )
 # Marks only some cases log: the pieces they bound are left out quietly.
 OPTIONAL = ("retrieve-start", "retrieve-done", "vm-stop", "vm-saved", "vm-loaded", "vm-running")

@@ -10,8 +10,11 @@
 # device state (x-ignore-shared: the RAM is the shared memfd) into the
 # session's 16 MiB state memfd (token 3, VM_STATE_FD), and quits. After
 # the kexec, a new QEMU maps the retrieved RAM memfd (token 1), loads the
-# state and continues. QEMU's monitor is driven through a fifo on its
-# stdin (the guest kernel has no sockets); its replies go to a file. Times
+# state and continues. QEMU is driven as a management tool would drive it,
+# through QMP, here on two fifos (its stdin and stdout: the guest kernel
+# has no sockets), and every wait is for QEMU's answer or event (STOP,
+# MIGRATION completed, RESUME), not a poll: under -icount a poll's sleep
+# counts as instructions in the blackout. Times
 # are seconds of /proc/uptime; what the next generation needs (the last
 # tick, the state's size, the times of the jump) is written into the
 # session's 4 KiB clock memfd (token 2, VM_CLOCK) right before kexec -e:
@@ -28,11 +31,14 @@ VM_STATE_FD="3=memfd:vm-state:16M"
 VM_PAT_BASE=$((4 << 20))
 VM_PAT_END=$((36 << 20))
 VM_STATE=/tmp/vmstate
-VM_MON=/tmp/vm-monitor
-VM_MON_OUT=/tmp/vm-monitor.out
+# QMP: commands into VM_QMP_IN, replies and events out of VM_QMP_OUT (fds
+# 3 and 4 of the shell), each line of them logged in VM_QMP_LOG.
+VM_QMP_IN=/tmp/vm-qmp.in
+VM_QMP_OUT=/tmp/vm-qmp.out
+VM_QMP_LOG=/tmp/vm-qmp.log
+VM_QEMU_ERR=/tmp/vm-qemu.err
 VM_PID=
-# Seconds between two looks at QEMU's monitor or console: the granularity
-# of the VM's marks (vm_kexec.sh).
+# Seconds between two looks at the VM's console (its ticks).
 VM_POLL=0.05
 # The state holds device state only: far less than this, or RAM got in.
 VM_STATE_MAX=$((16 << 20))
@@ -62,6 +68,20 @@ vm_uptime() {
 	cut -d' ' -f1 /proc/uptime
 }
 
+# vm_now: VM_NOW, /proc/uptime in hundredths of a second, with builtins
+# only: inside the blackout the test's clock must not start processes.
+vm_now() {
+	local up
+
+	read -r up _ < /proc/uptime
+	VM_NOW=$((${up%.*} * 100 + 1${up#*.} - 100))
+}
+
+# vm_secs HUNDREDTHS: as seconds, with two decimals.
+vm_secs() {
+	printf '%d.%02d' $(($1 / 100)) $(($1 % 100))
+}
+
 # vm_elapsed FROM [TO]: seconds from uptime FROM to TO (default now).
 vm_elapsed() {
 	awk -v a="$1" -v b="${2:-$(vm_uptime)}" 'BEGIN { printf "%.2f", b - a }'
@@ -70,7 +90,11 @@ vm_elapsed() {
 # vm_ram_path NAME [TOKEN]: the /proc/PID/fd/N of TOKEN (default 1, the
 # RAM) that luoctl printed into /tmp/NAME.out.
 vm_ram_path() {
-	awk -v t="${2:-1}" '$1 == t { print $2 }' /tmp/$1.out
+	local token path
+
+	while read -r token path; do
+		[ "$token" = "${2:-1}" ] && echo "$path"
+	done < /tmp/$1.out
 }
 
 # vm_ram_word PATH ADDR: the 32-bit word at guest physical address ADDR.
@@ -125,16 +149,10 @@ vm_state_put() {
 	dd if=$VM_STATE of="$(vm_ram_path vm 3)" conv=notrunc 2>/dev/null
 }
 
-# vm_state_get SIZE: VM_STATE back from the retrieved state memfd.
-vm_state_get() {
-	head -c "$1" "$(vm_ram_path vm 3)" > $VM_STATE &&
-		[ "$(vm_size $VM_STATE)" = "$1" ]
-}
-
-# vm_clock_write PATH LINE: LINE into the clock memfd (its size is frozen:
-# no truncation).
+# vm_clock_write PATH LINES: LINES into the clock memfd, from its start
+# (its size is frozen: opened read-write, not truncated).
 vm_clock_write() {
-	echo "$2" | dd of="$1" conv=notrunc 2>/dev/null
+	printf '%s\n' "$2" 1<> "$1"
 }
 
 vm_clock_read() {
@@ -152,38 +170,64 @@ vm_luoctl() {
 	return 1
 }
 
-# vm_start SERIAL MEM_PATH [QEMU_ARG...]: QEMU in the background, 1 CPU,
+# vm_start SERIAL MEM_PATH [STATE]: QEMU in the background, 1 CPU,
 # VM_RAM of RAM on MEM_PATH (shared), tickvm as the kernel, the serial
-# port into the file SERIAL, the monitor on fd 3.
+# port into the file SERIAL, QMP on fds 3 and 4, in command mode, with the
+# migration capabilities set: x-ignore-shared (the RAM stays in the memfd)
+# and events. With STATE, QEMU waits for an incoming migration (-incoming
+# defer) that vm_load reads from STATE, open as QEMU's fd 5.
 vm_start() {
 	local serial=$1 mem=$2
 
 	shift 2
-	rm -f $VM_MON
-	mkfifo $VM_MON || return 1
+	exec 5< "${1:-/dev/null}"
+	[ -n "$1" ] && set -- -incoming defer
+	rm -f $VM_QMP_IN $VM_QMP_OUT
+	mkfifo $VM_QMP_IN $VM_QMP_OUT || return 1
 	: > "$serial"
-	: > $VM_MON_OUT
+	: > $VM_QMP_LOG
 	# A QEMU that died must not take the shell along when it writes.
 	trap '' PIPE
 	$VM_QEMU -nodefaults -no-user-config -display none -vga none \
 		-accel tcg,tb-size=32 -smp 1 -m $VM_RAM \
 		-object memory-backend-file,id=ram,size=$VM_RAM,mem-path="$mem",share=on \
 		-machine pc,memory-backend=ram -kernel $VM_ELF \
-		-serial file:"$serial" -monitor stdio "$@" \
-		< $VM_MON > $VM_MON_OUT 2>&1 &
+		-serial file:"$serial" -qmp stdio "$@" \
+		< $VM_QMP_IN > $VM_QMP_OUT 2> $VM_QEMU_ERR &
 	VM_PID=$!
-	# Opening the write end lets QEMU's open of the read end finish.
-	exec 3> $VM_MON
+	exec 5>&-
+	# Each open of a fifo waits for the other end's: QEMU's stdin first.
+	exec 3> $VM_QMP_IN
+	exec 4< $VM_QMP_OUT
+	vm_qmp '{"execute": "qmp_capabilities"}' &&
+	vm_qmp '{"execute": "migrate-set-capabilities", "arguments": {"capabilities": [
+		{"capability": "x-ignore-shared", "state": true},
+		{"capability": "events", "state": true}]}}'
 }
 
 vm_alive() {
 	[ -n "$VM_PID" ] && kill -0 "$VM_PID" 2>/dev/null
 }
 
-# vm_mon COMMAND: one monitor command (its reply lands in VM_MON_OUT).
-vm_mon() {
+# vm_qmp JSON [TEXT]: one QMP command; waits for its return and, with TEXT,
+# for a line holding TEXT as well (an event, which may come before the
+# return), kept in VM_QMP_EVENT. Fails on an error reply, a failed
+# migration, QEMU gone, or a minute without a line.
+vm_qmp() {
+	local line want=${2:-} ret=
+
 	vm_alive || return 1
-	echo "$*" >&3
+	echo "$1" >&3
+	while IFS= read -r -t 60 line <&4; do
+		echo "$line" >> $VM_QMP_LOG
+		case $line in
+		*'"error"'*|*'"status": "failed"'*) return 1 ;;
+		*'"return"'*) ret=1 ;;
+		esac
+		[ -n "$want" ] && case $line in *"$want"*) want= VM_QMP_EVENT=$line ;; esac
+		[ -n "$ret" ] && [ -z "$want" ] && return 0
+	done
+	return 1
 }
 
 # vm_wait SECONDS COMMAND...: poll COMMAND every VM_POLL s until it succeeds;
@@ -198,11 +242,6 @@ vm_wait() {
 		awk -v e="$end" -v u="$(vm_uptime)" 'BEGIN { exit !(u > e) }' && return 1
 		sleep $VM_POLL
 	done
-}
-
-# vm_mon_says TEXT: a line of the monitor's replies is TEXT.
-vm_mon_says() {
-	tr -d '\r' < $VM_MON_OUT | grep -qx "$1"
 }
 
 # vm_ticks SERIAL: the tick numbers printed, one a line.
@@ -228,9 +267,12 @@ vm_all_ok() {
 	! tr -d '\r' < "$1" | grep '^tickvm: tick' | grep -qv ' ok$'
 }
 
-# vm_clean_run SERIAL: one start, ticks, every one ok.
-vm_clean_run() {
-	[ "$(vm_starts "$1")" = 1 ] && [ -n "$(vm_last_tick "$1")" ] && vm_all_ok "$1"
+# vm_console_sum SERIAL: "STARTS LAST BAD", the console read once: how
+# often tickvm started, its last tick (0: none), how many ticks were bad.
+vm_console_sum() {
+	awk '{ sub(/\r$/, "") } /^tickvm: start/ { s++ }
+		/^tickvm: tick/ { t = $3; if ($4 != "ok") b++ }
+		END { print s + 0, t + 0, b + 0 }' "$1"
 }
 
 # vm_consecutive SERIAL FIRST: the ticks are FIRST, FIRST + 1, ...
@@ -241,62 +283,56 @@ vm_consecutive() {
 # vm_save: stop the VM and save its device state into VM_STATE, without
 # the RAM (x-ignore-shared); waits for the migration to complete.
 vm_save() {
-	vm_mon stop &&
-	vm_mon "migrate_set_capability x-ignore-shared on" &&
-	vm_mon "migrate \"exec:cat > $VM_STATE\"" || return 1
-	vm_wait 60 vm_migrated
-	vm_mon_says "Migration status: completed"
+	vm_qmp '{"execute": "stop"}' '"event": "STOP"' &&
+	vm_qmp "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"exec:cat > $VM_STATE\"}}" \
+		'"status": "completed"'
 }
 
-vm_migrated() {
-	vm_mon "info migrate"
-	sleep $VM_POLL
-	vm_mon_says "Migration status: completed" ||
-		vm_mon_says "Migration status: failed"
-}
-
-# vm_load: with QEMU started with -incoming defer, load VM_STATE; the VM
-# is paused then, as it was when saved.
+# vm_load: with QEMU started on a STATE (vm_start), load the state from
+# it (what follows the state's end is not read); the VM is paused then, as
+# it was when saved.
 vm_load() {
-	vm_mon "migrate_set_capability x-ignore-shared on" &&
-	vm_mon "migrate_incoming \"exec:cat $VM_STATE\"" || return 1
-	vm_wait 60 vm_loaded
+	vm_qmp '{"execute": "migrate-incoming", "arguments": {"uri": "fd:5"}}' \
+		'"status": "completed"'
 }
 
-vm_loaded() {
-	vm_mon "info status"
-	sleep $VM_POLL
-	vm_mon_says "VM status: paused"
+# vm_cont: let the VM run; waits for QEMU's RESUME event.
+vm_cont() {
+	vm_qmp '{"execute": "cont"}' '"event": "RESUME"'
 }
 
-# vm_running: after cont, the monitor says the VM runs.
-vm_running() {
-	vm_mon "info status"
-	sleep $VM_POLL
-	vm_mon_says "VM status: running"
+# vm_mark_event NAME: khomark NAME at the time stamp of VM_QMP_EVENT (the
+# moment QEMU sent it), or now if it has none.
+vm_mark_event() {
+	local sec usec
+
+	sec=${VM_QMP_EVENT#*\"seconds\": }
+	sec=${sec%%,*}
+	usec=${VM_QMP_EVENT#*\"microseconds\": }
+	usec=${usec%%\}*}
+	khomark "$1" "$sec" "$usec" > /dev/null 2>&1 || khomark "$1" > /dev/null
 }
 
-# vm_quit: QEMU quits; waits up to 30 s for it to exit.
+# vm_quit: QEMU quits (which waits for the migration's cat: VM_STATE is
+# whole then); waits up to 30 s for it to exit, and kills it after that.
 vm_quit() {
-	local end
+	local dog rc
 
-	vm_mon quit
-	end=$(awk -v u="$(vm_uptime)" 'BEGIN { print u + 30 }')
-	while vm_alive && awk -v e="$end" -v u="$(vm_uptime)" 'BEGIN { exit u > e }'; do
-		sleep $VM_POLL
-	done
-	exec 3>&-
-	if vm_alive; then
-		kill "$VM_PID"
-		return 1
-	fi
-	wait "$VM_PID" 2>/dev/null
+	[ -n "$VM_PID" ] || return 1
+	vm_qmp '{"execute": "quit"}'
+	( sleep 30; kill -9 "$VM_PID" ) 2> /dev/null &
+	dog=$!
+	wait "$VM_PID"
+	rc=$?
+	kill "$dog" 2> /dev/null
+	exec 3>&- 4<&-
 	VM_PID=
+	return $rc
 }
 
 vm_qemu_diag() {
-	khotest_diag "qemu: $(tr -d '\r' < $VM_MON_OUT | grep -v '^(qemu)' |
-		grep -iE 'error|qemu-system|warning' | tail -n 3 | tr '\n' ' ')"
+	khotest_diag "qemu: $(grep -iE 'error|qemu-system|warning' $VM_QEMU_ERR $VM_QMP_LOG |
+		tail -n 3 | tr -d '\r' | tr '\n' ' ')"
 }
 
 vm_size() {
