@@ -53,7 +53,8 @@ static int64_t realtime_ns(void)
 
 /*
  * The counter's value at CLOCK_REALTIME @at_ns, in the past: its rate is
- * taken over 10 ms, each side read between two readings of the other.
+ * taken over a 10 ms sleep, both of its readings inside the two of the
+ * clock.
  */
 static int cycles_at(int64_t at_ns, uint64_t *val)
 {

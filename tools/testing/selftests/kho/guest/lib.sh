@@ -51,7 +51,8 @@ khotest_finish() {
 # The command line for the next generation: ours, with khotest_gen bumped
 # and any extra words appended.
 khotest_next_cmdline() {
-	local word out=""
+	local word line out=""
+
 	read -r line < /proc/cmdline
 	for word in $line; do
 		case "$word" in

@@ -302,7 +302,7 @@ vm_cont() {
 }
 
 # vm_mark_event NAME: khomark NAME at the time stamp of VM_QMP_EVENT (the
-# moment QEMU sent it), or now if it has none.
+# moment QEMU sent it); if it cannot be dated, khomark NAME now, and fails.
 vm_mark_event() {
 	local sec usec
 
@@ -310,7 +310,9 @@ vm_mark_event() {
 	sec=${sec%%,*}
 	usec=${VM_QMP_EVENT#*\"microseconds\": }
 	usec=${usec%%\}*}
-	khomark "$1" "$sec" "$usec" > /dev/null 2>&1 || khomark "$1" > /dev/null
+	khomark "$1" "$sec" "$usec" > /dev/null 2>&1 && return 0
+	khomark "$1" > /dev/null
+	return 1
 }
 
 # vm_quit: QEMU quits (which waits for the migration's cat: VM_STATE is

@@ -222,7 +222,9 @@ vm_kexec_gen1() {
 	# first, such as a tick checking 8 MiB, where -icount's vCPUs take
 	# turns with the shell.)
 	if vm_cont; then
-		vm_mark_event vm-running
+		vm_mark_event vm-running ||
+			khotest_diag "vm-running marked after QEMU's answer:" \
+				"its RESUME could not be dated"
 	else
 		khomark vm-running > /dev/null
 		khotest_diag "cont: no RESUME event from QEMU"
