@@ -6,7 +6,8 @@
 # of all suites. Exit status is non-zero when anything failed.
 #
 # Suites: memblock and memblock-numa (userspace simulator, without and
-# with NUMA), tracker (userspace tests of the KHO tracker), bench (a smoke
+# with NUMA), xarray (tools/testing/radix-tree: the XArray's suite and
+# the tests of xas_store_leaf()), tracker (userspace tests of the KHO tracker), bench (a smoke
 # run of make bench: small inputs, the bench's own checks), fuzz (a short
 # libFuzzer run of each target of tools/testing/kho/fuzz), inspector
 # (tools/kho/test.sh: khoinspect over the fuzz seeds, damaged copies of
@@ -34,7 +35,7 @@ failure_details=()
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || {
 	# SCENARIO="NAME...": those selftest scenarios only.
-	[ -n "${SCENARIO:-}" ] || suites=(memblock memblock-numa tracker fuzz inspector series kconfig docs)
+	[ -n "${SCENARIO:-}" ] || suites=(memblock memblock-numa xarray tracker fuzz inspector series kconfig docs)
 	for a in $ARCHS; do
 		suites+=("selftests-$a")
 		[ -n "${SCENARIO:-}" ] || suites+=("ftrace-$a" "w1-$a")
@@ -107,6 +108,36 @@ suite_memblock() {
 			n=$((n + 1))
 			echo "$line" | sed -E "s/^(not )?ok [0-9]+ :? */\1ok $n /" ;;
 		esac
+	done
+}
+
+# tools/testing/radix-tree (ASan, UBSan): the XArray's own suite
+# (lib/test_xarray.c) on the series' lib/xarray.c, and leaf.c, the tests
+# of xas_store_leaf(). One result each.
+suite_xarray() {
+	local dir=$TREE/tools/testing/radix-tree log=$LOGDIR/xarray.log out rc n=0 t
+	echo "KTAP version 1"
+	echo "# xarray: tools/testing/radix-tree xarray and leaf (ASan/UBSan)"
+	echo "1..2"
+	# Its Makefile does not know that xarray.o includes lib/test_xarray.c.
+	if ! { rm -f "$dir"/xarray.o && make -s -C "$dir" -j"$(nproc)" xarray leaf; } > "$log" 2>&1; then
+		tail -n 20 "$log" | sed 's/^/# /'
+		echo "not ok 1 xarray: build failed (log: ${log#"$TOP"/})"
+		echo "not ok 2 leaf: build failed"
+		return
+	fi
+	for t in xarray leaf; do
+		n=$((n + 1))
+		out=$( (cd "$dir" && ./$t) 2>&1) && rc=0 || rc=$?
+		echo "$out" >> "$log"
+		echo "$out" | tail -n 3 | sed 's/^/# /'
+		# xarray prints leaked nodes as nr_allocated; leaf asserts none.
+		if [ $rc = 0 ] && ! echo "$out" | grep -q '^nr_allocated' &&
+		   { [ $t = leaf ] || echo "$out" | grep -q '^XArray: \([0-9]*\) of \1 tests passed'; }; then
+			echo "ok $n $t"
+		else
+			echo "not ok $n $t (status $rc, log: ${log#"$TOP"/})"
+		fi
 	done
 }
 
@@ -535,6 +566,7 @@ for s in "${suites[@]}"; do
 	case "$s" in
 	memblock) report < <(suite_memblock 0) ;;
 	memblock-numa) report < <(suite_memblock 1) ;;
+	xarray) report < <(suite_xarray) ;;
 	tracker) report < <(suite_tracker) ;;
 	bench) report < <("$TOP/harness/bench.sh" smoke 2>&1) ;;
 	fuzz) report < <(suite_fuzz) ;;

@@ -577,7 +577,11 @@ static int memfd_kho_folio_in(struct memfd_kho_in *in,
 	return err;
 }
 
-#define MEMFD_KHO_CLAIM	32
+/*
+ * Folios taken at a time: a whole leaf of the page cache (XA_CHUNK_SIZE),
+ * which shmem_insert_folios() links in at once.
+ */
+#define MEMFD_KHO_CLAIM	64
 
 /*
  * Put the @n folios claimed for @recs into a shmem file, a run of the same
@@ -908,29 +912,33 @@ static unsigned int memfd_kho_fill_recs(struct memfd_kho_fill *fl,
 {
 	struct luo_kho_memfd_folio *take[MEMFD_KHO_CLAIM];
 	struct folio *folios[MEMFD_KHO_CLAIM];
-	phys_addr_t phys[MEMFD_KHO_CLAIM];
-	pgoff_t index[MEMFD_KHO_CLAIM];
-	unsigned long nr[MEMFD_KHO_CLAIM];
+	/* The addresses to take, then the indices of what was taken. */
+	union {
+		phys_addr_t phys[MEMFD_KHO_CLAIM];
+		pgoff_t index[MEMFD_KHO_CLAIM];
+	} u;
+	u8 order[MEMFD_KHO_CLAIM];
 	unsigned int i, m = 0, ok = 0, done, run, added, in = 0;
+	unsigned long nr;
 	bool dirty;
 
 	for (i = 0; i < n; i++) {
 		if (recs[i]->reserved)
 			continue;
 		take[m] = recs[i];
-		phys[m++] = PFN_PHYS(recs[i]->pfn);
+		u.phys[m++] = PFN_PHYS(recs[i]->pfn);
 	}
 	if (!m)
 		return 0;
-	kho_restore_folios(fl->in.client, phys, m, folios);
+	kho_restore_folios(fl->in.client, u.phys, m, folios);
 	for (i = 0; i < m; i++) {
 		if (IS_ERR(folios[i]) ||
 		    take[i]->index & (folio_nr_pages(folios[i]) - 1)) {
 			memfd_kho_fill_lose(fl, take[i], folios[i]);
 			continue;
 		}
-		nr[ok] = folio_nr_pages(folios[i]);
-		index[ok] = take[i]->index;
+		u.index[ok] = take[i]->index;
+		order[ok] = folio_order(folios[i]);
 		folios[ok] = folios[i];
 		take[ok++] = take[i];
 	}
@@ -941,14 +949,15 @@ static unsigned int memfd_kho_fill_recs(struct memfd_kho_fill *fl,
 				break;
 		/* It stops at a failure: the folios after it are lost too. */
 		if (shmem_insert_folios(fl->in.inode, folios + done,
-					index + done, run, dirty, &added))
+					u.index + done, run, dirty, &added))
 			for (i = done + added; i < done + run; i++)
 				memfd_kho_fill_lose(fl, take[i], folios[i]);
-		for (i = done; i < done + added; i++) {
+		for (i = done, nr = 0; i < done + added; i++) {
 			take[i]->reserved = MEMFD_KHO_REC_IN |
-				(ilog2(nr[i]) + 1) << MEMFD_KHO_REC_ORDER;
-			atomic_long_add(nr[i], &fl->in.nr_pages);
+				(order[i] + 1) << MEMFD_KHO_REC_ORDER;
+			nr += 1UL << order[i];
 		}
+		atomic_long_add(nr, &fl->in.nr_pages);
 		in += added;
 	}
 	return in;
@@ -1097,11 +1106,22 @@ static void memfd_kho_fill_part(struct memfd_kho_fill *fl, unsigned int part)
 	unsigned long i = part * fl->per_part, n, end;
 	unsigned int j;
 
+	BUILD_BUG_ON(MEMFD_KHO_CLAIM % XA_CHUNK_SIZE);
 	end = min(fl->map.nr, i + fl->per_part);
 	for (; i < end; i += n) {
 		n = min_t(unsigned long, end - i, MEMFD_KHO_CLAIM);
-		for (j = 0; j < n; j++)
+		for (j = 0; j < n; j++) {
 			recs[j] = memfd_kho_fill_rec(fl, i + j);
+			/*
+			 * After a hole, end the batch where a leaf of the
+			 * page cache starts, so that the next ones are leaves.
+			 */
+			if (j && !(recs[j]->index % MEMFD_KHO_CLAIM) &&
+			    recs[0]->index % MEMFD_KHO_CLAIM) {
+				n = j;
+				break;
+			}
+		}
 		mutex_lock(&fl->locks[part]);
 		memfd_kho_fill_recs(fl, recs, n);
 		mutex_unlock(&fl->locks[part]);
@@ -1206,7 +1226,9 @@ static struct memfd_kho_fill *memfd_kho_fill_prepare(struct memfd_kho_in *in,
 		kfree(fl);
 		return ERR_PTR(err);
 	}
-	fl->per_part = max(DIV_ROUND_UP(fl->map.nr, fl->nr_parts), 1UL);
+	/* Parts of whole batches, which start on a leaf in a file with no hole. */
+	fl->per_part = round_up(max(DIV_ROUND_UP(fl->map.nr, fl->nr_parts), 1UL),
+				MEMFD_KHO_CLAIM);
 	for (i = 0; i < fl->nr_parts; i++)
 		mutex_init(&fl->locks[i]);
 	fl->fill.ops = &memfd_kho_fill_ops;

@@ -3,8 +3,9 @@
  * KUnit tests of shmem_insert_folios(), the one entry point of the memfd
  * live update handler into shmem: a run of folios goes into the file
  * whole, accounted as if allocated for it; a run of consecutive indices
- * steps from slot to slot across the xarray's nodes; a conflict stops the
- * run where it is, and the folios from there on stay the caller's.
+ * steps from slot to slot across the xarray's nodes, or goes in a whole
+ * leaf at a time; a conflict stops the run where it is, and the folios
+ * from there on stay the caller's.
  */
 
 #include <kunit/test.h>
@@ -130,7 +131,7 @@ static void memfd_kho_test_conflict(struct kunit *test)
 	fput(t.file);
 }
 
-#define MKT_STEPS	140U
+#define MKT_STEPS	200U
 
 /*
  * @nr folios at indices @start, @start + 1, ... of a new file of
@@ -209,6 +210,38 @@ static void memfd_kho_test_steps(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, done, 20U);
 }
 
+/*
+ * Whole leaves of the xarray (XA_CHUNK_SIZE order-0 folios from a multiple
+ * of it) go in a leaf at a time, after one that is in already as well.
+ */
+static void memfd_kho_test_leaves(struct kunit *test)
+{
+	unsigned int done = 0;
+
+	KUNIT_EXPECT_EQ(test, mkt_steps(test, 0, XA_CHUNK_SIZE, MKT_STEPS,
+					&done), 0);
+	KUNIT_EXPECT_EQ(test, done, XA_CHUNK_SIZE);
+	KUNIT_EXPECT_EQ(test, mkt_steps(test, XA_CHUNK_SIZE, 2 * XA_CHUNK_SIZE,
+					0, &done), 0);
+	KUNIT_EXPECT_EQ(test, done, 2 * XA_CHUNK_SIZE);
+}
+
+/*
+ * A taken index inside a leaf stops the run right at it, whether it is in
+ * the first leaf or a later one.
+ */
+static void memfd_kho_test_leaf_conflict(struct kunit *test)
+{
+	unsigned int done = 0;
+
+	KUNIT_EXPECT_EQ(test, mkt_steps(test, 0, XA_CHUNK_SIZE, 5, &done),
+			-EEXIST);
+	KUNIT_EXPECT_EQ(test, done, 5U);
+	KUNIT_EXPECT_EQ(test, mkt_steps(test, 0, 3 * XA_CHUNK_SIZE,
+					XA_CHUNK_SIZE + 6, &done), -EEXIST);
+	KUNIT_EXPECT_EQ(test, done, XA_CHUNK_SIZE + 6);
+}
+
 /* A step onto a taken index is a conflict like any other. */
 static void memfd_kho_test_step_conflict(struct kunit *test)
 {
@@ -225,6 +258,8 @@ static struct kunit_case memfd_kho_test_cases[] = {
 	KUNIT_CASE(memfd_kho_test_conflict),
 	KUNIT_CASE(memfd_kho_test_steps),
 	KUNIT_CASE(memfd_kho_test_step_conflict),
+	KUNIT_CASE(memfd_kho_test_leaves),
+	KUNIT_CASE(memfd_kho_test_leaf_conflict),
 	{}
 };
 

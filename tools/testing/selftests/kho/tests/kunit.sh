@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # khotest-generations: 2
-# khotest-results: 20 19
+# khotest-results: 22 21
 # khotest-cmdline: kho=on kunit.enable=1
 #
 # The KHO KUnit suite (CONFIG_KEXEC_HANDOVER_KUNIT_TEST), run at boot with
