@@ -77,7 +77,7 @@ link_overlay() {
 	# Drop links of files that left the overlay.
 	if [ -f "$list" ]; then
 		comm -23 "$list" "$new" | while read -r f; do
-			[ -L "$TREE/$f" ] && rm -f "$TREE/$f"
+			if [ -L "$TREE/$f" ]; then rm -f "$TREE/$f"; fi
 		done
 	fi
 	while read -r f; do
