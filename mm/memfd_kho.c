@@ -407,12 +407,16 @@ static int memfd_kho_sync(struct liveupdate_file *lf)
  * memfd_kho.lose_folio=TOKEN makes the freeze point the sixth folio record
  * of the memfd preserved under TOKEN (0: none) at page frame 0, which is
  * never preserved; memfd_kho.bad_index=TOKEN moves that record's index
- * past the end of the file; memfd_kho.fill_hold=1 makes fill workers wait
- * until it is 0 again, so that only lookups put folios in.
+ * past the end of the file; memfd_kho.fill_hold=1 makes the workers of a
+ * fill behind RETRIEVE_FD wait until it is 0 again, so that only lookups
+ * put folios in. For the test of a fill in RETRIEVE_FD:
+ * memfd_kho.unsort=TOKEN swaps the first ten pairs of folio records, ten
+ * more runs of records sorted by index than the first scan makes.
  */
-static unsigned long long lose_folio, bad_index;
+static unsigned long long lose_folio, bad_index, unsort;
 module_param(lose_folio, ullong, 0600);
 module_param(bad_index, ullong, 0600);
+module_param(unsort, ullong, 0600);
 static bool fill_hold;
 module_param(fill_hold, bool, 0600);
 
@@ -422,11 +426,19 @@ static void memfd_kho_debug_lose(struct liveupdate_file *lf,
 	bool lose = lose_folio && lf->token == lose_folio;
 	bool past = bad_index && lf->token == bad_index;
 	struct luo_kho_memfd_folio *rec;
+	unsigned int i;
 
+	/* The first page of the array. */
+	rec = (void *)((struct kho_array_page *)sk->folios.head + 1);
+	if (unsort && lf->token == unsort && sk->nr >= 20) {
+		pr_warn("token %llu: folio records unsorted on request\n",
+			lf->token);
+		for (i = 0; i < 20; i += 2)
+			swap(rec[i], rec[i + 1]);
+	}
 	if (sk->nr < 6 || (!lose && !past))
 		return;
-	/* The sixth record, in the first page of the array. */
-	rec = (void *)((struct kho_array_page *)sk->folios.head + 1);
+	/* The sixth record. */
 	rec += 5;
 	pr_warn("token %llu: folio at index %llu damaged on request\n",
 		lf->token, rec->index);
@@ -584,58 +596,10 @@ static int memfd_kho_folio_in(struct memfd_kho_in *in,
 #define MEMFD_KHO_CLAIM	64
 
 /*
- * Put the @n folios claimed for @recs into a shmem file, a run of the same
- * dirty state in one shmem_insert_folios(); from the first error on they
- * are released. Their pages in *@pages.
- */
-static int memfd_kho_shmem_in(struct memfd_kho_in *in,
-			      const struct luo_kho_memfd_folio *recs,
-			      struct folio **folios, unsigned int n,
-			      unsigned long *pages)
-{
-	pgoff_t index[MEMFD_KHO_CLAIM];
-	unsigned int i, done, run, added;
-	int err = 0, ret;
-
-	for (i = 0; i < n; i++) {
-		unsigned long nr;
-
-		if (IS_ERR(folios[i])) {
-			err = PTR_ERR(folios[i]);
-			break;
-		}
-		nr = folio_nr_pages(folios[i]);
-		*pages += nr;
-		if (recs[i].index & (nr - 1) || recs[i].index >= in->npages) {
-			err = -EINVAL;
-			break;
-		}
-		index[i] = recs[i].index;
-	}
-	for (done = 0; done < i; done += run) {
-		u32 dirty = recs[done].flags & LUO_KHO_FOLIO_DIRTY;
-
-		for (run = 1; done + run < i; run++)
-			if ((recs[done + run].flags & LUO_KHO_FOLIO_DIRTY) != dirty)
-				break;
-		ret = shmem_insert_folios(in->inode, folios + done, index + done,
-					  run, dirty, &added);
-		if (ret) {
-			err = ret;
-			done += added;
-			break;
-		}
-	}
-	for (; done < n; done++)
-		if (!IS_ERR(folios[done]))
-			memfd_kho_discard(in, folios[done]);
-	return err;
-}
-
-/*
- * Restore the @nr folio records at @data (a page of them), claiming
- * MEMFD_KHO_CLAIM folios at a time; the first error stops it, and what
- * was claimed after it is released.
+ * Restore the @nr folio records at @data (a page of them) into a hugetlbfs
+ * file, or release them (no file), claiming MEMFD_KHO_CLAIM folios at a
+ * time; the first error stops it, and what was claimed after it is
+ * released.
  */
 static int memfd_kho_folios_page(void *arg, const void *data, unsigned int nr,
 				 unsigned long first)
@@ -659,10 +623,6 @@ static int memfd_kho_folios_page(void *arg, const void *data, unsigned int nr,
 		if (err)
 			break;
 		kho_restore_folios(in->client, phys, n, folios);
-		if (in->inode && !in->h) {
-			err = memfd_kho_shmem_in(in, recs + i, folios, n, &pages);
-			continue;
-		}
 		for (j = 0; j < n; j++) {
 			if (IS_ERR(folios[j]))
 				err = err ?: PTR_ERR(folios[j]);
@@ -691,19 +651,13 @@ static unsigned int memfd_kho_threads(struct memfd_kho_in *in,
 	return min(threads, num_online_cpus());
 }
 
-/*
- * Walk the folio records of @rec into @in. shmem_insert_folios() is safe
- * on different indices at once: the workers of kho_array_restore_parallel()
- * run while the caller holds the inode lock for them, and the file is not
- * installed yet, so nothing else sees it.
- */
+/* Walk the folio records of @rec into @in, in the caller. */
 static long memfd_kho_folios_in(struct memfd_kho_in *in,
-				const struct luo_kho_memfd *rec,
-				unsigned int threads)
+				const struct luo_kho_memfd *rec)
 {
 	return kho_array_restore_parallel(in->client, rec->folios,
 					  sizeof(struct luo_kho_memfd_folio),
-					  memfd_kho_folios_page, in, threads);
+					  memfd_kho_folios_page, in, 1);
 }
 
 /*
@@ -723,6 +677,10 @@ static long memfd_kho_folios_in(struct memfd_kho_in *in,
  * A folio that cannot be put in is lost: its index reads as -EIO, and the
  * rest of the file is fine. RETRIEVE_FD refuses what it can check before:
  * a damaged record fails it as before.
+ *
+ * With fill_later off, or records in more runs than a lookup searches,
+ * RETRIEVE_FD fills the file before it returns, the caller a part and
+ * workers the others, and fails with -EIO if a folio is lost.
  */
 #define MEMFD_KHO_MAX_RUNS	8
 
@@ -754,6 +712,7 @@ struct memfd_kho_fill {
 	unsigned int nr_parts;
 	unsigned long per_part;	/* records */
 	atomic_t running;	/* workers still putting folios in */
+	bool now;		/* filled before RETRIEVE_FD returns */
 	struct mem_cgroup *memcg;	/* the retriever's */
 	struct completion finished;
 	u64 token;
@@ -1165,30 +1124,10 @@ static void memfd_kho_fill_all(struct memfd_kho_fill *fl)
 	memfd_kho_fill_end(fl);
 }
 
-static int memfd_kho_fill_thread(void *arg)
-{
-	struct memfd_kho_worker *w = arg;
-	struct memfd_kho_fill *fl = w->fl;
-	struct inode *inode = fl->in.inode;
-
-	set_user_nice(current, MAX_NICE);
-	memfd_kho_debug_hold();
-	memfd_kho_fill_part(fl, w->part);
-	if (atomic_dec_and_test(&fl->running)) {
-		memfd_kho_fill_end(fl);
-		liveupdate_unhold();
-	}
-	/* May evict the inode, and free @fl with it. */
-	iput(inode);
-	return 0;
-}
-
 /*
  * Take the records of @rec and check them with @threads, for @in's file
  * (shmem, inode locked, size set), to fill it in as many parts. Return:
- * the fill to start; NULL when the folios are in already (the records are
- * in more runs than a lookup searches, so they were put in here); or an
- * error pointer (the folios are left to kho_finish()).
+ * the fill, or an error pointer (the folios are left to kho_finish()).
  */
 static struct memfd_kho_fill *memfd_kho_fill_prepare(struct memfd_kho_in *in,
 						     const struct luo_kho_memfd *rec,
@@ -1248,53 +1187,117 @@ static struct memfd_kho_fill *memfd_kho_fill_prepare(struct memfd_kho_in *in,
 		memfd_kho_fill_free(&fl->fill);
 		return ERR_PTR(-EINVAL);
 	}
-	if (fl->nr_runs <= MEMFD_KHO_MAX_RUNS)
-		return fl;
-	memfd_kho_fill_all(fl);
-	err = atomic_long_read(&fl->lost) ? -EIO : 0;
-	memfd_kho_fill_free(&fl->fill);
-	return err ? ERR_PTR(err) : NULL;
+	/* A lookup could not find its folio quickly: fill it now. */
+	fl->now = fl->nr_runs > MEMFD_KHO_MAX_RUNS;
+	return fl;
+}
+
+/* A part is in: the last one ends the fill. @fl may be gone after. */
+static void memfd_kho_fill_part_done(struct memfd_kho_fill *fl)
+{
+	bool now = fl->now;
+
+	if (!atomic_dec_and_test(&fl->running))
+		return;
+	memfd_kho_fill_end(fl);
+	if (!now)
+		liveupdate_unhold();
+}
+
+static int memfd_kho_fill_thread(void *arg)
+{
+	struct memfd_kho_worker *w = arg;
+	struct memfd_kho_fill *fl = w->fl;
+	struct inode *inode = fl->in.inode;
+
+	/* Behind a running VM, not in the way of anything. */
+	if (!fl->now) {
+		set_user_nice(current, MAX_NICE);
+		memfd_kho_debug_hold();
+	}
+	memfd_kho_fill_part(fl, w->part);
+	memfd_kho_fill_part_done(fl);
+	/* May evict the inode, and free @fl with it. */
+	iput(inode);
+	return 0;
 }
 
 /*
- * The file goes out now: start a worker for each part, each on an online
- * CPU of its own while there are enough (at the lowest priority, a worker
- * left to the scheduler may stay beside another); without them, fill it
- * here. In ->retrieve(), under luo_lock.
+ * Start a worker for each part from @first on, each bound to an online CPU
+ * of its own while there are enough, the CPUs after the caller's first (a
+ * worker left to the scheduler may stay beside another). Return: false if
+ * they could not all be started; none was then.
  */
-static void memfd_kho_fill_start(struct memfd_kho_fill *fl)
+static bool memfd_kho_fill_workers(struct memfd_kho_fill *fl,
+				   unsigned int first)
 {
-	struct inode *inode = fl->in.inode;
-	unsigned int i, n = 0, cpu;
+	unsigned int i, n, online = num_online_cpus(), cpu;
 	struct task_struct **t;
 
-	shmem_set_fill(inode, &fl->fill);
+	/* The caller's index among the online CPUs. */
+	cpu = bitmap_weight(cpumask_bits(cpu_online_mask),
+			    raw_smp_processor_id());
 	t = kcalloc(fl->nr_parts, sizeof(*t), GFP_KERNEL);
-	for (; t && n < fl->nr_parts; n++) {
+	for (n = first; t && n < fl->nr_parts; n++) {
 		fl->workers[n] = (struct memfd_kho_worker){ .fl = fl, .part = n };
 		t[n] = kthread_create(memfd_kho_fill_thread, &fl->workers[n],
 				      "memfd_fill/%llu:%u", fl->token, n);
 		if (IS_ERR(t[n]))
 			break;
-		cpu = cpumask_nth(n % num_online_cpus(), cpu_online_mask);
-		if (fl->nr_parts > 1 && cpu < nr_cpu_ids)
-			kthread_bind(t[n], cpu);
+		if (fl->nr_parts > 1)
+			kthread_bind(t[n], cpumask_nth((cpu + n) % online,
+						       cpu_online_mask));
 	}
 	if (n < fl->nr_parts) {
 		/* Stopped before they ran, they touch nothing. */
-		for (i = 0; i < n; i++)
+		for (i = first; t && i < n; i++)
 			kthread_stop(t[i]);
 		kfree(t);
-		memfd_kho_fill_all(fl);
-		return;
+		return false;
 	}
-	atomic_set(&fl->running, n);
-	liveupdate_hold();
-	for (i = 0; i < n; i++) {
-		ihold(inode);
+	atomic_set(&fl->running, fl->nr_parts);
+	if (!fl->now)
+		liveupdate_hold();
+	for (i = first; i < n; i++) {
+		ihold(fl->in.inode);
 		wake_up_process(t[i]);
 	}
 	kfree(t);
+	return true;
+}
+
+/*
+ * The file goes out now: fill it behind RETRIEVE_FD, at the lowest
+ * priority; without workers, fill it here. In ->retrieve(), under
+ * luo_lock.
+ */
+static void memfd_kho_fill_start(struct memfd_kho_fill *fl)
+{
+	shmem_set_fill(fl->in.inode, &fl->fill);
+	if (!memfd_kho_fill_workers(fl, 0))
+		memfd_kho_fill_all(fl);
+}
+
+/*
+ * Fill the file before it goes out, the caller the first part and workers
+ * the others; nothing else sees the file yet. Return: 0, or -EIO if a
+ * folio was lost. @fl is freed.
+ */
+static int memfd_kho_fill_now(struct memfd_kho_fill *fl)
+{
+	int err;
+
+	fl->now = true;
+	if (fl->nr_parts > 1 && memfd_kho_fill_workers(fl, 1)) {
+		memfd_kho_fill_part(fl, 0);
+		memfd_kho_fill_part_done(fl);
+		wait_for_completion(&fl->finished);
+	} else {
+		memfd_kho_fill_all(fl);
+	}
+	err = atomic_long_read(&fl->lost) ? -EIO : 0;
+	memfd_kho_fill_free(&fl->fill);
+	return err;
 }
 
 #define MEMFD_KHO_FLAGS	(LUO_KHO_MEMFD_NOEXEC | LUO_KHO_MEMFD_HUGETLB | \
@@ -1354,7 +1357,7 @@ static void memfd_kho_drop(struct liveupdate_file *lf,
 	/* kho_finish() releases huge pages: it frees blocks of any order. */
 	if (rec->magic == LUO_KHO_MEMFD_MAGIC &&
 	    !(rec->flags & LUO_KHO_MEMFD_HUGETLB))
-		memfd_kho_folios_in(&in, rec, 1);
+		memfd_kho_folios_in(&in, rec);
 	folio_put(virt_to_folio(rec));
 }
 
@@ -1408,12 +1411,15 @@ static int memfd_kho_retrieve(struct liveupdate_file *lf)
 
 	inode_lock(inode);
 	i_size_write(inode, rec->size);
-	if (!h && READ_ONCE(fill_later)) {
+	if (!h) {
 		fl = memfd_kho_fill_prepare(&in, rec, lf->token, threads);
-		threads = 1;
 		n = IS_ERR(fl) ? PTR_ERR(fl) : rec->nr_folios;
+		if (!IS_ERR(fl) && (fl->now || !READ_ONCE(fill_later))) {
+			n = memfd_kho_fill_now(fl) ?: rec->nr_folios;
+			fl = NULL;
+		}
 	} else {
-		n = memfd_kho_folios_in(&in, rec, threads);
+		n = memfd_kho_folios_in(&in, rec);
 		if (n >= 0 && (n != rec->nr_folios ||
 			       atomic_long_read(&in.nr_pages) != rec->nr_pages))
 			n = -EINVAL;
@@ -1432,13 +1438,8 @@ static int memfd_kho_retrieve(struct liveupdate_file *lf)
 		return n;
 	}
 	lf->file = file;
-	if (!IS_ERR_OR_NULL(fl)) {
+	if (!IS_ERR_OR_NULL(fl))
 		memfd_kho_fill_start(fl);
-		return 0;
-	}
-	if (threads > 1)
-		pr_info("token %llu: %ld folios restored by %u threads\n",
-			lf->token, n, threads);
 	return 0;
 }
 

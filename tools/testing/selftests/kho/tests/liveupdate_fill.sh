@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # khotest-generations: 2
-# khotest-results: 4 6
+# khotest-results: 5 7
 # khotest-machines: small
 # khotest-cmdline: kho=on
 #
@@ -11,9 +11,15 @@
 #         record the freeze points at page frame 0 (memfd_kho.lose_folio);
 #         session "badidx" holds token 3, a 1 MiB memfd whose sixth folio
 #         record the freeze moves past the end of the file
-#         (memfd_kho.bad_index);
+#         (memfd_kho.bad_index); session "unsorted" holds token 4, a 16
+#         MiB memfd (seed 24) whose first ten pairs of folio records the
+#         freeze swaps (memfd_kho.unsort): more runs of records sorted by
+#         index than a lookup searches.
 #   gen1: booted with memfd_kho.fill_hold=1, so only lookups put folios in.
 #         RETRIEVE_FD of token 3 fails with EINVAL, the kernel saying why.
+#         RETRIEVE_FD of token 4 fills it before it returns, the caller and
+#         a worker (fill_hold holds only a fill behind RETRIEVE_FD): its
+#         data is intact.
 #         luoctl retrieves and FINISHes fill, and luo_test fill-later checks
 #         that 16 pages read from token 1 come in alone (Shmem grows by less
 #         than 4 MiB), that token 2 reads EIO at page 5 and is fine around
@@ -40,6 +46,13 @@ lf_bad_index() {
 	! $LUOCTL retrieve badidx 3 > /dev/null 2> /tmp/badidx.err &&
 		grep -q "RETRIEVE_FD badidx 3: Invalid argument" /tmp/badidx.err &&
 		dmesg | grep -q "token 3: bad folio record"
+}
+
+# lf_unsorted: token 4, its records out of order, is filled in
+# RETRIEVE_FD by two parts (4096 folios: two threads) and reads back whole.
+lf_unsorted() {
+	$LUOCTL retrieve -f unsorted 4:x=24:size=16M -- true &&
+		dmesg | grep -q "token 4: filled: 4096 folios in 2 parts, 0 of them on access"
 }
 
 # lf_parts: token 1 (256 MiB of 4 KiB folios) was filled in as many parts
@@ -79,12 +92,17 @@ khotest_run() {
 		khotest_check "session badidx preserved and held; token 3 to be damaged" sh -c \
 			"$LUOCTL preserve -d badidx 3=memfd:fill-badidx:1M:fill=23 > /dev/null &&
 			 echo 3 > $LF_PARAMS/bad_index"
+		khotest_check "session unsorted preserved and held; token 4 to be unsorted" sh -c \
+			"$LUOCTL preserve -d unsorted 4=memfd:fill-unsorted:16M:fill=24 > /dev/null &&
+			 echo 4 > $LF_PARAMS/unsort"
 		khotest_kexec_next "kexec -s -l, the freeze damages records of tokens 2 and 3" \
 			"memfd_kho.fill_hold=1"
 		;;
 	1)
 		khotest_check "a record past the end fails RETRIEVE_FD with EINVAL" \
 			lf_bad_index
+		khotest_check "records out of order: filled in RETRIEVE_FD, data intact" \
+			lf_unsorted
 		khotest_check "filled on access, EIO at the lost page; then the rest" \
 			lf_fill_later
 		khotest_diag "$(tr '\n' ' ' < /tmp/fill.out)"
