@@ -14,7 +14,6 @@
 #include <linux/kexec_handover.h>
 #include <linux/kho/abi.h>
 #include <linux/mm.h>
-#include <linux/mutex.h>
 #include <linux/nodemask.h>
 #include <linux/slab.h>
 
@@ -114,8 +113,8 @@ void kho_array_destroy(struct kho_array *array)
 EXPORT_SYMBOL_GPL(kho_array_destroy);
 
 /*
- * One walk of an array, shared by the threads that read it: a chain of
- * preserved pages taken one at a time, or the pages of a map.
+ * One walk of an array: a chain of preserved pages taken one at a time by
+ * the caller, or the pages of a map shared by the threads that read it.
  */
 struct kho_array_job {
 	struct kho_client *client;
@@ -125,7 +124,6 @@ struct kho_array_job {
 	void *arg;
 	struct mem_cgroup *memcg;
 	const struct kho_array_map *map;	/* or NULL: the chain at next */
-	struct mutex lock;	/* protects next and n */
 	phys_addr_t next;	/* the next page of the chain, 0 at its end */
 	unsigned long n;	/* records of the chain handed out */
 	atomic_t page;		/* the next page of the map */
@@ -187,15 +185,13 @@ static void *kho_array_next(struct kho_array_job *job, unsigned int *nr,
 		*nr = min_t(unsigned long, map->nr - *base, map->per_page);
 		return map->pages[p];
 	}
-	mutex_lock(&job->lock);
 	*hp = kho_array_take(job);
-	if (*hp) {
-		*nr = (*hp)->nr;
-		*base = job->n;
-		job->n += *nr;
-	}
-	mutex_unlock(&job->lock);
-	return *hp ? kho_array_records(*hp) : NULL;
+	if (!*hp)
+		return NULL;
+	*nr = (*hp)->nr;
+	*base = job->n;
+	job->n += *nr;
+	return kho_array_records(*hp);
 }
 
 /* Read pages until there are none left or one failed. */
@@ -230,17 +226,15 @@ static void kho_array_work(struct work_struct *work)
 
 /*
  * Run @job in the caller and in up to @threads - 1 workqueue workers, and
- * wait for them. Return: the records of the chain read, or the first
- * error.
+ * wait for them. Return: 0, or the first error.
  */
-static long kho_array_walk(struct kho_array_job *job, unsigned int threads)
+static int kho_array_walk(struct kho_array_job *job, unsigned int threads)
 {
 	struct kho_array_worker *w = NULL;
 	unsigned int nr = 0, i;
 	cpumask_var_t busy;
 	int nid, cpu;
 
-	mutex_init(&job->lock);
 	if (threads > 1 && zalloc_cpumask_var(&busy, GFP_KERNEL)) {
 		w = kcalloc(threads - 1, sizeof(*w), GFP_KERNEL);
 		cpu = raw_smp_processor_id();
@@ -275,13 +269,12 @@ static long kho_array_walk(struct kho_array_job *job, unsigned int threads)
 		flush_work(&w[i].work);
 	mem_cgroup_put(job->memcg);
 	kfree(w);
-	mutex_destroy(&job->lock);
-	return job->err ? job->err : (long)job->n;
+	return job->err;
 }
 
 /**
- * kho_array_restore_parallel() - read an array the previous kernel
- *	preserved, a page of records at a time, with several threads
+ * kho_array_restore_pages() - read an array the previous kernel preserved,
+ *	a page of records at a time
  * @client: the owner of its pages
  * @phys: kho_array_phys() of the array in the previous kernel, 0 if empty
  * @rec_size: bytes per record, as written
@@ -289,37 +282,31 @@ static long kho_array_walk(struct kho_array_job *job, unsigned int threads)
  *	first of them record number @first; a non-zero return stops the
  *	walk and is returned
  * @arg: passed to @fn
- * @threads: at most this many threads, the caller included; 1 reads the
- *	pages in order in the caller
  *
  * As kho_array_restore(), but @fn gets a page of records at a time (up to
- * a page's worth: it can batch what it does with them), and the pages are
- * handed out one at a time to the caller and to up to @threads - 1
- * workqueue workers, each bound to an online CPU of its own other than the
- * caller's, the nodes with CPUs taken in turn. @fn then runs concurrently on
- * different pages, in no particular order, and must be safe for that. The
- * workers charge memory to the caller's memory cgroup. After an error the
- * other threads stop before their next page: records of @client that no
- * thread reached stay preserved until kho_finish() releases them.
+ * a page's worth), so that it can batch what it does with them. After an
+ * error the pages not read yet stay preserved until kho_finish() releases
+ * them.
  *
  * Context: process context; may sleep.
  * Return: the number of records, or a negative error as for
  * kho_array_restore().
  */
-long kho_array_restore_parallel(struct kho_client *client, phys_addr_t phys,
-				size_t rec_size,
-				int (*fn)(void *arg, const void *recs,
-					  unsigned int nr, unsigned long first),
-				void *arg, unsigned int threads)
+long kho_array_restore_pages(struct kho_client *client, phys_addr_t phys,
+			     size_t rec_size,
+			     int (*fn)(void *arg, const void *recs,
+				       unsigned int nr, unsigned long first),
+			     void *arg)
 {
 	struct kho_array_job job = {
 		.client = client, .rec_size = rec_size, .fn = fn, .arg = arg,
 		.next = phys,
 	};
 
-	return kho_array_walk(&job, phys ? threads : 1);
+	kho_array_run(&job);
+	return job.err ? job.err : (long)job.n;
 }
-EXPORT_SYMBOL_GPL(kho_array_restore_parallel);
+EXPORT_SYMBOL_GPL(kho_array_restore_pages);
 
 /* kho_array_restore()'s function, called for each record of a page. */
 struct kho_array_each {
@@ -365,8 +352,8 @@ long kho_array_restore(struct kho_client *client, phys_addr_t phys,
 {
 	struct kho_array_each e = { .fn = fn, .arg = arg, .rec_size = rec_size };
 
-	return kho_array_restore_parallel(client, phys, rec_size,
-					  kho_array_each, &e, 1);
+	return kho_array_restore_pages(client, phys, rec_size, kho_array_each,
+				       &e);
 }
 EXPORT_SYMBOL_GPL(kho_array_restore);
 
@@ -442,8 +429,13 @@ EXPORT_SYMBOL_GPL(kho_array_map);
  * @threads: at most this many threads, the caller included; 1 reads the
  *	pages in order in the caller
  *
- * As kho_array_restore_parallel(), over pages kho_array_map() took: they
- * stay taken.
+ * The pages, which kho_array_map() took and which stay taken, are handed
+ * out one at a time to the caller and to up to @threads - 1 workqueue
+ * workers, each bound to an online CPU of its own other than the caller's,
+ * the nodes with CPUs taken in turn. @fn then runs concurrently on
+ * different pages, in no particular order, and must be safe for that. The
+ * workers charge memory to the caller's memory cgroup. After an error the
+ * other threads stop before their next page.
  *
  * Context: process context; may sleep.
  * Return: the number of records read, or the first error of @fn.
@@ -456,7 +448,7 @@ long kho_array_map_parallel(const struct kho_array_map *map,
 	struct kho_array_job job = {
 		.rec_size = map->rec_size, .fn = fn, .arg = arg, .map = map,
 	};
-	long err = kho_array_walk(&job, map->nr_pages > 1 ? threads : 1);
+	int err = kho_array_walk(&job, map->nr_pages > 1 ? threads : 1);
 
 	return err < 0 ? err : (long)map->nr;
 }

@@ -737,9 +737,9 @@ static void kho_test_map_array(struct kunit *test, struct kho_client *c,
 }
 
 /*
- * The arrays of the previous kernel, read by two threads at most: the
- * first whole, each record once; the second stops at an error, its
- * unread pages are left to kho_finish(); the third mapped.
+ * The arrays of the previous kernel, a page at a time: the first whole,
+ * each record once; the second stops at an error, its unread pages are
+ * left to kho_finish(); the third mapped and read by two threads.
  */
 static void kho_test_restore_arrays(struct kunit *test, struct kho_client *c,
 				    const u64 *phys)
@@ -749,9 +749,8 @@ static void kho_test_restore_arrays(struct kunit *test, struct kho_client *c,
 	s.bits = kunit_kcalloc(test, BITS_TO_LONGS(KT_ARRAY_NR),
 			       sizeof(long), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, s.bits);
-	KUNIT_EXPECT_EQ(test, kho_array_restore_parallel(c, phys[0], sizeof(u64),
-							 kho_test_array_page,
-							 &s, 4),
+	KUNIT_EXPECT_EQ(test, kho_array_restore_pages(c, phys[0], sizeof(u64),
+						      kho_test_array_page, &s),
 			KT_ARRAY_NR);
 	KUNIT_EXPECT_EQ(test, atomic_read(&s.bad), 0);
 	KUNIT_EXPECT_TRUE(test, bitmap_full(s.bits, KT_ARRAY_NR));
@@ -761,9 +760,8 @@ static void kho_test_restore_arrays(struct kunit *test, struct kho_client *c,
 			-ENOENT);
 	s.fail_at = KT_ARRAY_FAIL;
 	bitmap_zero(s.bits, KT_ARRAY_NR);
-	KUNIT_EXPECT_EQ(test, kho_array_restore_parallel(c, phys[1], sizeof(u64),
-							 kho_test_array_page,
-							 &s, 2),
+	KUNIT_EXPECT_EQ(test, kho_array_restore_pages(c, phys[1], sizeof(u64),
+						      kho_test_array_page, &s),
 			-EIO);
 	KUNIT_EXPECT_EQ(test, atomic_read(&s.bad), 0);
 	KUNIT_EXPECT_FALSE(test, test_bit(KT_ARRAY_FAIL, s.bits));

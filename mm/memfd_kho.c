@@ -655,9 +655,9 @@ static unsigned int memfd_kho_threads(struct memfd_kho_in *in,
 static long memfd_kho_folios_in(struct memfd_kho_in *in,
 				const struct luo_kho_memfd *rec)
 {
-	return kho_array_restore_parallel(in->client, rec->folios,
-					  sizeof(struct luo_kho_memfd_folio),
-					  memfd_kho_folios_page, in, 1);
+	return kho_array_restore_pages(in->client, rec->folios,
+				       sizeof(struct luo_kho_memfd_folio),
+				       memfd_kho_folios_page, in);
 }
 
 /*

@@ -190,11 +190,11 @@ long kho_array_restore(struct kho_client *client, phys_addr_t phys,
 		       size_t rec_size,
 		       int (*fn)(void *arg, const void *rec, unsigned long i),
 		       void *arg);
-long kho_array_restore_parallel(struct kho_client *client, phys_addr_t phys,
-				size_t rec_size,
-				int (*fn)(void *arg, const void *recs,
-					  unsigned int nr, unsigned long first),
-				void *arg, unsigned int threads);
+long kho_array_restore_pages(struct kho_client *client, phys_addr_t phys,
+			     size_t rec_size,
+			     int (*fn)(void *arg, const void *recs,
+				       unsigned int nr, unsigned long first),
+			     void *arg);
 int kho_array_map(struct kho_client *client, phys_addr_t phys,
 		  size_t rec_size, struct kho_array_map *map);
 void kho_array_unmap(struct kho_array_map *map);
