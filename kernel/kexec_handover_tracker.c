@@ -454,16 +454,6 @@ static void kt_unclaim(struct kho_tracker *t, u64 phys)
 		*kt_word(t, leaf, pfn) |= BIT_ULL(pfn % 64);
 }
 
-static bool kt_marked(const struct kho_tracker *t, u64 phys)
-{
-	u64 pfn = phys >> t->page_shift;
-	const char *why;
-	u64 *leaf;
-
-	leaf = kt_leaf(t, 0, pfn, &why);
-	return leaf && (*kt_word(t, leaf, pfn) & BIT_ULL(pfn % 64));
-}
-
 /* Bits of a leaf at or beyond block index @lim must be clear. */
 static bool kt_leaf_tail_clear(const struct kho_tracker *t, const u64 *leaf,
 			       u64 base, u64 lim)
@@ -715,7 +705,8 @@ int kho_tracker_open(struct kho_tracker *t, const struct kho_tracker_ops *ops,
 		w.n = 0;
 		kt_walk(&w);
 		/* Set again: it was seen before, not unmarked. */
-		if (w.unmarked && kt_marked(t, w.unmarked))
+		if (w.unmarked &&
+		    kho_tracker_test(t, w.unmarked >> t->page_shift, 0))
 			reason = "node linked twice";
 		goto fail;
 	}

@@ -423,6 +423,15 @@ static int __init kho_in_open_tracker(struct kho_tracker *t, u64 phys,
 	return 0;
 }
 
+/* A client whose tracker cannot be trusted: its state is lost. */
+static void __init kho_in_reject(struct kho_in_client *ic, const char *why)
+{
+	pr_err("client %s: %s: its state is lost\n", ic->name, why);
+	ic->state = KHO_IN_REJECTED;
+	ic->released_by = "bad tracker";
+	kho_in.trackers[ic->id] = NULL;
+}
+
 /*
  * The clients of the handover, each with its tracker. A client whose
  * tracker is unusable loses its state (its memory is free memory here);
@@ -459,9 +468,7 @@ static bool __init kho_in_open_clients(void)
 		ic->id = n + 1;
 		ic->state = KHO_IN_PENDING;
 		if (kho_in_open_tracker(&ic->tracker, rc.tracker, &why)) {
-			pr_err("client %s: %s: its state is lost\n", ic->name, why);
-			ic->state = KHO_IN_REJECTED;
-			ic->released_by = "bad tracker";
+			kho_in_reject(ic, why);
 			continue;
 		}
 		kho_in.trackers[ic->id] = &ic->tracker;
@@ -535,11 +542,8 @@ static bool __init kho_in_check_trackers(void)
 		}
 		if (!c.by)
 			return false;
-		pr_err("client %s: its memory covers a tracker page: its state is lost\n",
-		       kho_in.clients[c.by - 1].name);
-		kho_in.clients[c.by - 1].state = KHO_IN_REJECTED;
-		kho_in.clients[c.by - 1].released_by = "bad tracker";
-		kho_in.trackers[c.by] = NULL;
+		kho_in_reject(&kho_in.clients[c.by - 1],
+			      "its memory covers a tracker page");
 		/* Check again without it. */
 		k = 0;
 	}
@@ -590,11 +594,7 @@ static bool __init kho_in_check_claims(void)
 			continue;
 		if (!ic)
 			return false;
-		pr_err("client %s: its tracker preserves scratch memory: its state is lost\n",
-		       ic->name);
-		ic->state = KHO_IN_REJECTED;
-		ic->released_by = "bad tracker";
-		kho_in.trackers[k] = NULL;
+		kho_in_reject(ic, "its tracker preserves scratch memory");
 	}
 	return true;
 }
