@@ -195,7 +195,7 @@ def parallel_restore(specs, size, out, targets):
                         "%.3fx" % (i2 / i1), i2 / i1 <= 1.03))
         tib = (1 << 40) // 4096 * i1 / pages / (HOST_CPUS * HOST_IPS)
         out("   1 TiB of 4 KiB pages on %d CPUs at %.1f G instructions/s each, if it scaled perfectly: %.2f s"
-            " (it does not: this path stores folio by folio under the page cache lock, see 8c)"
+            " (the fill's parts, as in 8c: the page cache lock is held a few instructions a page)"
             % (HOST_CPUS, HOST_IPS / 1e9, tib))
         result["tib_64cpu_s"] = tib
         targets.append(("parallel restore: 1 TiB of 4 KiB pages on 64 CPUs well under a second, <= 0.5 s (extrapolated from the instructions per page, if it scaled perfectly)",
