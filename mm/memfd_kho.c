@@ -1096,8 +1096,9 @@ static void memfd_kho_fill_end(struct memfd_kho_fill *fl)
 	unsigned long lost = atomic_long_read(&fl->lost);
 
 	if (lost)
-		pr_err("token %llu: %lu folios could not be put back: reading them gives -EIO\n",
-		       fl->token, lost);
+		pr_err("token %llu: %lu folios could not be put back: %s\n",
+		       fl->token, lost, fl->now ? "the file is not handed out" :
+						  "reading them gives -EIO");
 	else if (pages != fl->nr_pages)
 		pr_err("token %llu: %lu pages put back, %lu recorded\n",
 		       fl->token, pages, fl->nr_pages);

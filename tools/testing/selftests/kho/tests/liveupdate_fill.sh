@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
-# khotest-generations: 2
-# khotest-results: 5 7
+# khotest-generations: 3
+# khotest-results: 5 9 2
 # khotest-machines: small
 # khotest-cmdline: kho=on
 #
@@ -29,7 +29,12 @@
 #         folio; token 1 was filled by as many workers as restore_threads
 #         picks (one per 2048 folios, at most 8, at most the CPUs: 2 here),
 #         each its part of the records; and the handover was released only
-#         once the fill was done.
+#         once the fill was done. Session "lostnow" is preserved and held:
+#         token 5, a 4 MiB memfd whose sixth folio record the freeze points
+#         at page frame 0 (memfd_kho.lose_folio).
+#   gen2: booted with memfd_kho.fill_later=0: RETRIEVE_FD of token 5 fills
+#         it before it returns, and fails with EIO for the lost folio, the
+#         kernel saying so.
 
 LUOCTL=/usr/bin/luoctl
 LUO_TEST=/kho/luo_test
@@ -53,6 +58,14 @@ lf_bad_index() {
 lf_unsorted() {
 	$LUOCTL retrieve -f unsorted 4:x=24:size=16M -- true &&
 		dmesg | grep -q "token 4: filled: 4096 folios in 2 parts, 0 of them on access"
+}
+
+# lf_lost_now: with fill_later=0 a lost folio fails RETRIEVE_FD of token 5
+# with EIO, and the file is not handed out.
+lf_lost_now() {
+	! $LUOCTL retrieve lostnow 5 > /dev/null 2> /tmp/lostnow.err &&
+		grep -q "RETRIEVE_FD lostnow 5: Input/output error" /tmp/lostnow.err &&
+		dmesg | grep -q "token 5: 1 folios could not be put back: the file is not"
 }
 
 # lf_parts: token 1 (256 MiB of 4 KiB folios) was filled in as many parts
@@ -93,9 +106,10 @@ khotest_run() {
 			"$LUOCTL preserve -d badidx 3=memfd:fill-badidx:1M:fill=23 > /dev/null &&
 			 echo 3 > $LF_PARAMS/bad_index"
 		khotest_check "session unsorted preserved and held; token 4 to be unsorted" sh -c \
-			"$LUOCTL preserve -d unsorted 4=memfd:fill-unsorted:16M:fill=24 > /dev/null &&
+			"$LUOCTL preserve -d unsorted \
+				4=memfd:fill-unsorted:16M:fill=24 > /dev/null &&
 			 echo 4 > $LF_PARAMS/unsort"
-		khotest_kexec_next "kexec -s -l, the freeze damages records of tokens 2 and 3" \
+		khotest_kexec_next "kexec -s -l, the freeze damages records of tokens 2, 3 and 4" \
 			"memfd_kho.fill_hold=1"
 		;;
 	1)
@@ -113,6 +127,15 @@ khotest_run() {
 		# luoctl FINISHed fill before luo_test let the workers go on.
 		khotest_check "the handover was released after the fill, not at FINISH" \
 			lf_released_after_fill
+		khotest_check "session lostnow preserved and held; token 5 to lose a folio" sh -c \
+			"$LUOCTL preserve -d lostnow 5=memfd:fill-lostnow:4M:fill=25 > /dev/null &&
+			 echo 5 > $LF_PARAMS/lose_folio"
+		khotest_kexec_next "kexec -s -l, the freeze damages a record of token 5" \
+			"memfd_kho.fill_later=0"
+		;;
+	2)
+		khotest_check "fill_later=0: a lost folio fails RETRIEVE_FD with EIO" \
+			lf_lost_now
 		;;
 	esac
 }
