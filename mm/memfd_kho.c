@@ -1245,9 +1245,10 @@ static bool memfd_kho_fill_workers(struct memfd_kho_fill *fl,
 				      "memfd_fill/%llu:%u", fl->token, n);
 		if (IS_ERR(t[n]))
 			break;
-		if (fl->nr_parts > 1)
-			kthread_bind(t[n], cpumask_nth((cpu + n) % online,
-						       cpu_online_mask));
+		i = cpumask_nth((cpu + n) % online, cpu_online_mask);
+		/* A CPU gone offline meanwhile: left to the scheduler. */
+		if (fl->nr_parts > 1 && i < nr_cpu_ids)
+			kthread_bind(t[n], i);
 	}
 	if (n < fl->nr_parts) {
 		/* Stopped before they ran, they touch nothing. */
