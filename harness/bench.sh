@@ -37,6 +37,9 @@
 #    fill); the same pairs and clocks as 4b, the check's instructions per
 #    page extrapolated to 1 TiB on 64 CPUs (skipped in smoke; make test
 #    runs liveupdate_fill).
+# 4d. The same fill by 2 threads with CPU 0 kept busy by a shell loop at
+#    the default priority (khotest_lubench_busy=0), as a VM's vCPU would
+#    be, BENCH_PR_RUNS runs under TCG; no target (skipped in smoke).
 # 5. The selftest scenario vm_kexec: a VM of 4 GiB across a host kexec
 #    (skipped in smoke).
 # 6. The kexec blackout piece by piece (scenario kexec_blackout, parsed by
@@ -313,6 +316,13 @@ if [ "$mode" != smoke ]; then
 	pr+=("--restore-size=$pr_size")
 	step "QEMU x86_64 -smp 2, 8 GiB: the same $pr_size memfd filled after RETRIEVE_FD, checked and filled by 1 and by 2 threads, $pr_runs pairs under TCG, one under -icount shift=0"
 	pr_pairs fill khotest_lubench_fill=later
+	step "QEMU x86_64 -smp 2, 8 GiB: the same fill by 2 threads with CPU 0 kept busy, $pr_runs runs under TCG"
+	for r in $(seq "$pr_runs"); do
+		log=$res/fill-busy-tcg-t2-$r.log
+		host_guest "$log" liveupdate_bench 1200 "$(arch_initramfs x86_64)" \
+			"khotest_lubench_size=$pr_size khotest_lubench_kind=4k khotest_lubench_fill=later khotest_lubench_busy=0 memfd_kho.restore_threads=2"
+		pr+=("--fill-busy=tcg:2:$r=$log")
+	done
 fi
 
 vmb=()

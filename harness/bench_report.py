@@ -205,6 +205,37 @@ def parallel_restore(specs, size, out, targets):
 
 
 
+def fill_busy(specs, fill, size, out, targets):
+    """Section 8d: the fill of 8c by 2 threads with CPU 0 kept busy;
+    specs are tcg:2:RUN=LOG (liveupdate_bench logs, khotest_lubench_busy=0);
+    fill is parallel_fill()'s result, for its 1-thread fills."""
+    runs = thread_runs(specs, {"fill": "fill_4k_ns", "busy": "busy_4k"})
+    if not runs:
+        return {}
+    out("8d. The same %s memfd filled after RETRIEVE_FD by 2 threads, CPU 0 kept busy meanwhile by a"
+        % size)
+    out("    shell loop at the default priority (khotest_lubench_busy=0), as a VM's vCPU would be;")
+    out("    the workers run at the lowest. No target: what a busy CPU costs the fill")
+    bad = [r["log"] for c in runs.values() for p in c.values() for r in p.values()
+           if r.get("failed")]
+    for log in bad:
+        out("   run failed or filled by other threads than asked: %s" % log)
+    targets.append(("fill with CPU 0 busy: every run passes with the threads asked",
+                    "%d failed" % len(bad), not bad))
+    ms = [p[2]["fill"] / 1e6 for _, p in sorted(runs.get("tcg", {}).items())
+          if "fill" in p.get(2, {})]
+    result = {"fill2_busy_ms": ms}
+    if ms:
+        out("   TCG (wall time, ms): %s; median %.1f" % (", ".join("%.1f" % v for v in ms), median(ms)))
+        one = [p["fill1_ns"] / 1e6 for p in fill.get("pairs", [])]
+        if one:
+            out("   against the 1-thread fill on idle CPUs (8c, median %.1f ms): %.2fx"
+                % (median(one), median(ms) / median(one)))
+            result["fill1_idle_ms"] = median(one)
+    out("")
+    return result
+
+
 def parallel_fill(specs, size, out, targets):
     """Section 8c: a memfd of 4 KiB pages filled after RETRIEVE_FD, its
     records checked and its folios put in by 1 and by 2 threads; specs are
@@ -302,6 +333,7 @@ def main():
     ap.add_argument("--restore", action="append", default=[])
     ap.add_argument("--restore-size", default="1G")
     ap.add_argument("--fill", action="append", default=[])
+    ap.add_argument("--fill-busy", action="append", default=[])
     ap.add_argument("--kexec-blackout", action="append", default=[])
     a = ap.parse_args()
 
@@ -616,6 +648,7 @@ def main():
         out("")
     restore = parallel_restore(a.restore, a.restore_size, out, targets)
     fill = parallel_fill(a.fill, a.restore_size, out, targets)
+    busy = fill_busy(a.fill_busy, fill, a.restore_size, out, targets)
     # VM blackout: vm=LOG (4 GiB VM) and baseline=LOG (no VM)
     bo = {}
     for g in a.blackout:
@@ -677,6 +710,7 @@ def main():
                    "farm_bench": farms,
                    "icount": icount, "liveupdate": lu_fig,
                    "parallel_restore": restore, "parallel_fill": fill,
+                   "fill_busy": busy,
                    "kexec_blackout": {":".join(k): {"log": r["log"], "passed": r["passed"],
                                                     "marks": r["marks"], "problems": r["problems"]}
                                       for k, r in bo_runs.items()},

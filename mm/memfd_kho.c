@@ -666,12 +666,13 @@ static long memfd_kho_folios_in(struct memfd_kho_in *in,
  * RETRIEVE_FD takes the pages of folio records and checks every record
  * (with the threads a restore would use), then hands the file out with
  * its size and seals, holding none of its folios yet. Worker threads put
- * them in, each a part of the records in their order. A lookup that finds
+ * them in, each a part of the records in their order, chunk by chunk, then
+ * chunks of the parts of others not done yet. A lookup that finds
  * a hole meanwhile (a fault, a read, a write) first puts in the folio
  * whose record is the last at or before that index in each run of records
  * sorted by index (the first scan at PRESERVE_FD makes one run, each sync
  * step one more), so a VMM can run its VM while the rest comes in. A
- * record is taken once, under the lock of its part. Until the workers are
+ * record is taken once, under the lock of its chunk. Until the workers are
  * done, liveupdate keeps the handover's memory.
  *
  * A folio that cannot be put in is lost: its index reads as -EIO, and the
@@ -683,6 +684,17 @@ static long memfd_kho_folios_in(struct memfd_kho_in *in,
  * workers the others, and fails with -EIO if a folio is lost.
  */
 #define MEMFD_KHO_MAX_RUNS	8
+
+/*
+ * Records a worker claims at a time: 16 batches, 4 MiB of 4 KiB folios. A
+ * worker whose CPU is taken holds the fill up by the chunk it claimed last;
+ * the batches of a chunk end at leaves after a hole, so only its first
+ * and last batch may miss a whole leaf. The chunks of a part take its locks
+ * in turn: a worker in its own part never waits for another, and two in
+ * one part take chunks one after the other, with locks of their own.
+ */
+#define MEMFD_KHO_FILL_CHUNK	(16 * MEMFD_KHO_CLAIM)
+#define MEMFD_KHO_FILL_LOCKS	8
 
 /*
  * A taken record's state, in its reserved field (0 before): in the file
@@ -704,13 +716,14 @@ struct memfd_kho_fill {
 	spinlock_t runs_lock;	/* finding the runs */
 	/* Lookups read the records (read), the end of the fill frees them. */
 	struct rw_semaphore map_sem;
-	struct mutex *locks;	/* of each part: its records' states */
-	struct memfd_kho_worker {
+	struct memfd_kho_part {
 		struct memfd_kho_fill *fl;
-		unsigned int part;
-	} *workers;		/* of each part */
+		atomic_long_t next;	/* its first record not claimed */
+		/* Of its records' states, taken by its chunks in turn. */
+		struct mutex locks[MEMFD_KHO_FILL_LOCKS];
+	} *parts;
 	unsigned int nr_parts;
-	unsigned long per_part;	/* records */
+	unsigned long per_part;	/* records, whole chunks */
 	atomic_t running;	/* workers still putting folios in */
 	bool now;		/* filled before RETRIEVE_FD returns */
 	struct mem_cgroup *memcg;	/* the retriever's */
@@ -733,11 +746,13 @@ static struct luo_kho_memfd_folio *memfd_kho_fill_rec(struct memfd_kho_fill *fl,
 	return kho_array_map_rec(&fl->map, i);
 }
 
-/* The lock of the part that has record @i. */
+/* The lock of the chunk that has record @i. */
 static struct mutex *memfd_kho_fill_lock(struct memfd_kho_fill *fl,
 					 unsigned long i)
 {
-	return &fl->locks[i / fl->per_part];
+	return &fl->parts[i / fl->per_part].locks[i % fl->per_part /
+						  MEMFD_KHO_FILL_CHUNK %
+						  MEMFD_KHO_FILL_LOCKS];
 }
 
 /* A run of records sorted by index starts at record @i (not the first). */
@@ -1039,14 +1054,14 @@ static void memfd_kho_fill_punch(struct shmem_fill *fill, pgoff_t start,
 static void memfd_kho_fill_free(struct shmem_fill *fill)
 {
 	struct memfd_kho_fill *fl = to_fill(fill);
-	unsigned int i;
+	unsigned int i, j;
 
 	kho_array_unmap(&fl->map);
 	mem_cgroup_put(fl->memcg);
 	for (i = 0; i < fl->nr_parts; i++)
-		mutex_destroy(&fl->locks[i]);
-	kfree(fl->locks);
-	kfree(fl->workers);
+		for (j = 0; j < MEMFD_KHO_FILL_LOCKS; j++)
+			mutex_destroy(&fl->parts[i].locks[j]);
+	kfree(fl->parts);
 	kfree(fl);
 }
 
@@ -1057,16 +1072,16 @@ static const struct shmem_fill_ops memfd_kho_fill_ops = {
 	.free = memfd_kho_fill_free,
 };
 
-/* Put every folio of part @part in, in the order of the records. */
-static void memfd_kho_fill_part(struct memfd_kho_fill *fl, unsigned int part)
+/* Put the folios of records [@i, @end), of one chunk, in, in order. */
+static void memfd_kho_fill_range(struct memfd_kho_fill *fl, unsigned long i,
+				 unsigned long end)
 {
+	struct mutex *lock = memfd_kho_fill_lock(fl, i);
 	struct luo_kho_memfd_folio *recs[MEMFD_KHO_CLAIM];
-	struct mem_cgroup *old = set_active_memcg(fl->memcg);
-	unsigned long i = part * fl->per_part, n, end;
+	unsigned long n;
 	unsigned int j;
 
 	BUILD_BUG_ON(MEMFD_KHO_CLAIM % XA_CHUNK_SIZE);
-	end = min(fl->map.nr, i + fl->per_part);
 	for (; i < end; i += n) {
 		n = min_t(unsigned long, end - i, MEMFD_KHO_CLAIM);
 		for (j = 0; j < n; j++) {
@@ -1081,10 +1096,31 @@ static void memfd_kho_fill_part(struct memfd_kho_fill *fl, unsigned int part)
 				break;
 			}
 		}
-		mutex_lock(&fl->locks[part]);
+		mutex_lock(lock);
 		memfd_kho_fill_recs(fl, recs, n);
-		mutex_unlock(&fl->locks[part]);
+		mutex_unlock(lock);
 		cond_resched();
+	}
+}
+
+/*
+ * Fill part @first, a chunk of records after the other, then help with
+ * the parts after it: a worker whose CPU is taken (by a VM's vCPU, at a
+ * higher priority) holds nobody up, the others take its chunks.
+ */
+static void memfd_kho_fill_part(struct memfd_kho_fill *fl, unsigned int first)
+{
+	struct mem_cgroup *old = set_active_memcg(fl->memcg);
+	unsigned long i, end;
+	unsigned int k, part;
+
+	for (k = 0; k < fl->nr_parts; k++) {
+		part = (first + k) % fl->nr_parts;
+		end = min(fl->map.nr, (part + 1) * fl->per_part);
+		while ((i = atomic_long_fetch_add(MEMFD_KHO_FILL_CHUNK,
+						  &fl->parts[part].next)) < end)
+			memfd_kho_fill_range(fl, i,
+					     min(end, i + MEMFD_KHO_FILL_CHUNK));
 	}
 	set_active_memcg(old);
 }
@@ -1118,10 +1154,7 @@ static void memfd_kho_fill_end(struct memfd_kho_fill *fl)
 /* Fill it in the caller. */
 static void memfd_kho_fill_all(struct memfd_kho_fill *fl)
 {
-	unsigned int part;
-
-	for (part = 0; part < fl->nr_parts; part++)
-		memfd_kho_fill_part(fl, part);
+	memfd_kho_fill_part(fl, 0);
 	memfd_kho_fill_end(fl);
 }
 
@@ -1137,7 +1170,7 @@ static struct memfd_kho_fill *memfd_kho_fill_prepare(struct memfd_kho_in *in,
 	u64 start = ktime_get_ns();
 	struct memfd_kho_fill *fl;
 	const char *why;
-	unsigned int i;
+	unsigned int i, j;
 	int err;
 
 	fl = kzalloc(sizeof(*fl), GFP_KERNEL);
@@ -1151,13 +1184,9 @@ static struct memfd_kho_fill *memfd_kho_fill_prepare(struct memfd_kho_in *in,
 		/* A part of one record at least, and at least one part. */
 		fl->nr_parts = clamp_t(unsigned long, fl->map.nr, 1,
 				       max(threads, 1U));
-		fl->locks = kcalloc(fl->nr_parts, sizeof(*fl->locks),
+		fl->parts = kcalloc(fl->nr_parts, sizeof(*fl->parts),
 				    GFP_KERNEL);
-		fl->workers = kcalloc(fl->nr_parts, sizeof(*fl->workers),
-				      GFP_KERNEL);
-		if (!fl->locks || !fl->workers) {
-			kfree(fl->locks);
-			kfree(fl->workers);
+		if (!fl->parts) {
 			kho_array_unmap(&fl->map);
 			err = -ENOMEM;
 		}
@@ -1166,11 +1195,16 @@ static struct memfd_kho_fill *memfd_kho_fill_prepare(struct memfd_kho_in *in,
 		kfree(fl);
 		return ERR_PTR(err);
 	}
-	/* Parts of whole batches, which start on a leaf in a file with no hole. */
+	/* Parts of whole chunks, which start on a leaf in a file with no hole. */
+	BUILD_BUG_ON(MEMFD_KHO_FILL_CHUNK % MEMFD_KHO_CLAIM);
 	fl->per_part = round_up(max(DIV_ROUND_UP(fl->map.nr, fl->nr_parts), 1UL),
-				MEMFD_KHO_CLAIM);
-	for (i = 0; i < fl->nr_parts; i++)
-		mutex_init(&fl->locks[i]);
+				MEMFD_KHO_FILL_CHUNK);
+	for (i = 0; i < fl->nr_parts; i++) {
+		fl->parts[i].fl = fl;
+		atomic_long_set(&fl->parts[i].next, i * fl->per_part);
+		for (j = 0; j < MEMFD_KHO_FILL_LOCKS; j++)
+			mutex_init(&fl->parts[i].locks[j]);
+	}
 	fl->fill.ops = &memfd_kho_fill_ops;
 	fl->token = token;
 	fl->nr_pages = rec->nr_pages;
@@ -1207,8 +1241,8 @@ static void memfd_kho_fill_part_done(struct memfd_kho_fill *fl)
 
 static int memfd_kho_fill_thread(void *arg)
 {
-	struct memfd_kho_worker *w = arg;
-	struct memfd_kho_fill *fl = w->fl;
+	struct memfd_kho_part *p = arg;
+	struct memfd_kho_fill *fl = p->fl;
 	struct inode *inode = fl->in.inode;
 
 	/* Behind a running VM, not in the way of anything. */
@@ -1216,7 +1250,7 @@ static int memfd_kho_fill_thread(void *arg)
 		set_user_nice(current, MAX_NICE);
 		memfd_kho_debug_hold();
 	}
-	memfd_kho_fill_part(fl, w->part);
+	memfd_kho_fill_part(fl, p - fl->parts);
 	memfd_kho_fill_part_done(fl);
 	/* May evict the inode, and free @fl with it. */
 	iput(inode);
@@ -1240,8 +1274,7 @@ static bool memfd_kho_fill_workers(struct memfd_kho_fill *fl,
 			    raw_smp_processor_id());
 	t = kcalloc(fl->nr_parts, sizeof(*t), GFP_KERNEL);
 	for (n = first; t && n < fl->nr_parts; n++) {
-		fl->workers[n] = (struct memfd_kho_worker){ .fl = fl, .part = n };
-		t[n] = kthread_create(memfd_kho_fill_thread, &fl->workers[n],
+		t[n] = kthread_create(memfd_kho_fill_thread, &fl->parts[n],
 				      "memfd_fill/%llu:%u", fl->token, n);
 		if (IS_ERR(t[n]))
 			break;

@@ -33,6 +33,9 @@
 #       which is restored in RETRIEVE_FD). The kernel logs the two steps
 #       of RETRIEVE_FD: taking the pages of records, one after the other
 #       (map_KIND_ns), and checking them with the threads (check_KIND_ns).
+#       khotest_lubench_busy=CPU keeps that CPU busy from before
+#       RETRIEVE_FD until luoctl is done: a shell loop at the default
+#       priority, as a VM's vCPU would be (busy_KIND=CPU).
 #
 # Under QEMU's -icount shift=0 the guest clock counts instructions (1 ns
 # each; see kho_bench's calibration): the figures are then instruction
@@ -188,6 +191,7 @@ lb_threads_expected() {
 # lb_retrieve KIND SIZE: retrieve, timed, and verify; three results.
 lb_retrieve() {
 	local kind=$1 size=$2 huge0 f ns logged threads want what wait= fill= steps
+	local busy busy_pid ok
 
 	if ! lb_selected "$kind"; then
 		khotest_skip "$kind: retrieve the $size memfd, timed; data verified" \
@@ -201,8 +205,16 @@ lb_retrieve() {
 	huge0=$(lb_huge_kb "$kind")
 	logged=$(lb_threads_logged | wc -l)
 	lb_later "$kind" && wait=-w
-	if ! lb_luoctl "$kind" retrieve -d -t $wait -f -p /tmp/$kind.pid "lb-$kind" \
-		"1:x=$(lb_seed "$kind"):size=$size"; then
+	busy=$(lb_param busy)
+	if [ -n "$busy" ]; then
+		taskset -c "$busy" sh -c 'while :; do :; done' &
+		busy_pid=$!
+	fi
+	lb_luoctl "$kind" retrieve -d -t $wait -f -p /tmp/$kind.pid "lb-$kind" \
+		"1:x=$(lb_seed "$kind"):size=$size"
+	ok=$?
+	[ -n "$busy" ] && kill "$busy_pid" && wait "$busy_pid"
+	if [ "$ok" != 0 ]; then
 		khotest_fail "$kind: retrieve the $size memfd, timed; data verified"
 		khotest_fail "$kind: restored on the same folios"
 		khotest_fail "$kind: restored by the threads restore_threads picks"
@@ -218,6 +230,7 @@ lb_retrieve() {
 		steps=$(lb_fill_steps)
 		[ -n "$fill" ] && [ -n "$steps" ] || ns=
 		fill="$fill map_${kind}_ns=${steps% *} check_${kind}_ns=${steps#* }"
+		[ -n "$busy" ] && fill="$fill busy_$kind=$busy"
 	fi
 	khotest_check "$kind: retrieve the $size memfd, timed; data verified" \
 		test -n "$ns"
