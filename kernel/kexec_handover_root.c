@@ -288,10 +288,10 @@ static int kho_root_check_dropped(const void *fdt, unsigned int nr)
 int kho_root_check(const void *fdt, size_t max_size, unsigned int page_shift,
 		   u64 *tracker_phys, const char **why)
 {
+	struct kho_root_meta meta;
 	unsigned int nr = 0;
 	const void *p;
 	int node, len;
-	u64 phys;
 	u32 shift;
 
 	if (max_size < sizeof(struct fdt_header)) {
@@ -329,10 +329,7 @@ int kho_root_check(const void *fdt, size_t max_size, unsigned int page_shift,
 		*why = "bad tracker address";
 		return -EINVAL;
 	}
-	if (!kho_get_string(fdt, 0, KHO_PROP_RELEASE, KHO_RELEASE_MAX) ||
-	    !fdt_getprop(fdt, 0, KHO_PROP_BOOT_COUNT, &len) ||
-	    len != sizeof(fdt32_t) ||
-	    kho_get_u64(fdt, 0, KHO_PROP_FROZEN_AT, &phys)) {
+	if (kho_root_get_meta(fdt, &meta)) {
 		*why = "bad kexec metadata";
 		return -EINVAL;
 	}
