@@ -154,6 +154,15 @@ def thread_runs(specs, figures):
     return runs
 
 
+def failed_runs(runs, did, target, out, targets):
+    """Name the runs of thread_runs() that failed, and add target: none did."""
+    bad = [r["log"] for c in runs.values() for p in c.values() for r in p.values()
+           if r.get("failed")]
+    for log in bad:
+        out("   run failed or %s by other threads than asked: %s" % (did, log))
+    targets.append((target, "%d failed" % len(bad), not bad))
+
+
 def parallel_restore(specs, size, out, targets):
     """Section 8b: RETRIEVE_FD of a memfd of 4 KiB pages by 1 and by 2
     threads; specs are CLOCK:THREADS[:RUN]=LOG (liveupdate_bench logs)."""
@@ -164,12 +173,7 @@ def parallel_restore(specs, size, out, targets):
         % size)
     out("    QEMU x86_64 -smp 2 (CPU 1 on the memoryless node 1), 8 GiB host machine")
     result = {"pairs": [], "icount": {}}
-    bad = [r["log"] for c in runs.values() for p in c.values() for r in p.values()
-           if r.get("failed")]
-    for log in bad:
-        out("   run failed or restored by other threads than asked: %s" % log)
-    targets.append(("parallel restore: every run passes with the threads asked",
-                    "%d failed" % len(bad), not bad))
+    failed_runs(runs, "restored", "parallel restore: every run passes with the threads asked", out, targets)
     pairs = [(run, p[1]["ns"], p[2]["ns"]) for run, p in sorted(runs.get("tcg", {}).items())
              if 1 in p and 2 in p and "ns" in p[1] and "ns" in p[2]]
     if pairs:
@@ -216,12 +220,7 @@ def fill_busy(specs, fill, size, out, targets):
         % size)
     out("    shell loop at the default priority (khotest_lubench_busy=0), as a VM's vCPU would be;")
     out("    the workers run at the lowest. No target: what a busy CPU costs the fill")
-    bad = [r["log"] for c in runs.values() for p in c.values() for r in p.values()
-           if r.get("failed")]
-    for log in bad:
-        out("   run failed or filled by other threads than asked: %s" % log)
-    targets.append(("fill with CPU 0 busy: every run passes with the threads asked",
-                    "%d failed" % len(bad), not bad))
+    failed_runs(runs, "filled", "fill with CPU 0 busy: every run passes with the threads asked", out, targets)
     ms = [p[2]["fill"] / 1e6 for _, p in sorted(runs.get("tcg", {}).items())
           if "fill" in p.get(2, {})]
     result = {"fill2_busy_ms": ms}
@@ -249,12 +248,7 @@ def parallel_fill(specs, size, out, targets):
     out("    the records and hands it out, then workers fill it (luoctl -w: until the fill ends,")
     out("    from the start of RETRIEVE_FD); by 1 and by 2 threads (memfd_kho.restore_threads)")
     result = {"pairs": [], "icount": {}}
-    bad = [r["log"] for c in runs.values() for p in c.values() for r in p.values()
-           if r.get("failed")]
-    for log in bad:
-        out("   run failed or filled by other threads than asked: %s" % log)
-    targets.append(("fill after RETRIEVE_FD: every run passes with the threads asked",
-                    "%d failed" % len(bad), not bad))
+    failed_runs(runs, "filled", "fill after RETRIEVE_FD: every run passes with the threads asked", out, targets)
     pairs = [(run, p[1], p[2]) for run, p in sorted(runs.get("tcg", {}).items())
              if "check" in p.get(1, {}) and "check" in p.get(2, {})]
     if pairs:
